@@ -1,0 +1,167 @@
+"""Plain data passed between the edges (probes, drivers) and the pure core (verdict).
+
+Everything here is a value: no I/O, no imports beyond the standard library. The edges
+produce `RuntimeFacts` / `NodeFacts`; `verdict.decide` turns them into `NodeResult`;
+`report/*` renders a `Result`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Per-invocation status of a runtime: did it take the option BuildKit sends?
+ACCEPTED = "accepted"  # the runtime parsed it and got as far as the (missing) bundle
+REJECTED = "rejected"  # "unrecognized option", "flag provided but not defined", …
+IGNORED = "ignored"  # parsed, but the knowledge base says it is not honoured (youki --keep)
+UNKNOWN = "unknown"  # could not tell
+STATUSES = (ACCEPTED, REJECTED, IGNORED, UNKNOWN)
+
+# Verdicts, ordered from best to worst for aggregation.
+PASS = "pass"
+WARN = "warn"
+BLOCK = "block"
+VERDICT_UNKNOWN = "unknown"
+VERDICT_ORDER = {PASS: 0, WARN: 1, VERDICT_UNKNOWN: 2, BLOCK: 3}
+
+# Severity of an invocation in the knowledge base: what happens when the runtime lacks it.
+SEVERITY_BLOCK = "block"  # every RUN step needs it
+SEVERITY_WARN = "warn"  # only debug / interactive containers use it
+
+
+def worst(verdicts: list[str]) -> str:
+    """The aggregate of several verdicts: block > unknown > warn > pass; empty is unknown."""
+    if not verdicts:
+        return VERDICT_UNKNOWN
+    return max(verdicts, key=lambda v: VERDICT_ORDER[v])
+
+
+@dataclass
+class ProbeOutcome:
+    """What one invocation of the runtime binary answered (or why it could not be asked)."""
+
+    invocation_id: str  # stable id from metadata, e.g. "run-keep"
+    status: str  # ACCEPTED / REJECTED / UNKNOWN (IGNORED is only assigned by the verdict)
+    evidence: str  # one line, e.g. "exit 64: run: unrecognized option '--keep'"
+    exit_code: Optional[int] = None
+    argv: tuple[str, ...] = ()  # exactly what was executed (after the binary path)
+
+
+@dataclass
+class RuntimeIdentity:
+    """Who a runtime binary says it is, from its `--version` output."""
+
+    name: Optional[str]  # "runc", "crun", "youki", "runsc", "sysbox-runc", "krun"; None: unknown
+    version: Optional[str]  # as printed, e.g. "1.8.1", "1.1.5+ds1", "1.4.5.0.0.0.25-7077"
+    raw: str = ""  # the whole --version output, kept as evidence
+    wrapper: Optional[str] = None  # e.g. "nvidia-container-runtime" when this one is wrapped
+    features_tags: tuple[str, ...] = ()  # crun's "+SYSTEMD +LIBKRUN …"
+
+
+@dataclass
+class RuntimeFacts:
+    """Everything learnt about one runtime binary at one place (host or container)."""
+
+    path: Optional[str]  # resolved path of the binary that will be executed
+    identity: RuntimeIdentity
+    probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # by invocation id
+    features: Optional[dict[str, Any]] = None  # `features` JSON when the runtime has it
+    verified: bool = False  # True when the binary itself was executed and probed
+    error: Optional[str] = None  # why it could not be inspected (missing, hung, not executable)
+    where: str = "host"  # "host", "container <name>", "pod <ns>/<name>", "declared"
+
+
+@dataclass
+class BuildKitFacts:
+    version: Optional[str]  # e.g. "v0.12.5"; None when unknown
+    source: str = ""  # how it was learnt: "buildkitd --version", "image tag", "Engine 25.0.3"
+    worker: Optional[str] = "oci"  # "oci", "containerd", or None when unknown
+    no_pivot: bool = False  # the embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK)
+
+
+@dataclass
+class FixContext:
+    """What the fix texts need to name exact commands for this node."""
+
+    driver: str  # "docker-container", "docker", "kubernetes", "remote", "host"
+    builder: Optional[str] = None
+    node: Optional[str] = None
+    image: Optional[str] = None  # docker-container / kubernetes driver image
+    binary_override: Optional[str] = None  # --oci-worker-binary / [worker.oci] binary
+    engine_version: Optional[str] = None  # docker driver
+
+
+@dataclass
+class NodeFacts:
+    """Input of the decision for one builder node, gathered by a driver."""
+
+    builder: str
+    node: str
+    driver: str
+    endpoint: Optional[str]
+    buildkit: BuildKitFacts
+    runtime: Optional[RuntimeFacts]  # None when no runtime could be determined
+    fix_context: FixContext
+    status: str = "unknown"  # "running", "stopped", "inactive", "unreachable", "unknown"
+    notes: list[str] = field(default_factory=list)  # what could not be verified, and why
+    error: Optional[str] = None  # the node could not be inspected at all
+
+
+@dataclass
+class Check:
+    """One line of the report: one thing BuildKit does, and whether the runtime survives it."""
+
+    id: str  # stable; usable in ignore lists
+    invocation: str  # e.g. "run --keep"
+    status: str  # ACCEPTED / REJECTED / IGNORED / UNKNOWN
+    severity: str  # SEVERITY_BLOCK / SEVERITY_WARN: what a failure costs
+    verdict: str  # PASS / WARN / BLOCK / VERDICT_UNKNOWN for this check alone
+    evidence: str
+    reason: str = ""  # why this is not a pass, in words
+    fix: list[str] = field(default_factory=list)  # exact commands / steps
+    source: str = ""  # upstream reference of the rule
+    ignored: bool = False  # listed in an ignore list: reported, not counted
+
+
+@dataclass
+class NodeResult:
+    name: str
+    driver: str
+    verdict: str
+    buildkit: BuildKitFacts
+    runtime: Optional[RuntimeFacts]
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: Optional[str] = None
+    endpoint: Optional[str] = None
+    status: str = "unknown"
+
+
+@dataclass
+class BuilderResult:
+    name: str
+    driver: str
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: Optional[str] = None  # the builder itself could not be read
+
+    @property
+    def verdict(self) -> str:
+        if self.error and not self.nodes:
+            return VERDICT_UNKNOWN
+        return worst([n.verdict for n in self.nodes])
+
+
+@dataclass
+class Result:
+    builders: list[BuilderResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return worst([b.verdict for b in self.builders])
+
+    @property
+    def inspected_nothing(self) -> bool:
+        """True when no node could be inspected at all (exit status 3)."""
+        nodes = [n for b in self.builders for n in b.nodes]
+        return not nodes or all(n.error is not None for n in nodes)
