@@ -13,7 +13,9 @@ EXIT_UNINSPECTED = 3
 class RuntimecheckError(Exception):
     """A problem the user can act on: printed as one line (plus a hint), never a traceback."""
 
-    def __init__(self, message: str, *, exit_code: int = EXIT_UNINSPECTED, hint: Optional[str] = None):
+    def __init__(
+        self, message: str, *, exit_code: int = EXIT_UNINSPECTED, hint: Optional[str] = None
+    ):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code

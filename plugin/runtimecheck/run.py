@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -59,6 +60,11 @@ def run(
         _kill_group(proc)
         out, err = proc.communicate()
         return Completed(args, None, out, err, timed_out=True)
+    except BaseException:
+        # Interrupted (Ctrl-C, the parent CLI went away): leave no process behind.
+        _kill_group(proc)
+        proc.wait()
+        raise
     return Completed(args, proc.returncode, out, err)
 
 

@@ -1,0 +1,302 @@
+"""Docker's global flags, config directory and contexts → the daemon endpoint.
+
+Resolves the endpoint exactly as the docker CLI does, without the docker SDK, so it stays
+cheap on the start-up path: flag, DOCKER_HOST, DOCKER_CONTEXT, config.json
+`currentContext`, then the context metadata store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import UsageError
+
+PLUGIN_NAME = "runtimecheck"
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+DEFAULT_CONTEXT = "default"
+
+# Global flags the docker CLI accepts before the plugin name (it passes them through).
+_VALUE_FLAGS = {
+    "--config": "config",
+    "--context": "context",
+    "-c": "context",
+    "--host": "hosts",
+    "-H": "hosts",
+    "--log-level": "log_level",
+    "-l": "log_level",
+    "--tlscacert": "tlscacert",
+    "--tlscert": "tlscert",
+    "--tlskey": "tlskey",
+}
+_BOOL_FLAGS = {"--debug": "debug", "-D": "debug", "--tls": "tls", "--tlsverify": "tlsverify"}
+_LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic")
+
+
+@dataclass
+class GlobalOptions:
+    config: Optional[str] = None
+    context: Optional[str] = None
+    hosts: list[str] = field(default_factory=list)
+    log_level: Optional[str] = None
+    debug: bool = False
+    tls: bool = False
+    tlsverify: Optional[bool] = None
+    tlscacert: Optional[str] = None
+    tlscert: Optional[str] = None
+    tlskey: Optional[str] = None
+    as_plugin: bool = False  # called by the docker CLI (`docker-runtimecheck … runtimecheck …`)
+    raw: list[str] = field(default_factory=list)  # the global flags as given, to pass on to docker
+
+    @property
+    def verbose(self) -> bool:
+        return self.debug or self.log_level == "debug"
+
+
+def parse_global_flags(
+    argv: list[str], *, plugin_env: bool = False
+) -> tuple[GlobalOptions, list[str]]:
+    """Split `[global flags] [runtimecheck] ARGS…` into the options and ARGS.
+
+    Called by the CLI, everything before `runtimecheck` is a docker global flag and an unknown
+    one is a usage error. Standalone, leading global flags are taken and the first other
+    argument starts the command's own arguments.
+    """
+    opts = GlobalOptions()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == PLUGIN_NAME:
+            opts.as_plugin = True
+            opts.raw = argv[:i]
+            return opts, argv[i + 1 :]
+        if not arg.startswith("-") or arg in ("-", "--"):
+            break
+        name, eq, value = arg.partition("=")
+        if name not in _VALUE_FLAGS and name not in _BOOL_FLAGS and _is_glued_short(arg):
+            name, eq, value = arg[:2], "=", arg[2:]
+        if name in _VALUE_FLAGS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise UsageError(f"flag needs an argument: {name}")
+                i += 1
+                value = argv[i]
+            _set_value(opts, _VALUE_FLAGS[name], name, value)
+        elif name in _BOOL_FLAGS:
+            setattr(opts, _BOOL_FLAGS[name], _parse_bool(name, value) if eq else True)
+        elif plugin_env and PLUGIN_NAME in argv[i:]:
+            raise UsageError(f"unknown docker global flag: {name}")
+        else:
+            break
+        i += 1
+    opts.raw = argv[:i]
+    return opts, argv[i:]
+
+
+def _is_glued_short(arg: str) -> bool:
+    return len(arg) > 2 and arg[1] != "-" and arg[:2] in _VALUE_FLAGS
+
+
+def _set_value(opts: GlobalOptions, attr: str, name: str, value: str) -> None:
+    if attr == "hosts":
+        opts.hosts.append(value)
+    elif attr == "log_level":
+        if value not in _LOG_LEVELS:
+            raise UsageError(
+                f"invalid value {value!r} for {name}: use one of {', '.join(_LOG_LEVELS)}"
+            )
+        opts.log_level = value
+    else:
+        setattr(opts, attr, value)
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "t", "true"):
+        return True
+    if lowered in ("0", "f", "false"):
+        return False
+    raise UsageError(f"invalid boolean {value!r} for {name}")
+
+
+# --- config directory and config.json -------------------------------------------------------
+
+
+def config_dir(opts: GlobalOptions, env: Optional[dict[str, str]] = None) -> Path:
+    env = os.environ if env is None else env
+    if opts.config:
+        path = Path(opts.config).expanduser()
+        if not path.is_dir():
+            raise UsageError(
+                f"docker config directory {path} does not exist",
+                hint="pass an existing directory to --config, or drop the flag",
+            )
+        return path
+    if env.get("DOCKER_CONFIG"):
+        return Path(env["DOCKER_CONFIG"]).expanduser()
+    return Path.home() / ".docker"
+
+
+def load_config_file(directory: Path) -> dict[str, Any]:
+    """config.json as a dict; {} when absent. Unreadable or malformed is a usage error."""
+    path = directory / "config.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise UsageError(f"{path} is not valid JSON ({e})", hint="fix or move the file") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} is not a JSON object")
+    return data
+
+
+# --- contexts and the endpoint ---------------------------------------------------------------
+
+
+@dataclass
+class Endpoint:
+    context: str  # the docker context in effect ("default" when none)
+    host: str  # daemon address, e.g. unix:///var/run/docker.sock, tcp://h:2376, ssh://u@h
+    tls: bool = False
+    tls_verify: bool = False
+    ca_cert: Optional[str] = None
+    cert: Optional[str] = None
+    key: Optional[str] = None
+    skip_tls_verify: bool = False
+
+    @property
+    def buildx_key(self) -> str:
+        """The key buildx's store uses for this endpoint (`current` file's Key, defaults/)."""
+        return self.host if self.context == DEFAULT_CONTEXT else self.context
+
+    @property
+    def is_local_socket(self) -> bool:
+        return self.host.startswith("unix://") or self.host.startswith("npipe://")
+
+
+@dataclass
+class DockerConfig:
+    """What a command needs from docker's configuration, resolved once."""
+
+    options: GlobalOptions
+    directory: Path
+    data: dict[str, Any]
+    endpoint: Endpoint
+
+
+def context_dir_name(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def current_context_name(opts: GlobalOptions, data: dict[str, Any], env: dict[str, str]) -> str:
+    if opts.context and opts.hosts:
+        raise UsageError("conflicting options: either specify --host or --context, not both")
+    if opts.context:
+        return opts.context
+    if opts.hosts or env.get("DOCKER_HOST"):
+        return DEFAULT_CONTEXT
+    if env.get("DOCKER_CONTEXT"):
+        return env["DOCKER_CONTEXT"]
+    current = data.get("currentContext")
+    return current if isinstance(current, str) and current else DEFAULT_CONTEXT
+
+
+def resolve(opts: GlobalOptions, env: Optional[dict[str, str]] = None) -> DockerConfig:
+    env = dict(os.environ) if env is None else env
+    directory = config_dir(opts, env)
+    data = load_config_file(directory)
+    name = current_context_name(opts, data, env)
+    if name == DEFAULT_CONTEXT:
+        endpoint = _default_endpoint(opts, env)
+    else:
+        endpoint = _context_endpoint(directory, name)
+    return DockerConfig(opts, directory, data, endpoint)
+
+
+def _default_endpoint(opts: GlobalOptions, env: dict[str, str]) -> Endpoint:
+    host = opts.hosts[0] if opts.hosts else env.get("DOCKER_HOST") or DEFAULT_HOST
+    verify = opts.tlsverify if opts.tlsverify is not None else bool(env.get("DOCKER_TLS_VERIFY"))
+    cert_path = env.get("DOCKER_CERT_PATH")
+    tls = opts.tls or verify or bool(opts.tlscacert or opts.tlscert or opts.tlskey)
+
+    def material(flag: Optional[str], filename: str) -> Optional[str]:
+        if flag:
+            return flag
+        if cert_path and tls:
+            return str(Path(cert_path) / filename)
+        return None
+
+    return Endpoint(
+        context=DEFAULT_CONTEXT,
+        host=_normalise_host(host),
+        tls=tls,
+        tls_verify=verify,
+        ca_cert=material(opts.tlscacert, "ca.pem"),
+        cert=material(opts.tlscert, "cert.pem"),
+        key=material(opts.tlskey, "key.pem"),
+    )
+
+
+def _normalise_host(host: str) -> str:
+    if "://" not in host:
+        return f"tcp://{host}" if host and not host.startswith("/") else f"unix://{host}"
+    return host
+
+
+def _context_endpoint(directory: Path, name: str) -> Endpoint:
+    digest = context_dir_name(name)
+    meta_path = directory / "contexts" / "meta" / digest / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(
+            f"context {name!r} does not exist",
+            hint="list contexts with `docker context ls`; select one with `docker context use NAME`",
+        ) from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read context {name!r} ({meta_path}): {e}") from None
+    docker = (meta.get("Endpoints") or {}).get("docker") or {}
+    host = docker.get("Host")
+    if not isinstance(host, str) or not host:
+        raise UsageError(f"context {name!r} has no docker endpoint ({meta_path})")
+    tls_dir = directory / "contexts" / "tls" / digest / "docker"
+    files = {
+        f: str(tls_dir / f) for f in ("ca.pem", "cert.pem", "key.pem") if (tls_dir / f).is_file()
+    }
+    skip = bool(docker.get("SkipTLSVerify"))
+    return Endpoint(
+        context=name,
+        host=_normalise_host(host),
+        tls=bool(files) or skip,
+        tls_verify=bool(files.get("ca.pem")) and not skip,
+        ca_cert=files.get("ca.pem"),
+        cert=files.get("cert.pem"),
+        key=files.get("key.pem"),
+        skip_tls_verify=skip,
+    )
+
+
+def list_contexts(directory: Path) -> list[tuple[str, str]]:
+    """(name, host) of every stored context, plus "default"."""
+    found: list[tuple[str, str]] = []
+    meta_root = directory / "contexts" / "meta"
+    if meta_root.is_dir():
+        for meta_path in sorted(meta_root.glob("*/meta.json")):
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                host = meta["Endpoints"]["docker"]["Host"]
+                found.append((str(meta["Name"]), str(host)))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return found
