@@ -1,0 +1,197 @@
+"""Fixtures shared by the tests: the local Docker engine, the test images, throw-away containers.
+
+Tests that need the engine are marked `engine` (requesting `engine`, `test_images` or
+`make_container*` marks them). Without an engine they are skipped locally; with CI=true
+they fail instead, because a skipped integration test in CI means the set-up is broken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import docker
+import docker.errors
+import pytest
+from docker.models.containers import Container
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD_IMAGES = REPO / "tests" / "images" / "build"
+
+TEST_LABEL = "org.runtimecheck.test"
+ENGINE_TIMEOUT_S = 60
+BUILD_TIMEOUT_S = 300
+
+# Made by tests/images/build; see that script for what each one holds.
+TEST_IMAGES = {
+    "runtimes": "runtimecheck-test/runtimes:1",
+    "buildkit_v0_12": "runtimecheck-test/buildkit:v0.12.5",
+    "buildkit_v0_11": "runtimecheck-test/buildkit:v0.11.6",
+    "crun_as_runc": "runtimecheck-test/buildkit-crun-as-runc:v0.12.5",
+}
+
+# Requesting any of these means the test talks to the engine.
+ENGINE_FIXTURES = ("engine", "test_images", "make_container", "make_module_container")
+
+# Labels every container made here carries; RUN_ID tells this pytest run's from others'.
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", [])
+        if any(name in names for name in ENGINE_FIXTURES):
+            item.add_marker(pytest.mark.engine)
+        elif item.get_closest_marker("engine") is not None and "engine" not in names:
+            # A test marked `engine` gets the engine check, so it is skipped (or fails in CI)
+            # the same way as one that asks for the fixture.
+            names.insert(0, "engine")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if (
+        in_ci()
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+        and item.get_closest_marker("engine") is not None
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"engine test skipped with CI=true, which counts as a failure: {reason}"
+
+
+def unique_container_name(prefix: str = "rtc-test") -> str:
+    """A container name no other test (or concurrent run) uses; valid for the engine."""
+    prefix = re.sub(r"[^a-zA-Z0-9_.-]+", "-", prefix).strip("-_.")[:40] or "rtc-test"
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[docker.DockerClient]:
+    """The Docker SDK client of the local engine (DOCKER_HOST or /var/run/docker.sock)."""
+    problem = None
+    try:
+        client = docker.from_env(timeout=ENGINE_TIMEOUT_S)
+        client.ping()
+    except Exception as exc:  # any way of not answering: no socket, refused, timeout
+        problem = f"no Docker engine answers: {exc}"
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"{problem} (CI starts one with scripts/start-dockerd)", pytrace=False)
+        pytest.skip(f"{problem} (start one with scripts/start-dockerd)")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def test_images(engine: docker.DockerClient) -> dict[str, str]:
+    """Names of the local test images, built by tests/images/build when one is missing."""
+    missing = []
+    for ref in TEST_IMAGES.values():
+        try:
+            engine.images.get(ref)
+        except docker.errors.ImageNotFound:
+            missing.append(ref)
+    if missing:
+        try:
+            proc = subprocess.run(
+                [str(BUILD_IMAGES)],
+                capture_output=True,
+                text=True,
+                timeout=BUILD_TIMEOUT_S,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"{BUILD_IMAGES} did not finish in {exc.timeout} s", pytrace=False)
+        if proc.returncode != 0:
+            pytest.fail(
+                f"{BUILD_IMAGES} failed (exit {proc.returncode}) building {', '.join(missing)}:\n"
+                f"{proc.stdout}{proc.stderr}",
+                pytrace=False,
+            )
+    return dict(TEST_IMAGES)
+
+
+class Containers:
+    """Creates containers labelled for the tests and removes exactly those at cleanup."""
+
+    def __init__(self, client: docker.DockerClient, name_prefix: str) -> None:
+        self.client = client
+        self.name_prefix = name_prefix
+        self.made: list[Container] = []
+
+    def make(
+        self,
+        image: str,
+        *,
+        name: Optional[str] = None,
+        command: Optional[list[str]] = None,
+        entrypoint: Optional[list[str]] = None,
+        start: bool = True,
+        labels: Optional[dict[str, str]] = None,
+        **kwargs: Any,
+    ) -> Container:
+        """Create (and by default start) a container; `name` defaults to a unique one.
+
+        Other keyword arguments go to `client.containers.create` as they are.
+        """
+        container = self.client.containers.create(
+            image,
+            command=command,
+            entrypoint=entrypoint,
+            name=name or unique_container_name(self.name_prefix),
+            labels={TEST_LABEL: "1", f"{TEST_LABEL}.run": RUN_ID, **(labels or {})},
+            **kwargs,
+        )
+        self.made.append(container)
+        if start:
+            container.start()
+            container.reload()
+        return container
+
+    def cleanup(self) -> None:
+        for container in reversed(self.made):
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True, v=True)
+        self.made.clear()
+
+
+MakeContainer = Callable[..., Container]
+
+
+@pytest.fixture
+def make_container(
+    engine: docker.DockerClient, request: pytest.FixtureRequest
+) -> Iterator[MakeContainer]:
+    """`make_container(image, name=None, command=None, entrypoint=None, start=True, **kw)`.
+
+    The containers it made are removed (with their anonymous volumes) after the test.
+    """
+    containers = Containers(engine, f"rtc-{request.node.name}")
+    yield containers.make
+    containers.cleanup()
+
+
+@pytest.fixture(scope="module")
+def make_module_container(
+    engine: docker.DockerClient, request: pytest.FixtureRequest
+) -> Iterator[MakeContainer]:
+    """Like `make_container`, for containers shared by the tests of one module."""
+    containers = Containers(engine, f"rtc-{request.module.__name__}")
+    yield containers.make
+    containers.cleanup()
