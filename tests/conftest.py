@@ -99,31 +99,31 @@ def engine() -> Iterator[docker.DockerClient]:
 
 @pytest.fixture(scope="session")
 def test_images(engine: docker.DockerClient) -> dict[str, str]:
-    """Names of the local test images, built by tests/images/build when one is missing."""
-    missing = []
+    """Names of the local test images, made or brought up to date by tests/images/build.
+
+    The script returns at once when every image exists and was made by its current recipe.
+    """
+    try:
+        proc = subprocess.run(
+            [str(BUILD_IMAGES)],
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{BUILD_IMAGES} did not finish in {exc.timeout} s", pytrace=False)
+    if proc.returncode != 0:
+        pytest.fail(
+            f"{BUILD_IMAGES} failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}",
+            pytrace=False,
+        )
     for ref in TEST_IMAGES.values():
         try:
             engine.images.get(ref)
         except docker.errors.ImageNotFound:
-            missing.append(ref)
-    if missing:
-        try:
-            proc = subprocess.run(
-                [str(BUILD_IMAGES)],
-                capture_output=True,
-                text=True,
-                timeout=BUILD_TIMEOUT_S,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"{BUILD_IMAGES} did not finish in {exc.timeout} s", pytrace=False)
-        if proc.returncode != 0:
-            pytest.fail(
-                f"{BUILD_IMAGES} failed (exit {proc.returncode}) building {', '.join(missing)}:\n"
-                f"{proc.stdout}{proc.stderr}",
-                pytrace=False,
-            )
+            pytest.fail(f"{BUILD_IMAGES} did not make {ref}:\n{proc.stdout}", pytrace=False)
     return dict(TEST_IMAGES)
 
 
