@@ -1,0 +1,189 @@
+"""The typer application: thin commands that call the flows and render their results."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+
+from .dockercli import GlobalOptions
+from .errors import EXIT_USAGE, RuntimecheckError, UsageError
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class ProbeFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    block = "block"
+    warn = "warn"
+    never = "never"
+
+
+HELP = """Check that a buildx builder's OCI runtime accepts what its BuildKit sends.
+
+BuildKit v0.12 and later (Docker Engine 25.0+) run every RUN step with `runc run --keep`.
+crun before 1.15, runc before 1.1, gVisor's runsc and others reject it, and the build fails
+midway with "unrecognized option '--keep'". Run without a command, this checks the builder
+that `docker buildx build` would use.
+
+Exit status: 0 pass (or warn), 1 blocked, 2 usage error, 3 could not inspect.
+"""
+
+app = typer.Typer(
+    help=HELP,
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_globals = GlobalOptions()
+
+
+@app.callback(invoke_without_command=True)
+def check(
+    ctx: typer.Context,
+    builder: Optional[str] = typer.Option(
+        None, "--builder", help="Builder to check (default: the one a build would use)"
+    ),
+    all_builders: bool = typer.Option(
+        False, "--all", help="Check every stored builder and every context's default builder"
+    ),
+    fmt: Optional[Format] = typer.Option(None, "--format", help="Output format"),
+    fail_on: Optional[FailOn] = typer.Option(
+        None, "--fail-on", help="Lowest verdict that makes the exit status non-zero"
+    ),
+    ignore: list[str] = typer.Option([], "--ignore", help="Check id to ignore (repeatable)"),
+    assume_runtime: Optional[str] = typer.Option(
+        None,
+        "--assume-runtime",
+        metavar="NAME=VERSION",
+        help="Runtime a remote builder runs, when it cannot be inspected (e.g. crun=1.14.4)",
+    ),
+    bootstrap: bool = typer.Option(
+        False, "--bootstrap", help="Start a stopped builder before checking it"
+    ),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds allowed per builder"),
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if builder and all_builders:
+        raise UsageError("--builder and --all cannot be used together")
+    from .flows import check_command
+
+    code = check_command(
+        _globals,
+        builder=builder,
+        all_builders=all_builders,
+        fmt=fmt.value if fmt else None,
+        fail_on=fail_on.value if fail_on else None,
+        ignore=ignore,
+        assume_runtime=assume_runtime,
+        bootstrap=bootstrap,
+        timeout=timeout,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def probe(
+    path: str = typer.Argument(..., help="Runtime binary to probe (path or name on PATH)"),
+    buildkit: Optional[str] = typer.Option(
+        None, "--buildkit", help="BuildKit version to judge against (default: the newest known)"
+    ),
+    fmt: ProbeFormat = typer.Option(ProbeFormat.text, "--format", help="Output format"),
+    timeout: float = typer.Option(5.0, "--timeout", help="Seconds allowed per runtime call"),
+) -> None:
+    """Probe a runtime binary on this host: identity, each invocation BuildKit makes, verdict."""
+    from .flows import probe_command
+
+    raise typer.Exit(probe_command(path, buildkit=buildkit, fmt=fmt.value, timeout=timeout))
+
+
+@app.command()
+def rules(
+    fmt: ProbeFormat = typer.Option(ProbeFormat.text, "--format", help="Output format"),
+) -> None:
+    """Show what each BuildKit sends and which runtime versions accept it."""
+    from . import knowledge
+    from .report.rules import render_rules
+
+    sys.stdout.write(render_rules(knowledge.load(), fmt.value))
+    raise typer.Exit(0)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def build(ctx: typer.Context) -> None:
+    """Check the builder, then run `docker buildx build` with the same arguments.
+
+    Blocked builds stop before anything reaches buildx. Bypass with --skip-runtimecheck or
+    RUNTIMECHECK_SKIP=1.
+    """
+    from .preflight import preflight_and_build
+
+    raise typer.Exit(preflight_and_build(_globals, list(ctx.args)))
+
+
+@app.command()
+def install(
+    alias_build: bool = typer.Option(
+        False, "--alias-build", help="Route plain `docker build` through the preflight"
+    ),
+    hooks: bool = typer.Option(False, "--hooks", help="Show a hint after `docker build`"),
+    source: Optional[Path] = typer.Option(None, "--source", help="Plugin file to install"),
+) -> None:
+    """Install this plugin into docker's CLI plugins directory."""
+    from . import install as installer
+    from .dockercli import resolve
+
+    for line in installer.install(
+        resolve(_globals), alias_build=alias_build, hooks=hooks, source=source
+    ):
+        print(line)
+    raise typer.Exit(0)
+
+
+@app.command()
+def uninstall() -> None:
+    """Remove the plugin and undo exactly what `install` changed."""
+    from . import install as installer
+    from .dockercli import resolve
+
+    for line in installer.uninstall(resolve(_globals)):
+        print(line)
+    raise typer.Exit(0)
+
+
+def run_cli(opts: GlobalOptions, args: list[str]) -> int:
+    global _globals
+    _globals = opts
+    prog = "docker runtimecheck" if opts.as_plugin else "docker-runtimecheck"
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=args, prog_name=prog, standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.UsageError as e:
+        raise UsageError(f"{e.format_message()} (see '{prog} --help')") from None
+    except click.exceptions.Abort:
+        raise KeyboardInterrupt from None
+    except click.ClickException as e:
+        raise RuntimecheckError(e.format_message(), exit_code=EXIT_USAGE) from None
+    return rv if isinstance(rv, int) else 0
