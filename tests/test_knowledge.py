@@ -1,0 +1,129 @@
+"""The knowledge base's questions: versions, invocations, Engine and image tables."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.version import Version
+
+from runtimecheck import knowledge
+from runtimecheck.knowledge import parse_version
+
+
+@pytest.fixture(scope="module")
+def kb() -> knowledge.Knowledge:
+    return knowledge.load()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.15", Version("1.15")),
+        ("v0.12.5", Version("0.12.5")),
+        ("v0.13.0-beta3", Version("0.13.0b3")),
+        ("1.1.5+ds1", Version("1.1.5+ds1")),
+        ("1.1.12-0ubuntu3", Version("1.1.12")),
+        ("release-20240513.0", Version("20240513.0")),
+        ("unknown", None),
+        ("0.0.0-dev", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_version(text, expected):
+    assert parse_version(text) == expected
+
+
+def test_crun_dev_build_sorts_just_after_its_base_release():
+    dev = parse_version("1.4.5.0.0.0.25-7077")
+    assert dev is not None
+    assert Version("1.4.5") < dev < Version("1.4.6")
+
+
+def test_runsc_releases_compare_by_date():
+    older, newer = parse_version("release-20231129.0"), parse_version("release-20240513.0")
+    assert older is not None and newer is not None and older < newer
+
+
+def test_run_keep_and_delete_are_sent_from_buildkit_0_12(kb):
+    assert "run-keep" not in {i.id for i in kb.invocations("v0.11.6")}
+    sent = {i.id for i in kb.invocations("v0.12.0")}
+    assert {"run-keep", "delete", "exec-pid-file"} <= sent
+
+
+def test_no_pivot_is_only_sent_when_the_embedder_asks(kb):
+    assert "run-no-pivot" not in {i.id for i in kb.invocations("v0.12.5")}
+    assert "run-no-pivot" in {i.id for i in kb.invocations("v0.12.5", no_pivot=True)}
+
+
+def test_state_and_exec_arrive_with_buildkit_0_8(kb):
+    assert "state" not in {i.id for i in kb.invocations("v0.7.0")}
+    assert {"state", "exec-process"} <= {i.id for i in kb.invocations("v0.8.0")}
+
+
+def test_unparsable_buildkit_version_sends_nothing_known(kb):
+    assert kb.invocations("unknown") == []
+    assert len(kb.invocations()) == len(kb.invocation_list)
+
+
+def test_invocation_lookup(kb):
+    keep = kb.invocation("run-keep")
+    assert keep is not None and keep.display == "run --keep" and keep.severity == "block"
+    assert kb.invocation("no-such-thing") is None
+
+
+def test_newest_buildkit_is_the_highest_release(kb):
+    newest = parse_version(kb.newest_buildkit())
+    assert newest is not None
+    assert all(r.parsed <= newest for r in kb.releases)
+
+
+@pytest.mark.parametrize(
+    ("engine", "buildkit"),
+    [("24.0.7", "v0.11.6"), ("25.0.3", "v0.12.5"), ("26.1.1", "v0.13.2"), ("27.5.1", "v0.18.2")],
+)
+def test_engine_bundled_buildkit(kb, engine, buildkit):
+    found = kb.engine_buildkit(engine)
+    assert found is not None
+    assert found[0] == buildkit
+    assert "moby/moby" in found[1]
+
+
+def test_engine_outside_the_table_is_unknown(kb):
+    assert kb.engine_buildkit("19.03.15") is None
+    assert kb.engine_buildkit("not-a-version") is None
+
+
+@pytest.mark.parametrize(
+    ("tag", "runc"),
+    [
+        ("moby/buildkit:v0.12.5", "1.1.12"),
+        ("v0.13.2-rootless", "1.1.12"),
+        ("docker.io/moby/buildkit:v0.18.1@sha256:abc", "1.2.2"),
+        ("localhost:5000/moby/buildkit:v0.32.0", "1.4.3"),
+    ],
+)
+def test_image_bundled_runc(kb, tag, runc):
+    found = kb.image_runc(tag)
+    assert found is not None and found[0] == runc
+
+
+@pytest.mark.parametrize("tag", ["buildx-stable-1", "latest", "moby/buildkit", None])
+def test_image_without_a_version_tag_is_unknown(kb, tag):
+    assert kb.image_runc(tag) is None
+
+
+def test_krun_has_crun_flags(kb):
+    row = kb.support("krun", "run-keep", "1.14.4")
+    assert row is not None and row.status == "rejected" and row.runtime == "crun"
+
+
+def test_fixed_in_names_the_first_accepting_release(kb):
+    crun = kb.fixed_in("crun", "run-keep")
+    runc = kb.fixed_in("runc", "run-keep")
+    assert crun is not None and str(crun.lower_bound()) == "1.15"
+    assert runc is not None and str(runc.lower_bound()) == "1.1.0"
+    assert kb.fixed_in("runsc", "run-keep") is None
+
+
+def test_default_directory_is_cached(kb):
+    assert knowledge.load() is knowledge.load()

@@ -1,0 +1,71 @@
+"""`rules` output: the text tables and the JSON document."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runtimecheck import knowledge
+from runtimecheck.errors import UsageError
+from runtimecheck.report.rules import render_rules
+
+
+@pytest.fixture(scope="module")
+def kb() -> knowledge.Knowledge:
+    return knowledge.load()
+
+
+def line_of(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.strip().startswith(start))
+
+
+def test_text_shows_buildkit_versions_by_invocation(kb):
+    text = render_rules(kb, "text")
+    header = line_of(text, "invocation")
+    keep = line_of(text, "run --keep")
+    assert "v0.8-0.11" in header and "v0.12+" in header
+    cells = keep.split()
+    assert cells[-1] == "yes" and cells[-2] == "-"
+    assert "if no_pivot" in line_of(text, "run --no-pivot")
+
+
+def test_text_shows_runtime_versions_per_invocation(kb):
+    text = render_rules(kb, "text")
+    assert ">=1.15" in line_of(text, "crun ")
+    assert ">=1.1.0" in line_of(text, "runc ")
+    assert "ignored" in line_of(text, "youki ")
+    assert "never" in line_of(text, "runsc ")
+    assert "nvidia-container-runtime: a wrapper" in text
+
+
+def test_text_shows_engine_and_image_tables(kb):
+    text = render_rules(kb, "text")
+    assert line_of(text, ">=25.0,<25.1").split()[-1] == "v0.12.5"
+    assert line_of(text, ">=0.12.5,<0.15.0").split()[-1] == "1.1.12"
+
+
+def test_json_holds_every_entry_with_its_source(kb):
+    document = json.loads(render_rules(kb, "json"))
+    assert document["buildkit"]["newest"] == kb.newest_buildkit()
+    ids = [i["id"] for i in document["buildkit"]["invocations"]]
+    assert ids == [i.id for i in kb.invocation_list]
+    keep = next(i for i in document["buildkit"]["invocations"] if i["id"] == "run-keep")
+    assert keep["probe"] == ["--root", "{root}", "run", "--bundle", "{bundle}", "--keep", "{id}"]
+    rows = [row for r in document["runtimes"] for row in r["support"]]
+    assert len(rows) == len(kb.support_rows)
+    assert all(row["source"] for row in rows)
+    crun = next(r for r in document["runtimes"] if r["name"] == "crun")
+    assert {"invocation": "run-keep", "versions": ">=1.15", "status": "accepted"}.items() <= next(
+        row
+        for row in crun["support"]
+        if row["status"] == "accepted" and row["invocation"] == "run-keep"
+    ).items()
+    assert len(document["engines"]) == len(kb.engines)
+    assert len(document["images"]) == len(kb.images)
+    assert {f["id"] for f in document["fixes"]["templates"]} == {f.id for f in kb.fixes}
+
+
+def test_unknown_format_is_a_usage_error(kb):
+    with pytest.raises(UsageError):
+        render_rules(kb, "yaml")

@@ -1,0 +1,291 @@
+"""The decision on known cases, pure: no engine, no binaries."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from runtimecheck import knowledge
+from runtimecheck.facts import (
+    ACCEPTED,
+    IGNORED,
+    REJECTED,
+    UNKNOWN,
+    BuildKitFacts,
+    FixContext,
+    NodeFacts,
+    ProbeOutcome,
+    RuntimeFacts,
+    RuntimeIdentity,
+)
+from runtimecheck.verdict import decide
+
+
+@pytest.fixture(scope="module")
+def kb() -> knowledge.Knowledge:
+    return knowledge.load()
+
+
+def node(
+    runtime: Optional[str],
+    version: Optional[str],
+    buildkit: Optional[str],
+    *,
+    driver: str = "docker-container",
+    probes: Optional[dict[str, str]] = None,
+    worker: Optional[str] = "oci",
+    no_pivot: bool = False,
+    wrapper: Optional[str] = None,
+    binary_override: Optional[str] = None,
+    engine_version: Optional[str] = None,
+    error: Optional[str] = None,
+) -> NodeFacts:
+    outcomes = {
+        i: ProbeOutcome(i, status, f"exit 1: probe says {status}")
+        for i, status in (probes or {}).items()
+    }
+    rt = RuntimeFacts(
+        path="/usr/bin/runc",
+        identity=RuntimeIdentity(runtime, version, wrapper=wrapper),
+        probes=outcomes,
+        verified=probes is not None,
+    )
+    return NodeFacts(
+        builder="ci",
+        node="ci0",
+        driver=driver,
+        endpoint=None,
+        buildkit=BuildKitFacts(buildkit, worker=worker, no_pivot=no_pivot),
+        runtime=rt,
+        fix_context=FixContext(
+            driver=driver,
+            builder="ci",
+            binary_override=binary_override,
+            engine_version=engine_version,
+        ),
+        error=error,
+    )
+
+
+def check(result, check_id):
+    return next(c for c in result.checks if c.id == check_id)
+
+
+def all_accepted(kb, buildkit="v0.12.0") -> dict[str, str]:
+    return {i.id: ACCEPTED for i in kb.invocations(buildkit)}
+
+
+def test_crun_1_14_4_with_buildkit_0_12_blocks(kb):
+    result = decide(kb, node("crun", "1.14.4", "v0.12.0"))
+    assert result.verdict == "block"
+    keep = check(result, "run-keep")
+    assert (keep.status, keep.verdict) == (REJECTED, "block")
+    assert keep.evidence.startswith("from version data: crun 1.14.4 < 1.15")
+    assert "PR #1429" in keep.evidence
+    assert any("crun" in f and "1.15 or later" in f for f in keep.fix)
+
+
+def test_crun_1_15_passes(kb):
+    result = decide(kb, node("crun", "1.15", "v0.12.0"))
+    assert result.verdict == "pass"
+    assert all(c.verdict == "pass" for c in result.checks)
+
+
+def test_runc_1_0_3_blocks_with_buildkit_0_12_and_passes_with_0_11_6(kb):
+    assert decide(kb, node("runc", "1.0.3", "v0.12.0")).verdict == "block"
+    older = decide(kb, node("runc", "1.0.3", "v0.11.6"))
+    assert older.verdict == "pass"
+    assert "run-keep" not in {c.id for c in older.checks}
+
+
+def test_youki_blocks_although_it_accepts_keep(kb):
+    result = decide(kb, node("youki", "0.5.2", "v0.13.2", probes=all_accepted(kb, "v0.13.2")))
+    keep = check(result, "run-keep")
+    assert keep.status == IGNORED
+    assert keep.verdict == "block"
+    assert "probe: accepted" in keep.evidence and "not to honour" in keep.evidence
+    assert result.verdict == "block"
+
+
+def test_youki_of_unknown_version_still_counts_as_ignoring_keep(kb):
+    result = decide(kb, node("youki", None, "v0.13.2", probes=all_accepted(kb, "v0.13.2")))
+    assert check(result, "run-keep").status == IGNORED
+    assert result.verdict == "block"
+
+
+def test_runsc_blocks(kb):
+    result = decide(kb, node("runsc", "release-20240513.0", "v0.12.5"))
+    assert check(result, "run-keep").status == REJECTED
+    assert result.verdict == "block"
+    fixes = " ".join(check(result, "run-keep").fix)
+    assert "--oci-worker-binary=buildkit-runc" in fixes
+    assert "Upgrade" not in fixes
+
+
+def test_runsc_with_an_unparsable_version_still_blocks(kb):
+    assert decide(kb, node("runsc", "weird", "v0.12.5")).verdict == "block"
+
+
+def test_engine_24_with_crun_as_runc_passes_and_engine_25_blocks(kb):
+    for engine, expected in (("24.0.7", "pass"), ("25.0.3", "block")):
+        found = kb.engine_buildkit(engine)
+        assert found is not None
+        facts = node("crun", "1.8.1", found[0], driver="docker", engine_version=engine)
+        assert decide(kb, facts).verdict == expected, engine
+
+
+def test_docker_driver_fixes_name_the_runc_command_only_from_engine_26(kb):
+    def fixes(engine):
+        facts = node("crun", "1.8.1", "v0.12.5", driver="docker", engine_version=engine)
+        return " ".join(check(decide(kb, facts), "run-keep").fix)
+
+    assert "DOCKER_BUILDKIT_RUNC_COMMAND" not in fixes("25.0.3")
+    assert "DOCKER_BUILDKIT_RUNC_COMMAND" in fixes("26.1.1")
+    assert "runc 1.1.0 or later as `runc` on dockerd's PATH" in fixes("25.0.3")
+
+
+def test_docker_container_fixes_are_commands_for_this_builder(kb):
+    facts = node("crun", "1.8.1", "v0.12.5", binary_override="crun")
+    fixes = check(decide(kb, facts), "run-keep").fix
+    assert (
+        "docker buildx rm ci && docker buildx create --name ci --driver docker-container "
+        "--driver-opt image=moby/buildkit:v0.11.6 --buildkitd-flags '--oci-worker-binary=crun'"
+    ) in " ".join(fixes)
+    assert not any("{" in f or "<builder>" in f for f in fixes)
+
+
+def test_pinning_buildkit_is_not_offered_for_what_old_buildkit_also_sends(kb):
+    facts = node("crun", "1.8.1", "v0.12.5", probes={"run-bundle": REJECTED})
+    bundle = check(decide(kb, facts), "run-bundle")
+    assert bundle.verdict == "block"
+    assert not any("v0.11.6" in f for f in bundle.fix)
+
+
+@pytest.mark.parametrize("probed", [False, True])
+def test_unknown_runtime_is_never_a_pass(kb, probed):
+    probes = all_accepted(kb, "v0.12.5") if probed else None
+    result = decide(kb, node(None, None, "v0.12.5", probes=probes))
+    assert result.verdict == "unknown"
+
+
+def test_runtime_missing_from_the_data_is_not_a_pass(kb):
+    probes = all_accepted(kb, "v0.12.5")
+    assert decide(kb, node("brand-new-rt", "1.0", "v0.12.5", probes=probes)).verdict == "unknown"
+
+
+def test_unknown_runtime_that_rejects_keep_blocks(kb):
+    result = decide(kb, node(None, None, "v0.12.5", probes={"run-keep": REJECTED}))
+    assert result.verdict == "block"
+
+
+def test_probe_wins_over_version_data_and_evidence_mentions_both(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.12.5", probes=all_accepted(kb, "v0.12.5")))
+    keep = check(result, "run-keep")
+    assert keep.status == ACCEPTED
+    assert "probe: accepted" in keep.evidence and "version data says otherwise" in keep.evidence
+    assert result.verdict == "pass"
+
+
+def test_inconclusive_probe_falls_back_to_version_data(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.12.5", probes={"run-keep": UNKNOWN}))
+    keep = check(result, "run-keep")
+    assert keep.status == REJECTED and "probe inconclusive" in keep.evidence
+
+
+def test_wrapped_runtime_is_judged_by_what_it_wraps(kb):
+    result = decide(kb, node("crun", "1.14.4", "v0.12.5", wrapper="nvidia-container-runtime"))
+    assert result.verdict == "block"
+    assert "via nvidia-container-runtime" in check(result, "run-keep").reason
+
+
+def test_wrapper_whose_runtime_is_unknown_is_unknown(kb):
+    facts = node("nvidia-container-runtime", "1.17.0", "v0.12.5")
+    assert decide(kb, facts).verdict == "unknown"
+
+
+def test_unknown_buildkit_version_is_evaluated_against_the_newest_and_does_not_pass(kb):
+    good = decide(kb, node("runc", "1.1.12", "unknown"))
+    assert good.verdict == "warn"
+    assert any(kb.newest_buildkit() in n for n in good.notes)
+    assert "run-keep" in {c.id for c in good.checks}
+    assert decide(kb, node("crun", "1.8.1", None)).verdict == "block"
+
+
+def test_buildkit_prerelease_counts_as_that_release(kb):
+    assert decide(kb, node("crun", "1.8.1", "v0.13.0-beta3")).verdict == "block"
+
+
+def test_containerd_worker_passes_with_a_note(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.12.5", worker="containerd"))
+    assert result.verdict == "pass"
+    assert result.checks == []
+    assert any("containerd" in n for n in result.notes)
+
+
+def test_node_that_could_not_be_inspected_is_unknown_without_checks(kb):
+    result = decide(kb, node("runc", "1.1.12", "v0.12.5", error="builder unreachable"))
+    assert result.verdict == "unknown"
+    assert result.checks == []
+    assert result.error == "builder unreachable"
+
+
+def test_runtime_that_could_not_be_inspected_is_unknown(kb):
+    facts = node("runc", "1.1.12", "v0.12.5")
+    assert facts.runtime is not None
+    facts.runtime.error = "binary not found"
+    assert decide(kb, facts).verdict == "unknown"
+    facts.runtime = None
+    assert decide(kb, facts).verdict == "unknown"
+
+
+def test_ignored_checks_are_reported_but_not_counted(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.12.5"), ignore=frozenset({"run-keep"}))
+    keep = check(result, "run-keep")
+    assert keep.ignored and keep.verdict == "block"
+    assert result.verdict == "pass"
+
+
+def test_warn_only_invocation_gives_warn(kb):
+    facts = node("runc", "1.1.12", "v0.12.5", probes={"exec-pid-file": REJECTED})
+    result = decide(kb, facts)
+    assert check(result, "exec-pid-file").verdict == "warn"
+    assert result.verdict == "warn"
+
+
+def test_no_pivot_is_checked_when_the_embedder_sets_it(kb):
+    result = decide(kb, node("runsc", "release-20240513.0", "v0.11.6", no_pivot=True))
+    assert check(result, "run-no-pivot").status == REJECTED
+    assert result.verdict == "block"
+
+
+def test_a_new_buildkit_release_needs_only_a_data_edit(kb, tmp_path: Path):
+    data = tmp_path / "metadata"
+    shutil.copytree(knowledge.default_directory(), data)
+    facts = node("crun", "1.15", "v0.40.0")
+    assert decide(kb, facts).verdict == "pass"
+
+    with (data / "buildkit.toml").open("a") as f:
+        f.write(
+            '\n[[invocation]]\nid = "run-future"\ndisplay = "run --future"\n'
+            'buildkit = ">=0.40.0"\nwhen = "always"\nseverity = "block"\n'
+            'fails = "every RUN step fails"\n'
+            'probe = ["--root", "{root}", "run", "--bundle", "{bundle}", "--future", "{id}"]\n'
+            'source = "moby/buildkit v0.40.0 (hypothetical)"\n'
+            '\n[[release]]\nversion = "v0.40.0"\nsource = "moby/buildkit v0.40.0 (hypothetical)"\n'
+        )
+    with (data / "runtimes.toml").open("a") as f:
+        f.write(
+            '\n[[support]]\nruntime = "crun"\ninvocations = ["run-future"]\n'
+            'versions = "<9.0"\nstatus = "rejected"\nsource = "containers/crun (hypothetical)"\n'
+        )
+    edited = knowledge.load(data)
+    assert edited.newest_buildkit() == "v0.40.0"
+    result = decide(edited, facts)
+    assert result.verdict == "block"
+    assert check(result, "run-future").status == REJECTED
+    assert "run-future" not in {
+        c.id for c in decide(edited, node("crun", "1.15", "v0.39.0")).checks
+    }
