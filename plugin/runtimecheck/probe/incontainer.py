@@ -1,0 +1,257 @@
+"""Probing the runtime inside a container (a builder node) in one exec round trip.
+
+`probe.sh` runs in the container's `sh`: it resolves the runtime among candidates on the
+container's PATH, runs `--version`, every invocation and `features` (each call time-limited,
+with a private `mktemp -d` state dir it removes), reads files and runs extra commands, and
+answers with framed records. Any exec transport works: the docker SDK, `docker exec`,
+`kubectl exec` — it only has to run an argv and return (exit code, stdout, stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Callable, Optional
+
+from runtimecheck.facts import UNKNOWN, ProbeOutcome, RuntimeFacts, RuntimeIdentity
+from runtimecheck.probe import observe
+from runtimecheck.probe.identify import parse_version_output
+from runtimecheck.probe.placeholders import new_container_id, with_private_root
+from runtimecheck.run import run
+
+# Runs argv in the container: (exit code, or None when it did not end within the timeout;
+# stdout; stderr). May raise when the exec cannot be started at all.
+ExecArgv = Callable[[list[str], float], tuple[Optional[int], bytes, bytes]]
+
+FORMAT = "1"
+HEADER = b"RUNTIMECHECK-PROBE 1\n"
+
+
+@dataclass
+class ContainerProbe:
+    runtime: RuntimeFacts
+    files: dict[str, Optional[str]] = field(default_factory=dict)  # None: missing / unreadable
+    commands: dict[str, tuple[Optional[int], str]] = field(default_factory=dict)
+    exec_count: int = 0
+
+
+@dataclass
+class _Record:
+    tag: str
+    status: str
+    key: str
+    payloads: list[bytes]
+
+    def text(self, i: int = 0) -> str:
+        return self.payloads[i].decode("utf-8", "replace") if i < len(self.payloads) else ""
+
+    def exit_code(self) -> Optional[int]:
+        return int(self.status) if self.status.lstrip("-").isdigit() else None
+
+
+def script() -> str:
+    return resources.files(__package__).joinpath("probe.sh").read_text(encoding="utf-8")
+
+
+def script_argv(
+    *,
+    candidates: Sequence[str],
+    invocations: Sequence[Any],
+    read_files: Sequence[str] = (),
+    commands: Mapping[str, Sequence[str]] = {},
+    call_timeout: float = 5.0,
+    container_id: Optional[str] = None,
+) -> list[str]:
+    """The argv that runs the probe script: `sh -c SCRIPT sh DATA…`, data as parameters."""
+    data = [FORMAT, str(max(1, math.ceil(call_timeout))), container_id or new_container_id()]
+    data += [str(len(candidates)), *map(_key, candidates)]
+    data += [str(len(read_files)), *map(_key, read_files)]
+    data.append(str(len(commands)))
+    for name, argv in commands.items():
+        data += [_key(name), str(len(argv)), *argv]
+    data.append(str(len(invocations)))
+    for invocation in invocations:
+        template = with_private_root(invocation.probe)
+        data += [_key(invocation.id), str(len(template)), *template]
+    return ["sh", "-c", script(), "sh", *data]
+
+
+def run_in_container(
+    exec_argv: ExecArgv,
+    *,
+    candidates: Sequence[str],
+    invocations: Sequence[Any],
+    read_files: Sequence[str] = (),
+    commands: Mapping[str, Sequence[str]] = {},
+    timeout: float = 20.0,
+    where: str = "container",
+    call_timeout: float = 5.0,
+) -> ContainerProbe:
+    """Probe the first of `candidates` found in the container, in one `exec_argv` call.
+
+    `timeout` bounds the whole exec; `call_timeout` each runtime call inside it. Never raises:
+    what could not be learnt is in `runtime.error` / unknown statuses.
+    """
+    result = ContainerProbe(RuntimeFacts(None, RuntimeIdentity(None, None), where=where))
+    argv = script_argv(
+        candidates=candidates,
+        invocations=invocations,
+        read_files=read_files,
+        commands=commands,
+        call_timeout=call_timeout,
+    )
+    result.exec_count = 1
+    try:
+        code, out, err = exec_argv(argv, timeout)
+    except Exception as e:  # any transport failure is a finding about this node
+        result.runtime.error = f"exec in the container failed: {e}"
+        return result
+    records, complete = _parse(out or b"")
+    _apply(result, records, invocations)
+    if not complete:
+        why = f"did not finish within {timeout:g}s" if code is None else f"exit {code}"
+        detail = (err or b"").decode("utf-8", "replace").strip().splitlines()
+        problem = f"probe script {why}" + (f": {detail[0]}" if detail else "")
+        result.runtime.error = result.runtime.error or problem
+    return result
+
+
+def command_transport(prefix: Sequence[str]) -> ExecArgv:
+    """A transport running `prefix + argv` on this machine, e.g. ["docker", "exec", NAME]
+    or ["kubectl", "exec", "-n", NS, POD, "--"]."""
+
+    def exec_argv(argv: list[str], timeout: float) -> tuple[Optional[int], bytes, bytes]:
+        done = run([*prefix, *argv], timeout=timeout)
+        if done.error:
+            raise OSError(done.error)
+        return (None if done.timed_out else done.returncode), done.stdout, done.stderr
+
+    return exec_argv
+
+
+def docker_exec_transport(container: Any) -> ExecArgv:
+    """A transport through the docker SDK for a `docker.models.containers.Container`.
+
+    The SDK's exec has no timeout: the exec runs in a thread that is abandoned when the
+    time is up (the script's own per-call limits end the process in the container).
+    """
+
+    def exec_argv(argv: list[str], timeout: float) -> tuple[Optional[int], bytes, bytes]:
+        import threading
+
+        api = container.client.api
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                exec_id = api.exec_create(container.id, list(argv), stdout=True, stderr=True)["Id"]
+                out, err = api.exec_start(exec_id, demux=True)
+                box["value"] = (api.exec_inspect(exec_id).get("ExitCode"), out or b"", err or b"")
+            except Exception as e:
+                box["error"] = e
+
+        worker = threading.Thread(target=work, name="runtimecheck-exec", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            return None, b"", b""
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return exec_argv
+
+
+def _apply(result: ContainerProbe, records: list[_Record], invocations: Sequence[Any]) -> None:
+    facts = result.runtime
+    by_id = {str(i.id): i for i in invocations}
+    notes = []
+    for r in records:
+        if r.tag == "path":
+            facts.path = r.text() if r.status == "found" else None
+        elif r.tag == "file":
+            result.files[r.key] = r.text() if r.status == "ok" else None
+        elif r.tag == "command":
+            result.commands[r.key] = (r.exit_code(), r.text(0) + r.text(1))
+        elif r.tag == "version":
+            if r.status == "timeout":
+                facts.error = "no answer to --version within the time limit"
+            else:
+                out = r.payloads[0] if r.payloads and r.payloads[0].strip() else b""
+                text = (out or (r.payloads[1] if len(r.payloads) > 1 else b"")).decode(
+                    "utf-8", "replace"
+                )
+                facts.identity = parse_version_output(text[:4096])
+                facts.verified = True
+        elif r.tag == "probe" and r.key in by_id:
+            facts.probes[r.key] = _outcome(r, by_id[r.key])
+        elif r.tag == "features" and r.exit_code() == 0:
+            facts.features = _json_object(r.payloads[0] if r.payloads else b"")
+        elif r.tag == "note" and r.status == "error":
+            notes.append(r.text())
+    if notes:
+        facts.error = "; ".join(notes)
+    elif facts.path is None and any(r.tag == "path" for r in records):
+        facts.error = "no runtime binary found among the candidates on the container's PATH"
+
+
+def _outcome(r: _Record, invocation: Any) -> ProbeOutcome:
+    if r.status == "skipped":
+        return ProbeOutcome(
+            str(invocation.id), UNKNOWN, "not run: an earlier call got no answer in time"
+        )
+    output = "\n".join(r.text(i) for i in range(len(r.payloads)))
+    return observe.classify(
+        r.exit_code(), output, r.status == "timeout", invocation, argv=tuple(invocation.probe)
+    )
+
+
+def _parse(out: bytes) -> tuple[list[_Record], bool]:
+    """Records of the script's answer, and whether it got to the end."""
+    start = out.find(HEADER)
+    if start < 0:
+        return [], False
+    pos = start + len(HEADER)
+    records: list[_Record] = []
+    while pos < len(out):
+        eol = out.find(b"\n", pos)
+        if eol < 0:
+            break
+        fields = out[pos:eol].decode("utf-8", "replace").split("\t", 3)
+        if len(fields) != 4:
+            break
+        tag, status, lengths, key = fields
+        try:
+            sizes = [int(n) for n in lengths.split()]
+        except ValueError:
+            break
+        pos = eol + 1
+        payloads = []
+        for size in sizes:
+            payloads.append(out[pos : pos + size])
+            pos += size
+        if out[pos : pos + 1] != b"\n":
+            break  # cut short
+        pos += 1
+        if tag == "end":
+            return records, True
+        records.append(_Record(tag, status, key, payloads))
+    return records, False
+
+
+def _json_object(data: bytes) -> Optional[dict[str, Any]]:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _key(value: str) -> str:
+    # Keys come back in the record header line, so they must stay on one line.
+    if "\n" in value or "\t" in value:
+        raise ValueError(f"newline or tab in {value!r}")
+    return value
