@@ -6,9 +6,7 @@ sits in front of every build: neither path may import typer, rich or the docker 
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Optional
 
 from . import __version__
 
@@ -22,10 +20,12 @@ METADATA = {
 
 
 def metadata_json() -> str:
+    import json
+
     return json.dumps(METADATA, separators=(",", ":"))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["docker-cli-plugin-metadata"]:
         sys.stdout.write(metadata_json() + "\n")

@@ -7,14 +7,18 @@ cheap on the start-up path: flag, DOCKER_HOST, DOCKER_CONTEXT, config.json
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Optional
 
+from . import fastjson
 from .errors import UsageError
+
+# Not `typing.TYPE_CHECKING`: importing typing costs more than this whole module is allowed
+# on the build preflight's start-up path (mypy is told to treat this name as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
 
 PLUGIN_NAME = "runtimecheck"
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -37,20 +41,26 @@ _BOOL_FLAGS = {"--debug": "debug", "-D": "debug", "--tls": "tls", "--tlsverify":
 _LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic")
 
 
-@dataclass
 class GlobalOptions:
-    config: Optional[str] = None
-    context: Optional[str] = None
-    hosts: list[str] = field(default_factory=list)
-    log_level: Optional[str] = None
-    debug: bool = False
-    tls: bool = False
-    tlsverify: Optional[bool] = None
-    tlscacert: Optional[str] = None
-    tlscert: Optional[str] = None
-    tlskey: Optional[str] = None
-    as_plugin: bool = False  # called by the docker CLI (`docker-runtimecheck … runtimecheck …`)
-    raw: list[str] = field(default_factory=list)  # the global flags as given, to pass on to docker
+    # Plain classes, not dataclasses, here: this module is on the build preflight's start-up
+    # path, and `dataclasses` imports `inspect` (over 10 ms).
+    def __init__(self, **values: Any) -> None:
+        self.config: str | None = None
+        self.context: str | None = None
+        self.hosts: list[str] = []
+        self.log_level: str | None = None
+        self.debug = False
+        self.tls = False
+        self.tlsverify: bool | None = None
+        self.tlscacert: str | None = None
+        self.tlscert: str | None = None
+        self.tlskey: str | None = None
+        self.as_plugin = False  # called by the docker CLI (`docker-runtimecheck … runtimecheck …`)
+        self.raw: list[str] = []  # the global flags as given, to pass on to docker
+        for name, value in values.items():
+            if not hasattr(self, name):
+                raise TypeError(f"unknown option {name}")
+            setattr(self, name, value)
 
     @property
     def verbose(self) -> bool:
@@ -124,36 +134,47 @@ def _parse_bool(name: str, value: str) -> bool:
 
 
 # --- config directory and config.json -------------------------------------------------------
+# The str-based functions serve the build preflight's warm path (no pathlib); the Path-based
+# ones are the API for everything else.
 
 
-def config_dir(opts: GlobalOptions, env: Optional[dict[str, str]] = None) -> Path:
+def config_path(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     if opts.config:
-        path = Path(opts.config).expanduser()
-        if not path.is_dir():
+        path = os.path.expanduser(opts.config)
+        if not os.path.isdir(path):
             raise UsageError(
                 f"docker config directory {path} does not exist",
                 hint="pass an existing directory to --config, or drop the flag",
             )
         return path
     if env.get("DOCKER_CONFIG"):
-        return Path(env["DOCKER_CONFIG"]).expanduser()
-    return Path.home() / ".docker"
+        return os.path.expanduser(env["DOCKER_CONFIG"])
+    return os.path.join(os.path.expanduser("~"), ".docker")
 
 
-def load_config_file(directory: Path) -> dict[str, Any]:
+def config_dir(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> Path:
+    from pathlib import Path
+
+    return Path(config_path(opts, env))
+
+
+def read_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
     """config.json as a dict; {} when absent. Unreadable or malformed is a usage error."""
-    path = directory / "config.json"
+    path = os.path.join(os.fspath(directory), "config.json")
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         return {}
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text", hint="fix or move the file") from None
     if not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = fastjson.loads(text)
     except ValueError as e:
         raise UsageError(f"{path} is not valid JSON ({e})", hint="fix or move the file") from None
     if not isinstance(data, dict):
@@ -161,19 +182,38 @@ def load_config_file(directory: Path) -> dict[str, Any]:
     return data
 
 
+load_config_file = read_config
+
+
 # --- contexts and the endpoint ---------------------------------------------------------------
 
 
-@dataclass
 class Endpoint:
-    context: str  # the docker context in effect ("default" when none)
-    host: str  # daemon address, e.g. unix:///var/run/docker.sock, tcp://h:2376, ssh://u@h
-    tls: bool = False
-    tls_verify: bool = False
-    ca_cert: Optional[str] = None
-    cert: Optional[str] = None
-    key: Optional[str] = None
-    skip_tls_verify: bool = False
+    def __init__(
+        self,
+        context: str,
+        host: str,
+        tls: bool = False,
+        tls_verify: bool = False,
+        ca_cert: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        skip_tls_verify: bool = False,
+    ) -> None:
+        self.context = context  # the docker context in effect ("default" when none)
+        self.host = host  # daemon address: unix:///var/run/docker.sock, tcp://h:2376, ssh://u@h
+        self.tls = tls
+        self.tls_verify = tls_verify
+        self.ca_cert = ca_cert
+        self.cert = cert
+        self.key = key
+        self.skip_tls_verify = skip_tls_verify
+
+    def __repr__(self) -> str:
+        return f"Endpoint(context={self.context!r}, host={self.host!r}, tls={self.tls})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Endpoint) and vars(self) == vars(other)
 
     @property
     def buildx_key(self) -> str:
@@ -184,22 +224,32 @@ class Endpoint:
     def is_local_socket(self) -> bool:
         return self.host.startswith("unix://") or self.host.startswith("npipe://")
 
+    @property
+    def socket_path(self) -> str | None:
+        return self.host[len("unix://") :] if self.host.startswith("unix://") else None
 
-@dataclass
+
 class DockerConfig:
     """What a command needs from docker's configuration, resolved once."""
 
-    options: GlobalOptions
-    directory: Path
-    data: dict[str, Any]
-    endpoint: Endpoint
+    def __init__(
+        self, options: GlobalOptions, directory: Path, data: dict[str, Any], endpoint: Endpoint
+    ) -> None:
+        self.options = options
+        self.directory = directory
+        self.data = data
+        self.endpoint = endpoint
 
 
 def context_dir_name(name: str) -> str:
+    import hashlib
+
     return hashlib.sha256(name.encode()).hexdigest()
 
 
-def current_context_name(opts: GlobalOptions, data: dict[str, Any], env: dict[str, str]) -> str:
+def current_context_name(
+    opts: GlobalOptions, data: Mapping[str, Any], env: Mapping[str, str]
+) -> str:
     if opts.context and opts.hosts:
         raise UsageError("conflicting options: either specify --host or --context, not both")
     if opts.context:
@@ -212,29 +262,39 @@ def current_context_name(opts: GlobalOptions, data: dict[str, Any], env: dict[st
     return current if isinstance(current, str) and current else DEFAULT_CONTEXT
 
 
-def resolve(opts: GlobalOptions, env: Optional[dict[str, str]] = None) -> DockerConfig:
-    env = dict(os.environ) if env is None else env
-    directory = config_dir(opts, env)
-    data = load_config_file(directory)
+def resolve_light(
+    opts: GlobalOptions, env: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any], Endpoint]:
+    """(config directory, config.json, endpoint), without pathlib: the preflight's warm path."""
+    env = os.environ if env is None else env
+    directory = config_path(opts, env)
+    data = read_config(directory)
     name = current_context_name(opts, data, env)
     if name == DEFAULT_CONTEXT:
         endpoint = _default_endpoint(opts, env)
     else:
         endpoint = _context_endpoint(directory, name)
-    return DockerConfig(opts, directory, data, endpoint)
+    return directory, data, endpoint
 
 
-def _default_endpoint(opts: GlobalOptions, env: dict[str, str]) -> Endpoint:
+def resolve(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> DockerConfig:
+    from pathlib import Path
+
+    directory, data, endpoint = resolve_light(opts, env)
+    return DockerConfig(opts, Path(directory), data, endpoint)
+
+
+def _default_endpoint(opts: GlobalOptions, env: Mapping[str, str]) -> Endpoint:
     host = opts.hosts[0] if opts.hosts else env.get("DOCKER_HOST") or DEFAULT_HOST
     verify = opts.tlsverify if opts.tlsverify is not None else bool(env.get("DOCKER_TLS_VERIFY"))
     cert_path = env.get("DOCKER_CERT_PATH")
     tls = opts.tls or verify or bool(opts.tlscacert or opts.tlscert or opts.tlskey)
 
-    def material(flag: Optional[str], filename: str) -> Optional[str]:
+    def material(flag: str | None, filename: str) -> str | None:
         if flag:
             return flag
         if cert_path and tls:
-            return str(Path(cert_path) / filename)
+            return os.path.join(cert_path, filename)
         return None
 
     return Endpoint(
@@ -254,11 +314,14 @@ def _normalise_host(host: str) -> str:
     return host
 
 
-def _context_endpoint(directory: Path, name: str) -> Endpoint:
+def _context_endpoint(directory: str, name: str) -> Endpoint:
     digest = context_dir_name(name)
-    meta_path = directory / "contexts" / "meta" / digest / "meta.json"
+    meta_path = os.path.join(directory, "contexts", "meta", digest, "meta.json")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        with open(meta_path, encoding="utf-8") as f:
+            meta = fastjson.loads(f.read())
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
     except FileNotFoundError:
         raise UsageError(
             f"context {name!r} does not exist",
@@ -270,9 +333,11 @@ def _context_endpoint(directory: Path, name: str) -> Endpoint:
     host = docker.get("Host")
     if not isinstance(host, str) or not host:
         raise UsageError(f"context {name!r} has no docker endpoint ({meta_path})")
-    tls_dir = directory / "contexts" / "tls" / digest / "docker"
+    tls_dir = os.path.join(directory, "contexts", "tls", digest, "docker")
     files = {
-        f: str(tls_dir / f) for f in ("ca.pem", "cert.pem", "key.pem") if (tls_dir / f).is_file()
+        f: os.path.join(tls_dir, f)
+        for f in ("ca.pem", "cert.pem", "key.pem")
+        if os.path.isfile(os.path.join(tls_dir, f))
     }
     skip = bool(docker.get("SkipTLSVerify"))
     return Endpoint(
@@ -287,16 +352,20 @@ def _context_endpoint(directory: Path, name: str) -> Endpoint:
     )
 
 
-def list_contexts(directory: Path) -> list[tuple[str, str]]:
-    """(name, host) of every stored context, plus "default"."""
+def list_contexts(directory: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """(name, host) of every stored context ("default" is implicit and not listed)."""
     found: list[tuple[str, str]] = []
-    meta_root = directory / "contexts" / "meta"
-    if meta_root.is_dir():
-        for meta_path in sorted(meta_root.glob("*/meta.json")):
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                host = meta["Endpoints"]["docker"]["Host"]
-                found.append((str(meta["Name"]), str(host)))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
+    meta_root = os.path.join(os.fspath(directory), "contexts", "meta")
+    try:
+        entries = sorted(os.listdir(meta_root))
+    except OSError:
+        return found
+    for entry in entries:
+        try:
+            with open(os.path.join(meta_root, entry, "meta.json"), encoding="utf-8") as f:
+                meta = fastjson.loads(f.read())
+            host = meta["Endpoints"]["docker"]["Host"]  # type: ignore[index]
+            found.append((str(meta["Name"]), str(host)))  # type: ignore[index]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
     return found

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 EXIT_PASS = 0
 EXIT_BLOCK = 1
 EXIT_USAGE = 2
@@ -13,9 +11,7 @@ EXIT_UNINSPECTED = 3
 class RuntimecheckError(Exception):
     """A problem the user can act on: printed as one line (plus a hint), never a traceback."""
 
-    def __init__(
-        self, message: str, *, exit_code: int = EXIT_UNINSPECTED, hint: Optional[str] = None
-    ):
+    def __init__(self, message: str, *, exit_code: int = EXIT_UNINSPECTED, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
@@ -23,5 +19,5 @@ class RuntimecheckError(Exception):
 
 
 class UsageError(RuntimecheckError):
-    def __init__(self, message: str, *, hint: Optional[str] = None):
+    def __init__(self, message: str, *, hint: str | None = None):
         super().__init__(message, exit_code=EXIT_USAGE, hint=hint)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+# The C modules under socket/threading/signal: the wrappers import enum and friends, which
+# costs more than this whole watcher on the build preflight's start-up path.
+import _signal
+import _socket
+import _thread
 import os
-import signal
-import socket
-import threading
-from typing import Optional
 
-_connection: Optional[socket.socket] = None
+_connection: _socket.socket | None = None
 
 
 def watch_parent_cli() -> None:
@@ -22,7 +23,7 @@ def watch_parent_cli() -> None:
     if not address or _connection is not None:
         return
     path = "\0" + address[1:] if address.startswith("@") else address
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(1.0)
         sock.connect(path)
@@ -31,13 +32,13 @@ def watch_parent_cli() -> None:
         sock.close()
         return
     _connection = sock
-    threading.Thread(target=_wait_for_eof, args=(sock,), daemon=True).start()
+    _thread.start_new_thread(_wait_for_eof, (sock,))
 
 
-def _wait_for_eof(sock: socket.socket) -> None:
+def _wait_for_eof(sock: _socket.socket) -> None:
     try:
         while sock.recv(4096):
             pass
     except OSError:
         return
-    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), _signal.SIGINT)
