@@ -1,0 +1,155 @@
+"""The verdict cache: what it keeps, what invalidates it, and that it never gets in the way."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from runtimecheck import cache
+from runtimecheck.cache import MAX_ENTRIES, VerdictCache, make_key
+from runtimecheck.facts import BLOCK, PASS, VERDICT_UNKNOWN, WARN
+
+
+def key(**changes) -> str:
+    parts = {
+        "fingerprint": "fp-1",
+        "builder": "rc",
+        "endpoint": "default unix:///var/run/docker.sock",
+        "ignore": frozenset(),
+        "assume_runtime": {},
+    }
+    parts.update(changes)
+    return make_key(**parts)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> VerdictCache:
+    return VerdictCache(tmp_path / "cache")
+
+
+def test_pass_and_warn_are_kept_with_their_lines(store: VerdictCache) -> None:
+    store.put(key(), PASS)
+    store.put(key(builder="other"), WARN, ["node rc0: `exec` rejected"])
+    assert store.get(key()).verdict == PASS
+    hit = store.get(key(builder="other"))
+    assert (hit.verdict, hit.lines) == (WARN, ["node rc0: `exec` rejected"])
+
+
+@pytest.mark.parametrize("verdict", [BLOCK, VERDICT_UNKNOWN])
+def test_block_and_unknown_are_not_kept_and_drop_an_older_pass(
+    store: VerdictCache, verdict: str
+) -> None:
+    store.put(key(), PASS)
+    store.put(key(), verdict)
+    assert store.get(key()) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"fingerprint": "fp-2"},  # store file, container id / start time or binary changed
+        {"builder": "other"},
+        {"endpoint": "ctx tcp://h:2376"},
+        {"ignore": frozenset({"run-keep"})},
+        {"assume_runtime": {"*": "crun=1.14.4"}},
+    ],
+)
+def test_every_part_of_the_key_matters(store: VerdictCache, change: dict) -> None:
+    store.put(key(), PASS)
+    assert store.get(key(**change)) is None
+
+
+def test_the_plugin_version_and_the_knowledge_data_are_in_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    metadata = tmp_path / "metadata"
+    metadata.mkdir()
+    (metadata / "runtimes.toml").write_text("a = 1\n")
+    monkeypatch.setattr(cache, "metadata_dir", lambda: metadata)
+    first = key()
+    (metadata / "runtimes.toml").write_text("a = 2\n")
+    assert key() != first
+    second = key()
+    monkeypatch.setattr(cache, "__version__", "9.9.9")
+    assert key() != second
+
+
+def test_the_knowledge_digest_reads_the_real_metadata() -> None:
+    directory = cache.metadata_dir()
+    assert directory is not None and any(directory.glob("*.toml"))
+    assert cache.knowledge_digest() != "no-metadata"
+
+
+def test_only_the_most_recent_entries_are_kept(store: VerdictCache) -> None:
+    for i in range(MAX_ENTRIES + 5):
+        store.put(key(builder=f"b{i}"), PASS)
+    assert store.get(key(builder="b0")) is None
+    assert store.get(key(builder=f"b{MAX_ENTRIES + 4}")) is not None
+    data = json.loads(store.path.read_text())
+    assert len(data["entries"]) == MAX_ENTRIES
+
+
+def test_an_old_entry_is_not_trusted(store: VerdictCache) -> None:
+    store.put(key(), PASS)
+    data = json.loads(store.path.read_text())
+    data["entries"][0]["time"] = time.time() - cache.MAX_AGE_S - 1
+    store.path.write_text(json.dumps(data))
+    assert store.get(key()) is None
+
+
+@pytest.mark.parametrize(
+    "content", ["{broken", "[]", '{"format": 1, "entries": {}}', '{"format": 99, "entries": []}']
+)
+def test_a_corrupt_cache_is_ignored_and_replaced(store: VerdictCache, content: str) -> None:
+    store.directory.mkdir(parents=True)
+    store.path.write_text(content)
+    assert store.get(key()) is None
+    assert store.put(key(), PASS)
+    assert store.get(key()).verdict == PASS
+
+
+def test_a_bad_entry_among_good_ones_is_dropped(store: VerdictCache) -> None:
+    store.put(key(), PASS)
+    data = json.loads(store.path.read_text())
+    data["entries"].insert(0, {"key": 3, "verdict": "pass"})
+    store.path.write_text(json.dumps(data))
+    assert store.get(key()).verdict == PASS
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
+def test_an_unwritable_cache_directory_means_no_cache_not_an_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        store = VerdictCache(locked / "docker-runtimecheck")
+        assert store.put(key(), PASS) is False
+        assert store.get(key()) is None
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_directory_that_cannot_exist_means_no_cache(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    store = VerdictCache(blocker / "docker-runtimecheck")
+    assert store.put(key(), PASS) is False
+    assert store.get(key()) is None
+
+
+def test_the_location_follows_xdg_cache_home(tmp_path: Path) -> None:
+    assert cache.cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "docker-runtimecheck"
+    assert cache.cache_dir({"XDG_CACHE_HOME": "relative"}) == (
+        Path.home() / ".cache" / "docker-runtimecheck"
+    )
+    assert cache.cache_dir({}) == Path.home() / ".cache" / "docker-runtimecheck"
+
+
+def test_writes_leave_no_temporary_files(store: VerdictCache) -> None:
+    for i in range(3):
+        store.put(key(builder=f"b{i}"), PASS)
+    assert [p.name for p in store.directory.iterdir()] == ["preflight.json"]
