@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from runtimecheck.facts import ACCEPTED, REJECTED, UNKNOWN
+from runtimecheck.probe.incontainer import (
+    command_transport,
+    docker_exec_transport,
+    run_in_container,
+    script_argv,
+)
+from runtimecheck.run import run
+from test_probe_host import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, script
+
+SHELLS = ["dash", "busybox"]  # Debian's /bin/sh, and the sh of busybox-based images
+
+
+def local_transport(shell: str, path_env: str, tmpdir: Path):
+    """Runs the script on this machine with `shell` as sh, like an exec would in a container."""
+    calls = []
+
+    def exec_argv(argv, timeout):
+        calls.append(argv)
+        assert argv[0] == "sh"
+        shell_argv = ["busybox", "sh", *argv[1:]] if shell == "busybox" else ["dash", *argv[1:]]
+        env = {"PATH": path_env, "TMPDIR": str(tmpdir)}
+        done = run(shell_argv, timeout=timeout, env=env)
+        return (None if done.timed_out else done.returncode), done.stdout, done.stderr
+
+    exec_argv.calls = calls
+    return exec_argv
+
+
+@pytest.fixture(params=SHELLS)
+def shell(request):
+    need(f"/usr/bin/{request.param}")
+    return request.param
+
+
+@pytest.fixture
+def box(tmp_path):
+    """A PATH of fake images: bin/ with the real runtimes under BuildKit's names."""
+    bin_dir, tmp = tmp_path / "bin", tmp_path / "tmp"
+    bin_dir.mkdir()
+    tmp.mkdir()
+    yield SimpleNamespace(bin=bin_dir, tmp=tmp, path=f"{bin_dir}:/usr/bin:/bin")
+    assert list(tmp.iterdir()) == []  # the script removed its mktemp -d
+
+
+def probe(box, shell, **kw):
+    transport = local_transport(shell, box.path, box.tmp)
+    kw.setdefault("invocations", BUILDKIT_INVOCATIONS)
+    result = run_in_container(transport, **kw)
+    assert len(transport.calls) == 1 and result.exec_count == 1
+    return result
+
+
+def test_crun_installed_as_buildkit_runc(box, shell):
+    (box.bin / "buildkit-runc").symlink_to(need(CRUN))
+    (box.bin / "runc").symlink_to(need(RUNC))
+    result = probe(box, shell, candidates=["buildkit-runc", "runc"])
+    facts = result.runtime
+    assert facts.path == str(box.bin / "buildkit-runc")
+    assert facts.error is None and facts.verified and facts.where == "container"
+    assert (facts.identity.name, facts.identity.version) == ("crun", "1.8.1")
+    assert {k: v.status for k, v in facts.probes.items()} == {
+        i: REJECTED if i == "run-keep" else ACCEPTED for i in IDS
+    }
+    assert facts.probes["run-keep"].evidence == "exit 64: run: unrecognized option '--keep'"
+    assert facts.features is None
+
+
+def test_runc_with_features(box, shell):
+    (box.bin / "runc").symlink_to(need(RUNC))
+    result = probe(box, shell, candidates=["buildkit-runc", "runc"], where="container c1")
+    assert result.runtime.identity.name == "runc"
+    assert result.runtime.where == "container c1"
+    assert {k: v.status for k, v in result.runtime.probes.items()} == dict.fromkeys(IDS, ACCEPTED)
+    assert "ociVersionMin" in result.runtime.features
+
+
+def test_absolute_candidate_and_none_found(box, shell):
+    result = probe(box, shell, candidates=["nope", need(CRUN)])
+    assert result.runtime.path == CRUN
+    missing = probe(box, shell, candidates=["nope", "/no/such/runc"], read_files=["/etc/hostname"])
+    assert missing.runtime.path is None
+    assert "no runtime binary found" in missing.runtime.error
+    assert missing.runtime.probes == {}
+    assert missing.files["/etc/hostname"] is not None  # the rest is still done
+
+
+def test_files_and_commands(box, shell, tmp_path):
+    data = tmp_path / "buildkitd.toml"
+    data.write_bytes(b'[worker.oci]\n  binary = "crun"\n\tend\n')
+    result = probe(
+        box,
+        shell,
+        candidates=[],
+        read_files=[str(data), "/no/such/file", str(tmp_path)],
+        commands={
+            "echo": ["printf", "%s|", "a b", "$(touch pwned)", "'", '"', "\n"],
+            "fails": ["sh", "-c", "echo out; echo err >&2; exit 3"],
+            "missing": ["no-such-command-here"],
+        },
+    )
+    assert result.files == {
+        str(data): data.read_text(),
+        "/no/such/file": None,
+        str(tmp_path): None,
+    }
+    assert result.commands["echo"] == (0, "a b|$(touch pwned)|'|\"|\n|")
+    assert result.commands["fails"] == (3, "out\nerr\n")
+    assert result.commands["missing"][0] == 127
+    assert not list(tmp_path.rglob("pwned"))
+
+
+def test_arguments_reach_the_runtime_verbatim(box, shell, tmp_path):
+    calls = tmp_path / "calls"
+    script(
+        box.bin / "runc",
+        f'for a do printf "%s\\0" "$a"; done >>"{calls}"; echo >>"{calls}"\n'
+        'case "$1" in --version) echo "runc version 1.1.5";; *) echo "container does not exist" >&2; exit 1;; esac\n',
+    )
+    odd = ("a b", "$(touch pwned)", "`touch pwned`", "; touch pwned", "'\"", "x\ny", "*", "{nope}")
+    invocations = [SimpleNamespace(id="odd", probe=("--root", "{root}", "state", *odd, "{id}"))]
+    result = probe(box, shell, candidates=["runc"], invocations=invocations)
+    assert result.runtime.probes["odd"].status == ACCEPTED
+    records = calls.read_text().split("\0\n")
+    argv = records[1].split("\0")
+    assert argv[0] == "--root" and argv[1].startswith(str(box.tmp) + "/")
+    assert tuple(argv[2:-1]) == ("state", *odd)
+    assert argv[-1].startswith("runtimecheck-probe-")
+    assert not list(tmp_path.rglob("pwned"))
+
+
+def test_a_hanging_runtime_is_cut_by_the_script(box, shell):
+    script(
+        box.bin / "runc",
+        'case "$1" in --version) echo "runc version 1.1.5";; *) exec sleep 1000;; esac\n',
+    )
+    started = time.monotonic()
+    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)
+    assert time.monotonic() - started < 30
+    probes = result.runtime.probes
+    assert {k: v.status for k, v in probes.items()} == dict.fromkeys(IDS, UNKNOWN)
+    assert probes[IDS[0]].evidence == "no answer within the time limit"
+    assert probes[IDS[1]].evidence.startswith("not run")
+    assert result.runtime.error is None
+
+
+def test_a_runtime_hanging_on_version(box, shell):
+    script(box.bin / "runc", "exec sleep 1000\n")
+    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)
+    assert "--version" in result.runtime.error
+    assert all(p.status == UNKNOWN for p in result.runtime.probes.values())
+
+
+def test_transport_timeout_and_failure():
+    def times_out(argv, timeout):
+        return None, b"RUNTIMECHECK-PROBE 1\npath\tfound\t9\truncx\n/bin/runc\n", b""
+
+    result = run_in_container(times_out, candidates=["runc"], invocations=BUILDKIT_INVOCATIONS)
+    assert result.runtime.path == "/bin/runc"
+    assert "did not finish within 20s" in result.runtime.error
+
+    def no_shell(argv, timeout):
+        return 126, b"", b'OCI runtime exec failed: exec: "sh": executable file not found\n'
+
+    result = run_in_container(no_shell, candidates=["runc"], invocations=BUILDKIT_INVOCATIONS)
+    assert result.runtime.error.startswith("probe script exit 126: OCI runtime exec failed")
+
+    def broken(argv, timeout):
+        raise ConnectionError("engine went away")
+
+    result = run_in_container(broken, candidates=["runc"], invocations=BUILDKIT_INVOCATIONS)
+    assert result.runtime.error == "exec in the container failed: engine went away"
+
+
+def test_keys_cannot_break_the_record_format():
+    with pytest.raises(ValueError):
+        script_argv(candidates=["run\nc"], invocations=[])
+
+
+# --- in a real container ------------------------------------------------------------------
+
+RUNTIMES_IMAGE = "runtimecheck-test/runtimes:1"
+CRUN_AS_RUNC_IMAGE = "runtimecheck-test/buildkit-crun-as-runc:v0.12.5"
+IMAGE_BUILDER = Path(__file__).parent / "images" / "build"
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the engine tests)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as e:
+        unavailable(f"no Docker engine: {e}")
+    images = {RUNTIMES_IMAGE, CRUN_AS_RUNC_IMAGE}
+    if any(not _has_image(client, image) for image in images):
+        done = subprocess.run([str(IMAGE_BUILDER)], capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            unavailable(f"cannot build the test images: {done.stderr.strip()[-500:]}")
+    yield client
+    client.close()
+
+
+def _has_image(client, name):
+    import docker
+
+    try:
+        client.images.get(name)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+@pytest.fixture
+def start(engine):
+    started = []
+
+    def start_container(image, *command):
+        kw = {"command": list(command)} if command else {}
+        c = engine.containers.run(image, detach=True, labels={"org.runtimecheck.test": "1"}, **kw)
+        started.append(c)
+        return c
+
+    yield start_container
+    for c in started:
+        c.remove(force=True)
+
+
+@pytest.mark.engine
+def test_in_a_container_through_the_sdk(start):
+    container = start(RUNTIMES_IMAGE, "sleep", "600")
+    transport = docker_exec_transport(container)
+    crun = run_in_container(transport, candidates=["crun"], invocations=BUILDKIT_INVOCATIONS)
+    assert crun.exec_count == 1
+    assert (crun.runtime.path, crun.runtime.identity.name) == ("/usr/bin/crun", "crun")
+    assert {k: v.status for k, v in crun.runtime.probes.items()} == {
+        i: REJECTED if i == "run-keep" else ACCEPTED for i in IDS
+    }
+    runc = run_in_container(
+        transport,
+        candidates=["buildkit-runc", "runc"],
+        invocations=BUILDKIT_INVOCATIONS,
+        read_files=["/etc/passwd", "/etc/buildkit/buildkitd.toml"],
+        commands={"id": ["id", "-u"]},
+    )
+    assert (runc.runtime.path, runc.runtime.identity.name) == ("/usr/sbin/runc", "runc")
+    assert {k: v.status for k, v in runc.runtime.probes.items()} == dict.fromkeys(IDS, ACCEPTED)
+    assert "ociVersionMin" in runc.runtime.features
+    assert runc.files["/etc/passwd"].startswith("root:")
+    assert runc.files["/etc/buildkit/buildkitd.toml"] is None
+    assert runc.commands["id"] == (0, "0\n")
+    assert container.exec_run(["ls", "-A", "/tmp"]).output == b""  # nothing left behind
+
+
+@pytest.mark.engine
+def test_crun_as_runc_image_through_docker_exec(start):
+    container = start(CRUN_AS_RUNC_IMAGE)
+    result = run_in_container(
+        command_transport(["docker", "exec", container.id]),
+        candidates=["buildkit-runc", "runc"],
+        invocations=BUILDKIT_INVOCATIONS,
+        commands={"buildkitd": ["buildkitd", "--version"]},
+        where=f"container {container.name}",
+    )
+    facts = result.runtime
+    assert facts.path == "/usr/bin/buildkit-runc"
+    assert (facts.identity.name, facts.identity.version) == ("crun", "1.8.1")
+    assert facts.probes["run-keep"].status == REJECTED
+    assert result.commands["buildkitd"][0] == 0
+    assert result.commands["buildkitd"][1].startswith("buildkitd github.com/moby/buildkit v0.12.5")
+
+
+@pytest.mark.engine
+def test_a_stopped_container_is_a_finding(start):
+    container = start(RUNTIMES_IMAGE, "true")
+    container.wait(timeout=30)
+    result = run_in_container(
+        docker_exec_transport(container), candidates=["runc"], invocations=BUILDKIT_INVOCATIONS
+    )
+    assert result.runtime.error.startswith("exec in the container failed")
