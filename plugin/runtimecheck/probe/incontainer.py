@@ -204,6 +204,7 @@ def _outcome(r: _Record, invocation: Any) -> ProbeOutcome:
             str(invocation.id), UNKNOWN, "not run: an earlier call got no answer in time"
         )
     output = "\n".join(r.text(i) for i in range(len(r.payloads)))
+    # The paths are filled in inside the container; the template is what can be shown.
     return observe.classify(
         r.exit_code(), output, r.status == "timeout", invocation, argv=tuple(invocation.probe)
     )

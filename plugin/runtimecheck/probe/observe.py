@@ -53,6 +53,10 @@ _LOGFMT_MSG = re.compile(r'\blevel=\w+ msg="((?:[^"\\]|\\.)*)"')
 
 EVIDENCE_MAX = 240
 
+# Options every probe carries for safety (a private state dir) that BuildKit never sends: a
+# runtime refusing one of these says nothing about BuildKit's command line.
+SCAFFOLDING_OPTIONS = frozenset({"root"})
+
 
 def classify(
     exit_code: Optional[int],
@@ -101,11 +105,6 @@ def classify(
         return outcome(UNKNOWN, f"exit {exit_code}: " + (lines[0] if lines else "no output"))
     # Nothing to run exists, so a real runtime cannot succeed here.
     return outcome(UNKNOWN, "exit 0 although the bundle and the container do not exist")
-
-
-# Options every probe carries for safety (a private state dir) that BuildKit never sends: a
-# runtime refusing one of these says nothing about BuildKit's command line.
-SCAFFOLDING_OPTIONS = frozenset({"root"})
 
 
 def _named_option(line: str) -> Optional[str]:
