@@ -1,0 +1,224 @@
+"""What buildkitd's flags and buildkitd.toml say about its worker and runtime binary. Pure.
+
+Rules from moby/buildkit `cmd/buildkitd` (main_oci_worker.go, config): flags override the
+toml; `--oci-worker`/`--containerd-worker` take true/false/auto; on auto the OCI worker is on
+only when `buildkit-runc` or `runc` is on PATH (whatever binary is configured); the OCI worker
+is registered first, so it is the default when both are on. `--oci-worker-binary` or
+`[worker.oci] binary` replaces the default candidates `buildkit-runc`, `runc`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+DEFAULT_CANDIDATES = ("buildkit-runc", "runc")
+DEFAULT_CONFIG_PATH = "/etc/buildkit/buildkitd.toml"
+CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
+
+OCI = "oci"
+CONTAINERD = "containerd"
+
+_VALUE_FLAGS = (
+    "config",
+    "oci-worker",
+    "containerd-worker",
+    "oci-worker-binary",
+    "containerd-worker-addr",
+)
+_TRUE = ("1", "t", "T", "true", "TRUE", "True")
+_FALSE = ("0", "f", "F", "false", "FALSE", "False")
+
+
+@dataclass
+class DaemonFlags:
+    config: Optional[str] = None
+    oci_worker: Optional[bool] = None  # None: auto (or not given)
+    containerd_worker: Optional[bool] = None
+    oci_binary: Optional[str] = None
+    containerd_address: Optional[str] = None
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_flags(argv: list[str]) -> DaemonFlags:
+    """buildkitd's command line (the builder container's Cmd / the pod's Args)."""
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if not arg.startswith("-") or arg in ("-", "--"):
+            continue
+        name, eq, value = arg.lstrip("-").partition("=")
+        if name not in _VALUE_FLAGS:
+            continue
+        if not eq:
+            if i >= len(argv):
+                problems.append(f"flag --{name} has no value")
+                continue
+            value = argv[i]
+            i += 1
+        found[name] = value  # the last one wins, as with Go's flag parsing
+    flags = DaemonFlags(
+        config=found.get("config"),
+        oci_binary=found.get("oci-worker-binary") or None,
+        containerd_address=found.get("containerd-worker-addr") or None,
+        problems=problems,
+    )
+    flags.oci_worker = _tristate("oci-worker", found.get("oci-worker"), problems)
+    flags.containerd_worker = _tristate(
+        "containerd-worker", found.get("containerd-worker"), problems
+    )
+    return flags
+
+
+def _tristate(name: str, value: Optional[str], problems: list[str]) -> Optional[bool]:
+    if value is None or value == "auto":
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    problems.append(f"--{name}={value} is neither true, false nor auto")
+    return None
+
+
+@dataclass
+class TomlSettings:
+    oci_enabled: Optional[bool] = None
+    oci_binary: Optional[str] = None
+    containerd_enabled: Optional[bool] = None
+    containerd_address: Optional[str] = None
+    error: Optional[str] = None  # the file is not valid TOML: buildkitd would not start
+
+
+def parse_toml(text: Optional[str]) -> TomlSettings:
+    if not text:
+        return TomlSettings()
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    try:
+        doc = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as e:
+        return TomlSettings(error=f"buildkitd.toml is not valid TOML ({e})")
+    worker = _table(doc, "worker")
+    oci = _table(worker, "oci")
+    containerd = _table(worker, "containerd")
+    return TomlSettings(
+        oci_enabled=_bool(oci.get("enabled")),
+        oci_binary=oci.get("binary")
+        if isinstance(oci.get("binary"), str) and oci.get("binary")
+        else None,
+        containerd_enabled=_bool(containerd.get("enabled")),
+        containerd_address=containerd.get("address")
+        if isinstance(containerd.get("address"), str)
+        else None,
+    )
+
+
+def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _bool(value: Any) -> Optional[bool]:
+    return value if isinstance(value, bool) else None
+
+
+@dataclass
+class Settings:
+    """What buildkitd makes of its flags and config together."""
+
+    oci_enabled: Optional[bool]  # None: auto
+    containerd_enabled: Optional[bool]
+    binary_override: Optional[str]  # None: the default candidates
+    binary_from: str = ""  # "--oci-worker-binary", "[worker.oci] binary", ""
+    containerd_address: str = CONTAINERD_SOCKET
+
+    @property
+    def candidates(self) -> list[str]:
+        return [self.binary_override] if self.binary_override else list(DEFAULT_CANDIDATES)
+
+
+def effective(flags: DaemonFlags, toml: TomlSettings) -> Settings:
+    if flags.oci_binary:
+        override, source = flags.oci_binary, "--oci-worker-binary"
+    elif toml.oci_binary:
+        override, source = toml.oci_binary, "[worker.oci] binary"
+    else:
+        override, source = None, ""
+    address = flags.containerd_address or toml.containerd_address or CONTAINERD_SOCKET
+    return Settings(
+        oci_enabled=flags.oci_worker if flags.oci_worker is not None else toml.oci_enabled,
+        containerd_enabled=flags.containerd_worker
+        if flags.containerd_worker is not None
+        else toml.containerd_enabled,
+        binary_override=override,
+        binary_from=source,
+        containerd_address=address.removeprefix("unix://"),
+    )
+
+
+def decide_worker(
+    settings: Settings,
+    default_runtime_on_path: Optional[bool],
+    containerd_socket: Optional[bool] = None,
+) -> tuple[Optional[str], Optional[str]]:
+    """(the worker RUN steps go to, a note) — None when it cannot be told."""
+    oci = settings.oci_enabled
+    if oci is None:
+        oci = default_runtime_on_path
+    if oci:
+        return OCI, None
+    containerd = settings.containerd_enabled
+    if containerd is None:
+        containerd = containerd_socket
+    if oci is False and containerd:
+        return CONTAINERD, "the containerd worker runs RUN steps through containerd shims"
+    if oci is False and containerd is False:
+        return None, "no worker is enabled: buildkitd would refuse to start"
+    if oci is None:
+        return None, "could not tell whether buildkit-runc or runc is on PATH (OCI worker on auto)"
+    return None, "could not tell whether the containerd worker is enabled"
+
+
+_VERSION_LINE = re.compile(r"^\S+\s+\S+\s+(v?\d+\.\d+\S*)\s+\S+$")
+
+
+def parse_version_output(text: str) -> Optional[str]:
+    """`buildkitd github.com/moby/buildkit v0.12.5 bac3f2b…` → `v0.12.5` (4 fields, as buildx)."""
+    for line in text.splitlines():
+        match = _VERSION_LINE.match(line.strip())
+        if match:
+            return match.group(1)
+    return None
+
+
+_TAG_VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)(?:-rootless)?$")
+
+
+def image_tag_version(image: Optional[str]) -> Optional[str]:
+    """`v0.12.5` from `moby/buildkit:v0.12.5-rootless`; None for `buildx-stable-1`, `latest`, …"""
+    if not image:
+        return None
+    reference = image.split("@", 1)[0]
+    _, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:
+        return None
+    match = _TAG_VERSION.match(tag)
+    return f"v{match.group(1)}" if match else None
+
+
+def is_stock_image(image: Optional[str]) -> bool:
+    """moby/buildkit itself (any registry prefix docker.io adds), not a derived image."""
+    if not image:
+        return False
+    repo = image.split("@", 1)[0]
+    name, colon, tag = repo.rpartition(":")
+    if colon and "/" not in tag:
+        repo = name
+    return repo in ("moby/buildkit", "docker.io/moby/buildkit", "index.docker.io/moby/buildkit")

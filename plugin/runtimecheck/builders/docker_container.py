@@ -1,0 +1,368 @@
+"""The docker-container driver: the buildkitd container `buildx_buildkit_<node>` per node.
+
+A running container is asked directly, in one exec: which binary buildkitd would run, what
+it answers, the config file it reads and `buildkitd --version`. A stopped or never-created
+one is judged from its static configuration, and the report says the runtime was not run.
+Nothing is created or started unless `bootstrap` (then a stopped container is started;
+creating one is left to `docker buildx inspect --bootstrap`).
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from runtimecheck.dockercli import DockerConfig
+from runtimecheck.errors import RuntimecheckError
+from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+
+from . import buildkitd
+from .store import DOCKER_CONTAINER, Builder, Node
+
+CONTAINER_PREFIX = "buildx_buildkit_"
+DEFAULT_IMAGE = "moby/buildkit:buildx-stable-1"  # driver/bkimage
+STOCK_RUNC_PATH = "/usr/bin/buildkit-runc"
+MAX_CONFIG_BYTES = 1 << 20
+START_WAIT_S = 10.0
+
+
+def container_name(node: str) -> str:
+    return CONTAINER_PREFIX + node
+
+
+@dataclass
+class Observed:
+    """What is known about one node before the runtime is judged; filled by the edge."""
+
+    image: Optional[str]
+    cmd: Optional[list[str]]  # None: no container (flags then come from the store)
+    config_text: Optional[str]  # buildkitd.toml as buildkitd reads it, or from the store
+    config_source: str = ""  # "container", "store"
+    status: str = "unknown"
+    buildkitd_version_output: Optional[str] = None
+    default_runtime_on_path: Optional[bool] = None
+    containerd_socket: Optional[bool] = None
+    runtime: Optional[RuntimeFacts] = None  # probed inside the container
+    notes: list[str] = field(default_factory=list)
+
+
+def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
+    """The effective buildkitd settings and what looked wrong on the way. Pure."""
+    argv = observed.cmd if observed.cmd is not None else _store_cmd(node)
+    flags = buildkitd.parse_flags(argv)
+    toml = buildkitd.parse_toml(observed.config_text)
+    problems = list(flags.problems)
+    if toml.error:
+        problems.append(toml.error)
+    return buildkitd.effective(flags, toml), problems
+
+
+def _store_cmd(node: Node) -> list[str]:
+    """The Cmd buildx would give a new container (driver getBuildkitFlags)."""
+    flags = list(node.flags or [])
+    if node.buildkitd_toml is not None:
+        return ["--config", buildkitd.DEFAULT_CONFIG_PATH, *flags]
+    return flags
+
+
+def node_facts(
+    builder: Builder,
+    node: Node,
+    endpoint: Optional[str],
+    observed: Observed,
+    kb: Any,
+    *,
+    driver: str = DOCKER_CONTAINER,
+    node_label: Optional[str] = None,
+) -> NodeFacts:
+    """Everything observed about one node → NodeFacts for the decision. Pure."""
+    settings, problems = settings_for(node, observed)
+    notes = [*node.notes, *observed.notes, *problems]
+
+    version = None
+    source = ""
+    if observed.buildkitd_version_output:
+        version = buildkitd.parse_version_output(observed.buildkitd_version_output)
+        source = "buildkitd --version" if version else ""
+    if version is None:
+        version = buildkitd.image_tag_version(observed.image)
+        if version:
+            source = f"image tag {observed.image}"
+            if observed.status == "running":
+                notes.append("`buildkitd --version` gave no version; the image tag was used")
+        else:
+            notes.append(f"the BuildKit version could not be read (image {observed.image})")
+
+    worker, worker_note = buildkitd.decide_worker(
+        settings, observed.default_runtime_on_path, observed.containerd_socket
+    )
+    if worker_note:
+        notes.append(worker_note)
+
+    runtime = observed.runtime
+    if runtime is None:
+        runtime = _static_runtime(settings, observed, kb, notes)
+
+    return NodeFacts(
+        builder=builder.name,
+        node=node_label or node.name,
+        driver=driver,
+        endpoint=endpoint,
+        buildkit=BuildKitFacts(version=version, source=source, worker=worker),
+        runtime=runtime,
+        fix_context=FixContext(
+            driver=driver,
+            builder=builder.name,
+            node=node.name,
+            image=observed.image,
+            binary_override=settings.binary_override,
+        ),
+        status=observed.status,
+        notes=notes,
+    )
+
+
+def _static_runtime(
+    settings: buildkitd.Settings, observed: Observed, kb: Any, notes: list[str]
+) -> Optional[RuntimeFacts]:
+    """What the image is known to bundle, without running anything (verified=False)."""
+    where = f"image {observed.image}" if observed.image else "builder configuration"
+    notes.append(
+        "the runtime was not run: the builder is not running (use --bootstrap to start it)"
+    )
+    if settings.binary_override:
+        return RuntimeFacts(
+            path=settings.binary_override,
+            identity=RuntimeIdentity(name=None, version=None),
+            verified=False,
+            error=f"{settings.binary_from} names {settings.binary_override}, which was not run",
+            where=where,
+        )
+    if not buildkitd.is_stock_image(observed.image):
+        notes.append(f"{observed.image} is not a moby/buildkit image: its runc is unknown")
+        return None
+    bundled = kb.image_runc(observed.image) if kb is not None else None
+    if bundled is None:
+        notes.append(f"which runc {observed.image} bundles is not known")
+        return None
+    runc_version, source = bundled
+    notes.append(f"runc {runc_version} assumed from the image ({source})")
+    return RuntimeFacts(
+        path=STOCK_RUNC_PATH,
+        identity=RuntimeIdentity(name="runc", version=runc_version),
+        verified=False,
+        where=where,
+    )
+
+
+# --- the edge: the engine ------------------------------------------------------------------
+
+
+def inspect_node(
+    cfg: DockerConfig,
+    builder: Builder,
+    node: Node,
+    *,
+    kb: Any,
+    engine_for: Callable[[Optional[str]], Any],
+    bootstrap: bool = False,
+    timeout: float = 20.0,
+) -> NodeFacts:
+    """Look at one node's container (its daemon reached through `engine_for(node.endpoint)`)."""
+    import docker.errors
+
+    from runtimecheck import engine as engine_mod
+
+    engine = engine_for(node.endpoint)
+    name = container_name(node.name)
+    with engine_mod.engine_errors(engine.endpoint, timeout, f"inspecting {name}"):
+        try:
+            attrs = engine.api.inspect_container(name)
+        except docker.errors.NotFound:
+            attrs = None
+    if attrs is None:
+        return node_facts(builder, node, engine.endpoint.host, _never_created(builder, node), kb)
+
+    state = attrs.get("State") or {}
+    config = attrs.get("Config") or {}
+    observed = Observed(
+        image=config.get("Image") or node.driver_opts.get("image") or DEFAULT_IMAGE,
+        cmd=list(config.get("Cmd") or []),
+        config_text=None,
+        status="running" if state.get("Running") else "stopped",
+    )
+    if state.get("Paused") or state.get("Restarting"):
+        # No exec is possible; judged like a stopped one.
+        observed.status = "stopped"
+        observed.notes.append(f"container {name} is {state.get('Status')}")
+    elif not state.get("Running") and bootstrap:
+        with engine_mod.engine_errors(engine.endpoint, timeout, f"starting {name}"):
+            _start(engine, name, timeout)
+        observed.status = "running"
+        observed.notes.append(f"container {name} was started (--bootstrap)")
+
+    config_path = buildkitd.parse_flags(observed.cmd or []).config or buildkitd.DEFAULT_CONFIG_PATH
+    if observed.status == "running":
+        from runtimecheck.probe import incontainer
+
+        container = engine.client.containers.prepare_model(attrs)
+        transport = incontainer.docker_exec_transport(container)
+        probe_running(transport, f"container {name}", node, observed, config_path, kb, timeout)
+    else:
+        _read_stopped_config(engine, name, node, observed, config_path, timeout)
+    return node_facts(builder, node, engine.endpoint.host, observed, kb)
+
+
+def _never_created(builder: Builder, node: Node) -> Observed:
+    image = node.driver_opts.get("image") or DEFAULT_IMAGE
+    toml = node.buildkitd_toml
+    return Observed(
+        image=image,
+        cmd=None,
+        config_text=toml.decode("utf-8", "replace") if toml is not None else None,
+        config_source="store" if toml is not None else "",
+        status="inactive",
+        notes=[
+            f"container {container_name(node.name)} does not exist yet; judged from the store. "
+            f"`docker buildx inspect --bootstrap {builder.name}` creates it"
+        ],
+    )
+
+
+def _start(engine: Any, name: str, timeout: float) -> None:
+    engine.api.start(name)
+    deadline = time.monotonic() + min(START_WAIT_S, timeout)
+    while time.monotonic() < deadline:
+        state = engine.api.inspect_container(name).get("State") or {}
+        if state.get("Running"):
+            return
+        if state.get("Status") in ("exited", "dead"):
+            raise RuntimecheckError(
+                f"container {name} exited right after being started "
+                f"(exit {state.get('ExitCode')}); see `docker logs {name}`"
+            )
+        time.sleep(0.1)
+    raise RuntimecheckError(f"container {name} did not reach running within {START_WAIT_S:g} s")
+
+
+def probe_running(
+    transport: Any,
+    where: str,
+    node: Node,
+    observed: Observed,
+    config_path: str,
+    kb: Any,
+    timeout: float,
+) -> None:
+    """One exec: resolve and probe the binary, read the config, ask buildkitd its version."""
+    from runtimecheck.probe import incontainer
+
+    settings, _ = settings_for(node, observed)
+
+    # The container's own config may differ from the store's (changed after creation), but
+    # the flags in Cmd and the store's copy are the best guess before looking inside.
+    guess = _guess_settings(node, observed, settings)
+    commands: dict[str, list[str]] = {"buildkitd": ["buildkitd", "--version"]}
+    if guess.binary_override and guess.oci_enabled is None:
+        commands["default-runtime"] = ["sh", "-c", "command -v buildkit-runc || command -v runc"]
+    if guess.containerd_enabled is None:
+        commands["containerd-socket"] = ["test", "-S", guess.containerd_address]
+    invocations = kb.invocations() if kb is not None else []
+    probe = incontainer.run_in_container(
+        transport,
+        candidates=guess.candidates,
+        invocations=invocations,
+        read_files=[config_path],
+        commands=commands,
+        timeout=timeout,
+        where=where,
+    )
+
+    config_text = probe.files.get(config_path)
+    observed.config_text = config_text
+    observed.config_source = "container" if config_text is not None else ""
+    if (
+        config_text is None
+        and node.buildkitd_toml is not None
+        and config_path != buildkitd.DEFAULT_CONFIG_PATH
+    ):
+        observed.notes.append(f"{config_path} could not be read in the container")
+    code, output = probe.commands.get("buildkitd", (None, ""))
+    observed.buildkitd_version_output = output if code == 0 else None
+    if "default-runtime" in probe.commands:
+        code, _ = probe.commands["default-runtime"]
+        observed.default_runtime_on_path = None if code is None else code == 0
+    elif not guess.binary_override:
+        observed.default_runtime_on_path = probe.runtime.path is not None
+    if "containerd-socket" in probe.commands:
+        code, _ = probe.commands["containerd-socket"]
+        observed.containerd_socket = None if code is None else code == 0
+    observed.runtime = probe.runtime
+
+    actual, _ = settings_for(node, observed)
+    if actual.candidates != guess.candidates:
+        # The config inside names another binary than the flags and the store suggested.
+        observed.notes.append(
+            f"{config_path} in the container selects {actual.candidates[0]}; probed it in a second exec"
+        )
+        second = incontainer.run_in_container(
+            transport,
+            candidates=actual.candidates,
+            invocations=invocations,
+            timeout=timeout,
+            where=where,
+        )
+        observed.runtime = second.runtime
+        if not actual.binary_override:
+            observed.default_runtime_on_path = second.runtime.path is not None
+
+
+def _guess_settings(
+    node: Node, observed: Observed, settings: buildkitd.Settings
+) -> buildkitd.Settings:
+    if observed.config_text is not None or node.buildkitd_toml is None:
+        return settings
+    store_view = Observed(
+        image=observed.image,
+        cmd=observed.cmd,
+        config_text=node.buildkitd_toml.decode("utf-8", "replace"),
+    )
+    return settings_for(node, store_view)[0]
+
+
+def _read_stopped_config(
+    engine: Any, name: str, node: Node, observed: Observed, config_path: str, timeout: float
+) -> None:
+    """A stopped container's files can still be read (the archive API does not start it)."""
+    import docker.errors
+
+    from runtimecheck import engine as engine_mod
+
+    text: Optional[str] = None
+    try:
+        with engine_mod.engine_errors(engine.endpoint, timeout, f"reading {config_path}"):
+            stream, _ = engine.api.get_archive(name, config_path)
+            text = _single_file_from_tar(b"".join(stream))
+    except docker.errors.NotFound:
+        text = None
+    except (docker.errors.APIError, RuntimecheckError) as e:
+        observed.notes.append(f"could not read {config_path} from the stopped container: {e}")
+    if text is not None:
+        observed.config_text, observed.config_source = text, "container"
+    elif node.buildkitd_toml is not None:
+        observed.config_text = node.buildkitd_toml.decode("utf-8", "replace")
+        observed.config_source = "store"
+        observed.notes.append(f"{config_path} taken from the builder store")
+
+
+def _single_file_from_tar(data: bytes) -> Optional[str]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive:
+            if member.isfile() and member.size <= MAX_CONFIG_BYTES:
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    return handle.read().decode("utf-8", "replace")
+    return None

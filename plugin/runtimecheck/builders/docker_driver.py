@@ -1,0 +1,325 @@
+"""The docker driver: the BuildKit built into dockerd, and the `runc` on dockerd's own PATH.
+
+The Engine version (`/version`) gives the bundled BuildKit. The runtime is the `runc` found on
+dockerd's PATH, or `DOCKER_BUILDKIT_RUNC_COMMAND` from dockerd's environment from Engine 26.0
+(moby PR #47563); daemon.json runtimes are never consulted by the builder. dockerd's
+environment is read from /proc when the daemon serves a unix socket on this machine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+
+from .store import DOCKER, Builder, Node
+
+RUNC_COMMAND_ENV = "DOCKER_BUILDKIT_RUNC_COMMAND"
+RUNC_COMMAND_SINCE = (26, 0)
+DEFAULT_COMMAND = "runc"
+
+
+@dataclass
+class Dockerd:
+    """The dockerd process serving the socket, as /proc shows it."""
+
+    pid: int
+    environ: dict[str, str]
+    same_root: Optional[bool]  # its / is ours (so a path on its PATH is the same file here)
+    start_ticks: Optional[int] = None  # /proc/<pid>/stat starttime, for fingerprints
+    how: str = ""  # how it was found
+
+
+@dataclass
+class Located:
+    """The binary dockerd's builder would execute, before it is run."""
+
+    command: str  # as dockerd would look it up: "runc" or the override
+    source: str  # "dockerd's PATH" / "DOCKER_BUILDKIT_RUNC_COMMAND"
+    path_env: Optional[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def engine_major_minor(version: Optional[str]) -> Optional[tuple[int, int]]:
+    if not version:
+        return None
+    parts = version.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or "0")
+    except (ValueError, IndexError):
+        return None
+
+
+def locate_runtime(engine_version: Optional[str], environ: dict[str, str]) -> Located:
+    """Which command dockerd's builder runs, from its version and environment. Pure."""
+    notes: list[str] = []
+    override = environ.get(RUNC_COMMAND_ENV) or None
+    engine = engine_major_minor(engine_version)
+    path_env = environ.get("PATH")
+    if override:
+        if engine is not None and engine >= RUNC_COMMAND_SINCE:
+            return Located(override, RUNC_COMMAND_ENV, path_env, notes)
+        if engine is None:
+            notes.append(
+                f"dockerd has {RUNC_COMMAND_ENV}={override}, honoured only from Engine 26.0; "
+                "the Engine version is unknown, so runc on its PATH was assumed"
+            )
+        else:
+            notes.append(
+                f"dockerd has {RUNC_COMMAND_ENV}={override}, which Engine {engine_version} "
+                "ignores (honoured from 26.0)"
+            )
+    if path_env is None:
+        notes.append("dockerd's environment has no PATH")
+    return Located(DEFAULT_COMMAND, "dockerd's PATH", path_env, notes)
+
+
+def node_facts(
+    builder: Builder,
+    node: Node,
+    endpoint: Optional[str],
+    *,
+    engine_version: Optional[str],
+    kb: Any,
+    dockerd: Optional[Dockerd],
+    runtime: Optional[RuntimeFacts],
+    notes: list[str],
+) -> NodeFacts:
+    """Engine version + dockerd + the resolved binary's facts → NodeFacts. Pure."""
+    notes = list(notes)
+    bundled = kb.engine_buildkit(engine_version) if engine_version and kb is not None else None
+    if bundled:
+        version, source = bundled
+        source = f"Engine {engine_version}: {source}"
+    else:
+        version, source = None, ""
+        notes.append(
+            f"the BuildKit bundled in Engine {engine_version} is not known"
+            if engine_version
+            else "the Engine version could not be read"
+        )
+    no_pivot = bool(dockerd and dockerd.environ.get("DOCKER_RAMDISK"))
+    override = None
+    if dockerd is not None:
+        located = locate_runtime(engine_version, dockerd.environ)
+        if located.source == RUNC_COMMAND_ENV:
+            override = located.command
+    return NodeFacts(
+        builder=builder.name,
+        node=node.name,
+        driver=DOCKER,
+        endpoint=endpoint,
+        buildkit=BuildKitFacts(version=version, source=source, worker="oci", no_pivot=no_pivot),
+        runtime=runtime,
+        fix_context=FixContext(
+            driver=DOCKER,
+            builder=builder.name,
+            node=node.name,
+            binary_override=override,
+            engine_version=engine_version,
+        ),
+        status="running",
+        notes=notes,
+    )
+
+
+def resolved_runtime(
+    located: Located,
+    dockerd: Dockerd,
+    *,
+    invocations: list[Any],
+    timeout: float,
+    which: Callable[[str, Optional[str]], Optional[str]],
+    probe_binary: Callable[..., RuntimeFacts],
+) -> RuntimeFacts:
+    """Find and run the binary dockerd would run (host edge; the probe functions are passed)."""
+    where = f"host (dockerd pid {dockerd.pid})"
+    if dockerd.same_root is False:
+        return RuntimeFacts(
+            path=None,
+            identity=RuntimeIdentity(name=None, version=None),
+            verified=False,
+            error="dockerd runs in another mount namespace; its runtime binary was not run",
+            where=where,
+        )
+    path = which(located.command, located.path_env or "")
+    if path is None:
+        return RuntimeFacts(
+            path=None,
+            identity=RuntimeIdentity(name=None, version=None),
+            verified=False,
+            error=f"{located.command} is not found on dockerd's PATH ({located.path_env or 'empty'})",
+            where=where,
+        )
+    facts = probe_binary(path, invocations, timeout=timeout)
+    facts.where = where
+    return facts
+
+
+# --- /proc: the dockerd behind a socket --------------------------------------------------------
+
+
+def find_dockerd(socket_path: str, proc: Path = Path("/proc")) -> tuple[Optional[Dockerd], str]:
+    """The dockerd serving `socket_path`, and how it was found (or why not)."""
+    inodes = _socket_inodes(socket_path, proc)
+    holders = _pids_holding(inodes, proc) if inodes else []
+    pid: Optional[int] = None
+    how = ""
+    if holders:
+        named = [p for p in holders if _comm(p, proc) == "dockerd"]
+        if len(named) == 1 or len(set(named)) == 1:
+            pid, how = named[0], f"holds {socket_path}"
+        elif len(holders) == 1:
+            pid, how = holders[0], f"holds {socket_path}"
+    if pid is None:
+        named = [p for p in _all_pids(proc) if _comm(p, proc) == "dockerd"]
+        if len(named) == 1:
+            pid, how = named[0], "the only process named dockerd"
+        elif not named:
+            return None, f"no process serving {socket_path} is visible in {proc}"
+        else:
+            return None, f"{len(named)} dockerd processes; none is known to serve {socket_path}"
+    try:
+        raw = (proc / str(pid) / "environ").read_bytes()
+    except OSError as e:
+        return None, f"cannot read /proc/{pid}/environ of dockerd: {e.strerror or e}"
+    return (
+        Dockerd(
+            pid=pid,
+            environ=parse_environ(raw),
+            same_root=_same_root(pid, proc),
+            start_ticks=start_ticks(pid, proc),
+            how=how,
+        ),
+        how,
+    )
+
+
+def parse_environ(raw: bytes) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        key, eq, value = item.decode("utf-8", "replace").partition("=")
+        if eq and key:
+            env[key] = value
+    return env
+
+
+def _socket_inodes(socket_path: str, proc: Path) -> set[str]:
+    try:
+        lines = (proc / "net" / "unix").read_text().splitlines()[1:]
+    except OSError:
+        return set()
+    inodes = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 8 and fields[7] == socket_path:
+            inodes.add(fields[6])
+    return inodes
+
+
+def _pids_holding(inodes: set[str], proc: Path) -> list[int]:
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    holders = []
+    for pid in _all_pids(proc):
+        fd_dir = proc / str(pid) / "fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd_dir / fd) in wanted:
+                    holders.append(pid)
+                    break
+            except OSError:
+                continue
+    return holders
+
+
+def _all_pids(proc: Path) -> list[int]:
+    try:
+        return sorted(int(n) for n in os.listdir(proc) if n.isdigit())
+    except OSError:
+        return []
+
+
+def _comm(pid: int, proc: Path) -> Optional[str]:
+    try:
+        return (proc / str(pid) / "comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def _same_root(pid: int, proc: Path) -> Optional[bool]:
+    try:
+        theirs = os.stat(proc / str(pid) / "root")
+        ours = os.stat("/")
+    except OSError:
+        return None
+    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
+
+
+def start_ticks(pid: int, proc: Path = Path("/proc")) -> Optional[int]:
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+        return int(stat.rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# --- the edge ---------------------------------------------------------------------------------
+
+
+def inspect_node(
+    builder: Builder,
+    node: Node,
+    *,
+    kb: Any,
+    engine_for: Callable[[Optional[str]], Any],
+    timeout: float = 20.0,
+) -> NodeFacts:
+    from runtimecheck.engine_http import socket_path
+    from runtimecheck.probe import host
+
+    engine = engine_for(node.endpoint)
+    host_addr = engine.endpoint.host
+    engine_version = engine.version.get("Version") if isinstance(engine.version, dict) else None
+    notes: list[str] = []
+    runtime: Optional[RuntimeFacts] = None
+    dockerd: Optional[Dockerd] = None
+    sock = socket_path(host_addr)
+    if sock is None:
+        notes.append(
+            f"the daemon at {host_addr} is not on this machine: the runc on its PATH was not "
+            "checked (declare it with --assume-runtime NAME=VERSION)"
+        )
+    else:
+        dockerd, how = find_dockerd(sock)
+        if dockerd is None:
+            notes.append(f"dockerd's runtime was not checked: {how}")
+        else:
+            located = locate_runtime(engine_version, dockerd.environ)
+            notes += located.notes
+            if how != f"holds {sock}":
+                notes.append(f"dockerd found as {how}")
+            runtime = resolved_runtime(
+                located,
+                dockerd,
+                invocations=kb.invocations() if kb is not None else [],
+                timeout=min(timeout, 5.0),
+                which=host.which,
+                probe_binary=host.probe_binary,
+            )
+    return node_facts(
+        builder,
+        node,
+        host_addr,
+        engine_version=engine_version,
+        kb=kb,
+        dockerd=dockerd,
+        runtime=runtime,
+        notes=notes,
+    )

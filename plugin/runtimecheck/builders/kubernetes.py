@@ -1,0 +1,192 @@
+"""The kubernetes driver: every pod of each node's Deployment, probed through `kubectl exec`.
+
+buildx (driver/kubernetes) names the Deployment after the node (`_` → `-`), labels its pods
+`app=<name>`, runs buildkitd in the container `buildkitd` with the flags as Args, and mounts
+the stored Files at /etc/buildkit. Namespace: driver option `namespace`, else kubectl's.
+Each replica is checked: they may run on different machines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+from urllib.parse import parse_qs, urlparse
+
+from runtimecheck.facts import NodeFacts
+from runtimecheck.run import run
+
+from . import buildkitd
+from .docker_container import Observed, node_facts, probe_running
+from .store import KUBERNETES, Builder, Node
+
+CONTAINER = "buildkitd"
+LIST_TIMEOUT_S = 15.0
+
+
+@dataclass
+class KubeEndpoint:
+    builder: Optional[str]
+    deployment: Optional[str]
+    kubeconfig: Optional[str]
+
+
+def parse_endpoint(endpoint: Optional[str]) -> KubeEndpoint:
+    """`kubernetes:///<builder>?deployment=<node>&kubeconfig=<path>` → its parts. Pure."""
+    if not endpoint or not endpoint.startswith("kubernetes://"):
+        return KubeEndpoint(None, None, None)
+    url = urlparse(endpoint)
+    query = parse_qs(url.query)
+
+    def first(key: str) -> Optional[str]:
+        values = query.get(key) or [""]
+        return values[0] or None
+
+    return KubeEndpoint(url.path.strip("/") or None, first("deployment"), first("kubeconfig"))
+
+
+def deployment_name(node: Node) -> str:
+    return node.name.replace("_", "-")
+
+
+def kubectl_base(node: Node) -> list[str]:
+    argv = ["kubectl"]
+    endpoint = parse_endpoint(node.endpoint)
+    if endpoint.kubeconfig:
+        argv += ["--kubeconfig", endpoint.kubeconfig]
+    namespace = node.driver_opts.get("namespace")
+    if namespace:
+        argv += ["--namespace", namespace]
+    return argv
+
+
+@dataclass
+class Pod:
+    name: str
+    namespace: Optional[str]
+    phase: str
+    ready: bool
+    image: Optional[str]
+    args: Optional[list[str]]
+
+
+def parse_pods(text: str) -> list[Pod]:
+    """`kubectl get pods -o json` → the buildkitd container of each pod. Pure."""
+    doc = json.loads(text)
+    pods = []
+    for item in doc.get("items") or []:
+        meta = item.get("metadata") or {}
+        spec = item.get("spec") or {}
+        status = item.get("status") or {}
+        container: dict[str, Any] = next(
+            (c for c in spec.get("containers") or [] if c.get("name") == CONTAINER), {}
+        )
+        ready = any(
+            c.get("name") == CONTAINER and c.get("ready")
+            for c in status.get("containerStatuses") or []
+        )
+        pods.append(
+            Pod(
+                name=str(meta.get("name")),
+                namespace=meta.get("namespace"),
+                phase=str(status.get("phase") or "Unknown"),
+                ready=ready,
+                image=container.get("image"),
+                args=list(container["args"]) if isinstance(container.get("args"), list) else None,
+            )
+        )
+    return sorted(pods, key=lambda p: p.name)
+
+
+class KubectlError(Exception):
+    pass
+
+
+def list_pods(node: Node, timeout: float) -> tuple[list[Pod], str]:
+    """The pods of the node's Deployment (by its `app` label) and the label used."""
+    names = [deployment_name(node)]
+    from_endpoint = parse_endpoint(node.endpoint).deployment
+    if from_endpoint and from_endpoint not in names:
+        names.append(from_endpoint)
+    for name in names:
+        argv = [*kubectl_base(node), "get", "pods", "-l", f"app={name}", "-o", "json"]
+        done = run(argv, timeout=timeout)
+        if done.error:
+            raise KubectlError(f"kubectl cannot be run: {done.error}")
+        if done.timed_out:
+            raise KubectlError(f"`{' '.join(argv)}` did not answer within {timeout:g} s")
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise KubectlError(
+                f"`{' '.join(argv)}` failed (exit {done.returncode})"
+                + (f": {message[-1]}" if message else "")
+            )
+        try:
+            pods = parse_pods(done.text())
+        except (ValueError, AttributeError, TypeError) as e:
+            raise KubectlError(f"`{' '.join(argv)}` did not answer JSON ({e})") from None
+        if pods:
+            return pods, name
+    return [], names[0]
+
+
+def inspect_node(
+    builder: Builder, node: Node, *, kb: Any, timeout: float = 20.0
+) -> list[NodeFacts]:
+    """One NodeFacts per pod of the node (named `<node>/<pod>` when there are several)."""
+    from runtimecheck.probe import incontainer
+
+    from .inspect import failed_node
+
+    try:
+        pods, label = list_pods(node, min(timeout, LIST_TIMEOUT_S))
+    except KubectlError as e:
+        return [failed_node(builder, node, str(e))]
+    if not pods:
+        facts = node_facts(builder, node, node.endpoint, _static(node), kb, driver=KUBERNETES)
+        facts.status = "inactive"
+        facts.notes.append(
+            f"no pod with label app={label}: the builder has not been started "
+            f"(`docker buildx inspect --bootstrap {builder.name}` creates it)"
+        )
+        return [facts]
+
+    results = []
+    for pod in pods:
+        label_name = f"{node.name}/{pod.name}" if len(pods) > 1 else node.name
+        where = f"pod {pod.namespace + '/' if pod.namespace else ''}{pod.name}"
+        observed = Observed(
+            image=pod.image or node.driver_opts.get("image"),
+            cmd=pod.args if pod.args is not None else None,
+            config_text=None,
+            status="running" if pod.phase == "Running" else pod.phase.lower(),
+        )
+        if pod.phase == "Running":
+            base = kubectl_base(node)
+            transport = incontainer.command_transport(
+                [*base, "exec", pod.name, "-c", CONTAINER, "--"]
+            )
+            probe_running(
+                transport, where, node, observed, buildkitd.DEFAULT_CONFIG_PATH, kb, timeout
+            )
+        else:
+            observed.notes.append(f"{where} is {pod.phase}: judged from its spec")
+            toml = node.buildkitd_toml
+            observed.config_text = toml.decode("utf-8", "replace") if toml is not None else None
+        facts = node_facts(
+            builder, node, node.endpoint, observed, kb, driver=KUBERNETES, node_label=label_name
+        )
+        facts.notes.append(f"checked in {where}")
+        results.append(facts)
+    return results
+
+
+def _static(node: Node) -> Observed:
+    toml = node.buildkitd_toml
+    return Observed(
+        image=node.driver_opts.get("image") or "moby/buildkit:buildx-stable-1",
+        cmd=list(node.flags or []),
+        config_text=toml.decode("utf-8", "replace") if toml is not None else None,
+        config_source="store" if toml is not None else "",
+        status="inactive",
+    )

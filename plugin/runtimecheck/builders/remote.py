@@ -1,0 +1,68 @@
+"""The remote driver: only BuildKit's API is reachable — no flags, config, binary or exec.
+
+The runtime cannot be seen from here, so it is unknown unless declared
+(`--assume-runtime crun=1.14.4`, per builder or "*", also from the config file).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from runtimecheck.errors import UsageError
+from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+
+from .store import REMOTE, Builder, Node
+
+_ASSUMED = re.compile(r"^([a-z][a-z0-9._-]*)=(v?\d[\w.+~-]*)$")
+HOW_TO_DECLARE = (
+    "declare the runtime the remote buildkitd runs with --assume-runtime NAME=VERSION "
+    "(e.g. crun=1.14.4; `runc --version` / `crun --version` on the BuildKit host tells it)"
+)
+
+
+def parse_assumed(value: str) -> tuple[str, str]:
+    """`crun=1.14.4` → ("crun", "1.14.4"); UsageError for anything else."""
+    match = _ASSUMED.match(value.strip())
+    if not match:
+        raise UsageError(
+            f"invalid runtime declaration {value!r}",
+            hint="use NAME=VERSION, e.g. --assume-runtime crun=1.14.4",
+        )
+    return match.group(1), match.group(2).lstrip("v")
+
+
+def assumed_for(builder: str, assumed: Optional[dict[str, str]]) -> Optional[tuple[str, str]]:
+    """The declaration that applies to `builder`: its own, else "*"; None when there is none."""
+    if not assumed:
+        return None
+    value = assumed.get(builder) or assumed.get(builder.lower()) or assumed.get("*")
+    return parse_assumed(value) if value else None
+
+
+def declared_runtime(name: str, version: str) -> RuntimeFacts:
+    return RuntimeFacts(
+        path=None,
+        identity=RuntimeIdentity(name=name, version=version),
+        verified=False,
+        where="declared",
+    )
+
+
+def inspect_node(builder: Builder, node: Node) -> NodeFacts:
+    """Static: the address, and that nothing about the runtime can be read from here."""
+    return NodeFacts(
+        builder=builder.name,
+        node=node.name,
+        driver=REMOTE,
+        endpoint=node.endpoint,
+        buildkit=BuildKitFacts(version=None, source="", worker=None),
+        runtime=None,
+        fix_context=FixContext(driver=REMOTE, builder=builder.name, node=node.name),
+        status="unknown",
+        notes=[
+            "the remote driver exposes only the BuildKit API: its runtime binary cannot be "
+            f"inspected; {HOW_TO_DECLARE}",
+            f"the BuildKit version was not read (`docker buildx inspect {builder.name}` shows it)",
+        ],
+    )

@@ -1,0 +1,248 @@
+"""buildx's builder store, read straight from its files (no buildx, nothing started).
+
+Layout (docker/buildx `store/store.go`, `store/nodegroup.go`): `instances/<name>` holds one
+builder as JSON, `current` the `buildx use` choice, `defaults/<sha256(key)[:20]>` the
+`buildx use --default` choice per docker endpoint. Only reads: buildx itself rewrites
+`current` while resolving, this module never does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from runtimecheck.dockercli import DockerConfig
+
+INSTANCES = "instances"
+DEFAULTS = "defaults"
+CURRENT = "current"
+
+DOCKER_CONTAINER = "docker-container"
+DOCKER = "docker"
+KUBERNETES = "kubernetes"
+REMOTE = "remote"
+KNOWN_DRIVERS = (DOCKER_CONTAINER, DOCKER, KUBERNETES, REMOTE)
+
+# store/util.go; buildx < 0.10 also allowed "+".
+NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9.\-_+]*$")
+
+
+class StoreFileError(Exception):
+    """An instances/ file that cannot be read or is not a builder."""
+
+    def __init__(self, name: str, path: Path, message: str):
+        super().__init__(message)
+        self.name = name
+        self.path = path
+        self.message = message
+
+
+@dataclass
+class Node:
+    name: str
+    endpoint: Optional[str]
+    driver_opts: dict[str, str] = field(default_factory=dict)
+    flags: Optional[list[str]] = None  # None: not recorded (differs from "no flags")
+    files: dict[str, bytes] = field(default_factory=dict)  # path under /etc/buildkit → bytes
+    config_file: Optional[str] = None  # buildx < 0.7: a host path instead of Files
+    platforms: list[Any] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was odd in the stored entry
+
+    @property
+    def buildkitd_toml(self) -> Optional[bytes]:
+        return self.files.get("buildkitd.toml")
+
+
+@dataclass
+class Builder:
+    name: str
+    driver: str
+    nodes: list[Node]
+    dynamic: bool = False
+    from_context: bool = False  # a docker context's own builder, derived, never stored
+    path: Optional[Path] = None  # the instances/ file
+    raw: bytes = b""  # the file's bytes, for fingerprints
+
+
+@dataclass
+class BuilderError:
+    """A builder that exists but cannot be read: reported as a finding for that builder."""
+
+    name: str
+    message: str
+    driver: str = "unknown"
+    path: Optional[Path] = None
+
+
+@dataclass
+class Current:
+    key: str
+    name: str
+    global_: bool
+
+
+def environment(env: Optional[Mapping[str, str]]) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def store_root(cfg: DockerConfig, env: Optional[Mapping[str, str]] = None) -> Path:
+    """`$BUILDX_CONFIG`, else `<docker config dir>/buildx` (buildx util/confutil)."""
+    env = environment(env)
+    explicit = env.get("BUILDX_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return cfg.directory / "buildx"
+
+
+def key_hash(key: str) -> str:
+    """Name of the `defaults/` file for a docker endpoint key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def normalise_name(name: str) -> Optional[str]:
+    """The stored form of a builder name (lowercased), or None when buildx would reject it."""
+    return name.lower() if NAME_PATTERN.match(name) else None
+
+
+def instance_names(root: Path) -> list[str]:
+    directory = root / INSTANCES
+    try:
+        entries = sorted(p.name for p in directory.iterdir() if not p.name.startswith("."))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError:
+        return []
+    return entries
+
+
+def instance_path(root: Path, name: str) -> Optional[Path]:
+    stored = normalise_name(name)
+    return None if stored is None else root / INSTANCES / stored
+
+
+def read_instance(root: Path, name: str) -> Optional[Builder]:
+    """The stored builder `name`; None when there is none. Raises StoreFileError."""
+    path = instance_path(root, name)
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise StoreFileError(name, path, f"cannot read {path}: {e.strerror or e}") from None
+    return parse_instance(name, path, data)
+
+
+def parse_instance(name: str, path: Path, data: bytes) -> Builder:
+    """One instances/ file → Builder. Pure; raises StoreFileError for what is not a builder."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise StoreFileError(
+            name, path, f"builder {name!r}: {path} is not valid JSON ({e})"
+        ) from None
+    if not isinstance(doc, dict):
+        raise StoreFileError(name, path, f"builder {name!r}: {path} is not a JSON object")
+    nodes_doc = doc.get("Nodes")
+    if nodes_doc is None:
+        nodes_doc = []
+    if not isinstance(nodes_doc, list) or not all(isinstance(n, dict) for n in nodes_doc):
+        raise StoreFileError(name, path, f"builder {name!r}: {path} has no valid Nodes list")
+    driver = doc.get("Driver")
+    if not isinstance(driver, str):
+        raise StoreFileError(name, path, f"builder {name!r}: {path} has no Driver")
+    stored_name = _text(doc.get("Name")) or name
+    nodes = [_parse_node(n, index, stored_name) for index, n in enumerate(nodes_doc)]
+    return Builder(
+        name=stored_name,
+        driver=driver or DOCKER_CONTAINER,  # `buildx create` always stores one
+        nodes=nodes,
+        dynamic=bool(doc.get("Dynamic")),
+        path=path,
+        raw=data,
+    )
+
+
+def _parse_node(doc: dict[str, Any], index: int, builder: str) -> Node:
+    notes: list[str] = []
+    name = _text(doc.get("Name"))
+    if name is None:
+        name = f"{builder}{index}"
+        notes.append(f"stored node #{index} has no name; buildx would call it {name}")
+    endpoint = doc.get("Endpoint") if isinstance(doc.get("Endpoint"), str) else None
+    driver_opts = {
+        str(k): str(v) for k, v in (doc.get("DriverOpts") or {}).items() if v is not None
+    }
+    # The JSON key stayed "Flags" when the Go field became BuildkitdFlags (buildx 0.13).
+    raw_flags = doc.get("Flags", doc.get("BuildkitdFlags"))
+    flags = [str(f) for f in raw_flags] if isinstance(raw_flags, list) else None
+    files: dict[str, bytes] = {}
+    for key, value in (doc.get("Files") or {}).items():
+        try:
+            files[str(key)] = base64.b64decode(value or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            notes.append(f"stored file {key} is not base64; ignored")
+    config_file = doc.get("ConfigFile") if isinstance(doc.get("ConfigFile"), str) else None
+    if config_file and "buildkitd.toml" not in files:
+        # buildx < 0.7 kept a host path and read it when creating the builder.
+        try:
+            files["buildkitd.toml"] = Path(config_file).expanduser().read_bytes()
+        except OSError as e:
+            notes.append(f"config file {config_file} named by the store: {e.strerror or e}")
+    platforms = doc.get("Platforms")
+    return Node(
+        name=name,
+        endpoint=endpoint,
+        driver_opts=driver_opts,
+        flags=flags,
+        files=files,
+        config_file=config_file or None,
+        platforms=list(platforms) if isinstance(platforms, list) else [],
+        notes=notes,
+    )
+
+
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def read_current(root: Path) -> Optional[Current]:
+    """The `current` file; None when absent or unreadable (buildx then falls back too)."""
+    try:
+        doc = json.loads((root / CURRENT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    return Current(
+        key=str(doc.get("Key") or ""),
+        name=str(doc.get("Name") or ""),
+        global_=bool(doc.get("Global")),
+    )
+
+
+def read_default(root: Path, key: str) -> Optional[str]:
+    try:
+        name = (root / DEFAULTS / key_hash(key)).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return name or None
+
+
+def context_builder(name: str, endpoint: str) -> Builder:
+    """The docker-driver builder buildx derives from a docker context (storeutil.GetNodeGroup)."""
+    return Builder(
+        name=name,
+        driver=DOCKER,
+        nodes=[Node(name=name, endpoint=endpoint)],
+        from_context=True,
+    )

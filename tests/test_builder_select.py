@@ -1,0 +1,164 @@
+"""Which builder a build uses, resolved as buildx resolves it, from the store files alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runtimecheck.builders import select, store
+from runtimecheck.dockercli import DockerConfig, GlobalOptions, context_dir_name, resolve
+from runtimecheck.errors import EXIT_USAGE, UsageError
+
+SOCK = "unix:///var/run/docker.sock"
+
+
+def config(tmp_path: Path, context: str | None = None) -> DockerConfig:
+    return resolve(GlobalOptions(config=str(tmp_path), context=context), env={})
+
+
+def add_context(tmp_path: Path, name: str, host: str) -> None:
+    meta = tmp_path / "contexts" / "meta" / context_dir_name(name) / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(
+        json.dumps({"Name": name, "Metadata": {}, "Endpoints": {"docker": {"Host": host}}})
+    )
+
+
+def add_builder(tmp_path: Path, name: str, driver: str = "docker-container") -> None:
+    path = tmp_path / "buildx" / "instances" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"Name": name, "Driver": driver, "Nodes": [{"Name": name + "0"}]}))
+
+
+def set_current(tmp_path: Path, key: str, name: str, global_: bool = False) -> None:
+    (tmp_path / "buildx").mkdir(exist_ok=True)
+    (tmp_path / "buildx" / "current").write_text(
+        json.dumps({"Key": key, "Name": name, "Global": global_})
+    )
+
+
+def set_default(tmp_path: Path, key: str, name: str) -> None:
+    path = tmp_path / "buildx" / "defaults" / store.key_hash(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(name)
+
+
+def name(tmp_path: Path, explicit: str | None = None, env: dict | None = None, **kw) -> str:
+    return select.selected_builder_name(config(tmp_path, **kw), explicit, env or {})
+
+
+def test_no_store_means_the_context_builder(tmp_path: Path) -> None:
+    assert name(tmp_path) == "default"
+    builder = select.selected_builder(config(tmp_path), env={})
+    assert isinstance(builder, store.Builder)
+    assert (builder.driver, builder.from_context, builder.nodes[0].name) == (
+        "docker",
+        True,
+        "default",
+    )
+
+
+def test_explicit_then_env_then_current(tmp_path: Path) -> None:
+    for b in ("a", "b", "c"):
+        add_builder(tmp_path, b)
+    set_current(tmp_path, SOCK, "c")
+    assert name(tmp_path) == "c"
+    assert name(tmp_path, env={"BUILDX_BUILDER": "b"}) == "b"
+    assert name(tmp_path, "a", env={"BUILDX_BUILDER": "b"}) == "a"
+
+
+def test_current_for_another_endpoint_is_not_used(tmp_path: Path) -> None:
+    add_builder(tmp_path, "c")
+    set_current(tmp_path, "other-context", "c")
+    assert name(tmp_path) == "default"
+
+
+def test_global_current_wins_across_endpoints(tmp_path: Path) -> None:
+    add_builder(tmp_path, "g")
+    set_current(tmp_path, "other-context", "g", global_=True)
+    assert name(tmp_path) == "g"
+
+
+def test_current_naming_a_removed_builder_falls_back_to_the_context(tmp_path: Path) -> None:
+    add_builder(tmp_path, "d")
+    set_default(tmp_path, SOCK, "d")
+    set_current(tmp_path, SOCK, "gone")
+    # buildx: Key matches but the builder is gone → no current, and defaults are not consulted
+    assert name(tmp_path) == "default"
+
+
+def test_defaults_file_for_the_endpoint(tmp_path: Path) -> None:
+    add_builder(tmp_path, "d")
+    set_default(tmp_path, SOCK, "d")
+    set_current(tmp_path, "other-context", "x")
+    assert name(tmp_path) == "d"
+
+
+def test_context_key_is_the_context_name(tmp_path: Path) -> None:
+    add_context(tmp_path, "remote-box", "tcp://10.0.0.1:2375")
+    add_builder(tmp_path, "r")
+    set_current(tmp_path, "remote-box", "r")
+    assert name(tmp_path, context="remote-box") == "r"
+    assert name(tmp_path) == "default"
+
+
+def test_context_builder_of_another_context(tmp_path: Path) -> None:
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    builder = select.selected_builder(config(tmp_path), "box", env={})
+    assert isinstance(builder, store.Builder)
+    assert (builder.name, builder.driver) == ("box", "docker")
+
+
+def test_unknown_builder_is_a_usage_error_listing_the_others(tmp_path: Path) -> None:
+    add_builder(tmp_path, "alpha")
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    with pytest.raises(UsageError) as info:
+        select.selected_builder(config(tmp_path), "typo", env={})
+    assert info.value.exit_code == EXIT_USAGE
+    assert "'typo'" in info.value.message
+    assert info.value.hint is not None
+    for available in ("alpha", "box", "default"):
+        assert available in info.value.hint
+
+
+def test_unknown_builder_from_env_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        select.selected_builder(config(tmp_path), env={"BUILDX_BUILDER": "nope"})
+
+
+def test_malformed_selected_builder_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "buildx" / "instances" / "bad"
+    path.parent.mkdir(parents=True)
+    path.write_text("{")
+    found = select.selected_builder(config(tmp_path), "bad", env={})
+    assert isinstance(found, store.BuilderError)
+    assert found.name == "bad" and "not valid JSON" in found.message
+
+
+def test_all_builders_lists_stored_then_contexts(tmp_path: Path) -> None:
+    add_builder(tmp_path, "alpha")
+    add_builder(tmp_path, "kube", driver="kubernetes")
+    (tmp_path / "buildx" / "instances" / "broken").write_text("not json")
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    found = select.all_builders(config(tmp_path), env={})
+    assert [(b.name, b.driver) for b in found] == [
+        ("alpha", "docker-container"),
+        ("broken", "unknown"),
+        ("kube", "kubernetes"),
+        ("default", "docker"),
+        ("box", "docker"),
+    ]
+    assert isinstance(found[1], store.BuilderError)
+
+
+def test_buildx_config_env_moves_the_store(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "instances").mkdir(parents=True)
+    (elsewhere / "instances" / "e").write_text(json.dumps({"Name": "e", "Driver": "remote"}))
+    (elsewhere / "current").write_text(json.dumps({"Key": SOCK, "Name": "e", "Global": False}))
+    env = {"BUILDX_CONFIG": str(elsewhere)}
+    assert name(tmp_path, env=env) == "e"
+    builder = select.selected_builder(config(tmp_path), env=env)
+    assert isinstance(builder, store.Builder) and builder.driver == "remote"
