@@ -195,3 +195,33 @@ def make_module_container(
     containers = Containers(engine, f"rtc-{request.module.__name__}")
     yield containers.make
     containers.cleanup()
+
+
+@pytest.fixture(scope="session")
+def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dist/docker-runtimecheck as `make dist` builds it, built once per run into a temp dir."""
+    import sys
+
+    target = tmp_path_factory.mktemp("dist") / "docker-runtimecheck"
+    build = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "build-zipapp"), "--output", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    return target
+
+
+@pytest.fixture(scope="session")
+def zipapp_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment to run the zipapp in: a private extraction root, no inherited plugin socket."""
+    env = dict(os.environ)
+    env["SHIV_ROOT"] = str(tmp_path_factory.mktemp("shiv-root"))
+    for name in (
+        "DOCKER_CLI_PLUGIN_SOCKET",
+        "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND",
+        "RUNTIMECHECK_PYTHON",
+    ):
+        env.pop(name, None)
+    return env

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from . import log
 from .dockercli import GlobalOptions
 from .errors import EXIT_BLOCK, EXIT_PASS, EXIT_UNINSPECTED, UsageError
 from .facts import BLOCK, BuilderResult, BuildKitFacts, FixContext, NodeFacts, NodeResult, Result
@@ -39,6 +40,7 @@ def check_command(
         flags["assume_runtime"] = {builder or "*": assume_runtime}
     conf = settings.load(flags=flags)
     cfg = resolve(opts)
+    log.debug(f"docker endpoint {cfg.endpoint.host} (context {cfg.endpoint.context})")
     options = CheckOptions(
         builder=builder,
         all=all_builders,
