@@ -1,0 +1,338 @@
+"""The docker-container driver against real builder containers on the local engine.
+
+The containers are made the way buildx makes them (name `buildx_buildkit_<node>`, buildkitd
+flags as Cmd, the config copied under /etc/buildkit), unprivileged, from the local test
+images whose runtimes are real: runc 1.1.5 as buildkit-runc, crun 1.8.1, and crun installed
+as runc/buildkit-runc (the incident). The store files sit in a temporary BUILDX_CONFIG.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+import docker.errors
+import pytest
+
+from runtimecheck import knowledge, verdict
+from runtimecheck.builders import docker_container, inspect, select, store
+from runtimecheck.dockercli import DEFAULT_HOST, DockerConfig, GlobalOptions, resolve
+from runtimecheck.facts import ACCEPTED, BLOCK, PASS, REJECTED, NodeFacts
+
+pytestmark = pytest.mark.engine
+
+CRUN_TOML = b'[worker.oci]\n  binary = "crun"\n'
+
+
+@pytest.fixture(scope="module")
+def kb() -> knowledge.Knowledge:
+    return knowledge.load()
+
+
+class BuildxHome:
+    """A docker config dir + buildx store in tmp, pointing at the local engine."""
+
+    def __init__(self, tmp: Path):
+        self.docker_config = tmp / "docker"
+        self.docker_config.mkdir()
+        self.store = tmp / "buildx"
+        self.host = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        self.env = {"BUILDX_CONFIG": str(self.store), "DOCKER_HOST": self.host}
+        self.cfg: DockerConfig = resolve(
+            GlobalOptions(config=str(self.docker_config)), env=self.env
+        )
+
+    def write_builder(
+        self,
+        name: str,
+        nodes: list[dict[str, Any]],
+        driver: str = "docker-container",
+    ) -> None:
+        doc = {"Name": name, "Driver": driver, "Nodes": nodes, "Dynamic": False}
+        path = self.store / "instances" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+
+    def builder(self, name: str) -> store.Builder:
+        found = select.selected_builder(self.cfg, name, env=self.env)
+        assert isinstance(found, store.Builder)
+        return found
+
+
+def store_node(
+    name: str,
+    *,
+    image: str,
+    flags: Optional[list[str]] = None,
+    toml: Optional[bytes] = None,
+    endpoint: Optional[str] = None,
+) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "Endpoint": endpoint or os.environ.get("DOCKER_HOST") or DEFAULT_HOST,
+        "Platforms": None,
+        "DriverOpts": {"image": image},
+        "Flags": flags,
+        "Files": {"buildkitd.toml": base64.b64encode(toml).decode()} if toml else None,
+    }
+
+
+def make_builder_container(
+    make_container: Any,
+    node: str,
+    image: str,
+    flags: list[str],
+    toml: Optional[bytes] = None,
+    start: bool = True,
+) -> Any:
+    """As buildx's docker-container driver: Cmd = [--config …] + flags, files under /etc."""
+    cmd = (["--config", "/etc/buildkit/buildkitd.toml"] if toml else []) + flags
+    container = make_container(
+        image, name=docker_container.container_name(node), command=cmd, start=False
+    )
+    if toml is not None:
+        put_file(container, "/etc", "buildkit/buildkitd.toml", toml)
+    if start:
+        container.start()
+        container.reload()
+    return container
+
+
+def put_file(container: Any, directory: str, name: str, data: bytes, mode: int = 0o644) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = len(data), mode
+        tar.addfile(info, io.BytesIO(data))
+    assert container.put_archive(directory, buf.getvalue())
+
+
+def unique(prefix: str = "rtc") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def check(home: BuildxHome, name: str, kb: Any, **kw: Any) -> list[NodeFacts]:
+    return inspect.inspect_builder(home.cfg, home.builder(name), kb=kb, **kw)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> BuildxHome:
+    return BuildxHome(tmp_path)
+
+
+def test_stock_layout_runc_passes(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    make_builder_container(make_container, name + "0", image, [])
+
+    [facts] = check(home, name, kb)
+
+    assert facts.error is None and facts.status == "running"
+    assert (facts.buildkit.version, facts.buildkit.source) == ("v0.12.5", "buildkitd --version")
+    assert facts.buildkit.worker == "oci"
+    runtime = facts.runtime
+    assert runtime is not None and runtime.verified
+    assert runtime.path == "/usr/bin/buildkit-runc"
+    assert (runtime.identity.name, runtime.identity.version) == ("runc", "1.1.5+ds1")
+    assert runtime.probes["run-keep"].status == ACCEPTED
+    assert runtime.where == f"container buildx_buildkit_{name}0"
+    assert facts.fix_context.driver == "docker-container"
+    assert (facts.fix_context.builder, facts.fix_context.node) == (name, name + "0")
+    assert facts.fix_context.image == image and facts.fix_context.binary_override is None
+    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_crun_renamed_to_runc_blocks(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["crun_as_runc"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    make_builder_container(make_container, name + "0", image, [])
+
+    [facts] = check(home, name, kb)
+
+    runtime = facts.runtime
+    assert runtime is not None and runtime.verified
+    assert runtime.path == "/usr/bin/buildkit-runc"
+    assert (runtime.identity.name, runtime.identity.version) == ("crun", "1.8.1")
+    assert runtime.probes["run-keep"].status == REJECTED
+    assert facts.buildkit.version == "v0.12.5"
+    assert verdict.decide(kb, facts, frozenset()).verdict == BLOCK
+
+
+def test_oci_worker_binary_flag_selects_crun(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    flags = ["--oci-worker-binary=crun", "--allow-insecure-entitlement=network.host"]
+    home.write_builder(name, [store_node(name + "0", image=image, flags=flags)])
+    make_builder_container(make_container, name + "0", image, flags)
+
+    [facts] = check(home, name, kb)
+
+    assert facts.fix_context.binary_override == "crun"
+    assert facts.runtime is not None and facts.runtime.path == "/usr/bin/crun"
+    assert facts.runtime.identity.name == "crun"
+    assert facts.buildkit.worker == "oci"  # buildkit-runc is on PATH: the OCI worker is on
+    assert verdict.decide(kb, facts, frozenset()).verdict == BLOCK
+
+
+def test_toml_in_the_container_selects_crun(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_11"]
+    home.write_builder(name, [store_node(name + "0", image=image, toml=CRUN_TOML)])
+    make_builder_container(make_container, name + "0", image, [], toml=CRUN_TOML)
+
+    [facts] = check(home, name, kb)
+
+    assert facts.buildkit.version == "v0.11.6"
+    assert facts.fix_context.binary_override == "crun"
+    assert facts.runtime is not None and facts.runtime.identity.name == "crun"
+    assert not any("second exec" in n for n in facts.notes)
+    # BuildKit v0.11 sends no --keep: crun 1.8.1 is fine there.
+    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_container_config_differing_from_store_is_probed_again(
+    home, make_container, test_images, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    # The store has no config (it was changed after creation); the container has one.
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    make_builder_container(make_container, name + "0", image, [], toml=CRUN_TOML)
+
+    [facts] = check(home, name, kb)
+
+    assert facts.runtime is not None and facts.runtime.identity.name == "crun"
+    assert any("second exec" in n for n in facts.notes)
+
+
+def test_containerd_worker(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["crun_as_runc"]
+    flags = ["--oci-worker=false", "--containerd-worker=true"]
+    home.write_builder(name, [store_node(name + "0", image=image, flags=flags)])
+    make_builder_container(make_container, name + "0", image, flags)
+
+    [facts] = check(home, name, kb)
+
+    assert facts.buildkit.worker == "containerd"
+    assert verdict.decide(kb, facts, frozenset()).verdict != BLOCK
+
+
+def test_stopped_builder_is_judged_statically(
+    home, make_container, test_images, kb, engine
+) -> None:
+    name = unique()
+    image = test_images["crun_as_runc"]
+    home.write_builder(name, [store_node(name + "0", image=image, toml=CRUN_TOML)])
+    container = make_builder_container(
+        make_container, name + "0", image, [], toml=CRUN_TOML, start=False
+    )
+
+    [facts] = check(home, name, kb)
+
+    assert facts.status == "stopped" and facts.error is None
+    assert facts.runtime is not None and not facts.runtime.verified
+    assert facts.fix_context.binary_override == "crun"  # read from the stopped container
+    assert facts.buildkit.version == "v0.12.5" and facts.buildkit.source.startswith("image tag")
+    assert any("not run" in n for n in facts.notes)
+    container.reload()
+    assert container.status == "created"  # nothing was started
+
+
+def test_bootstrap_starts_a_stopped_builder(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["crun_as_runc"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    container = make_builder_container(make_container, name + "0", image, [], start=False)
+
+    [facts] = check(home, name, kb, bootstrap=True)
+
+    container.reload()
+    assert container.status == "running"
+    assert facts.status == "running"
+    assert facts.runtime is not None and facts.runtime.verified
+    assert facts.runtime.identity.name == "crun"
+
+
+def test_never_started_builder_creates_nothing(home, engine, kb) -> None:
+    name = unique()
+    home.write_builder(name, [store_node(name + "0", image="moby/buildkit:v0.12.5")])
+
+    [facts] = check(home, name, kb, bootstrap=True)
+
+    assert facts.status == "inactive" and facts.error is None
+    assert any(f"docker buildx inspect --bootstrap {name}" in n for n in facts.notes)
+    assert facts.runtime is not None and not facts.runtime.verified
+    assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", "1.1.12")
+    assert facts.buildkit.version == "v0.12.5"
+    with pytest.raises(docker.errors.NotFound):
+        engine.containers.get(docker_container.container_name(name + "0"))
+
+
+def test_one_node_down_does_not_hide_the_other(
+    home, make_container, test_images, tmp_path, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    nothing = f"unix://{tmp_path}/nothing.sock"
+    home.write_builder(
+        name,
+        [
+            store_node(name + "0", image=image),
+            store_node(name + "1", image=image, endpoint=nothing),
+            store_node(name + "2", image=image),  # its container is gone
+        ],
+    )
+    make_builder_container(make_container, name + "0", image, [])
+
+    facts = check(home, name, kb)
+
+    assert [f.node for f in facts] == [name + "0", name + "1", name + "2"]
+    assert facts[0].error is None and facts[0].runtime is not None and facts[0].runtime.verified
+    assert facts[1].error is not None and "nothing listens" in facts[1].error
+    assert facts[1].status == "unreachable"
+    assert facts[2].status == "inactive" and facts[2].error is None
+
+
+def test_hanging_runtime_is_bounded(home, make_container, test_images, kb) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    flags = ["--oci-worker-binary=/usr/bin/hang"]
+    home.write_builder(name, [store_node(name + "0", image=image, flags=flags)])
+    container = make_builder_container(make_container, name + "0", image, flags, start=False)
+    put_file(container, "/usr/bin", "hang", b"#!/bin/sh\nexec sleep 600\n", mode=0o755)
+    container.start()
+
+    [facts] = check(home, name, kb, timeout=8.0)
+
+    assert facts.runtime is not None
+    assert facts.runtime.identity.name is None
+    assert facts.runtime.error or all(p.status == "unknown" for p in facts.runtime.probes.values())
+    assert verdict.decide(kb, facts, frozenset()).verdict != PASS
+
+
+def test_unknown_driver_is_a_builder_error(home, kb) -> None:
+    name = unique()
+    home.write_builder(name, [{"Name": name + "0"}], driver="cloud")
+    with pytest.raises(Exception) as info:
+        check(home, name, kb)
+    assert "cloud" in str(info.value)
+
+
+def test_static_runtime_of_a_stock_image_comes_from_the_knowledge_base(kb) -> None:
+    builder = store.Builder("b", "docker-container", [store.Node("b0", None)])
+    observed = docker_container.Observed(
+        image="moby/buildkit:v0.15.1", cmd=[], config_text=None, status="stopped"
+    )
+    facts = docker_container.node_facts(builder, builder.nodes[0], None, observed, kb)
+    assert facts.runtime is not None and not facts.runtime.verified
+    assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", "1.1.13")
+    assert facts.buildkit.version == "v0.15.1"
