@@ -13,67 +13,76 @@ that cannot be written means no cache, never an error.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import tempfile
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Optional
+import zlib
 
-from . import __version__, log
-from .facts import PASS, WARN
+from . import __version__, fastjson, log
+
+# Not `typing.TYPE_CHECKING`: this module is on the build preflight's warm path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 CACHE_DIR_NAME = "docker-runtimecheck"
 CACHE_FILE_NAME = "preflight.json"
-FORMAT = 1
+FORMAT = 2
 MAX_ENTRIES = 32
 # A safety net for what a fingerprint could miss; a week of builds costs one re-check.
 MAX_AGE_S = 7 * 24 * 3600
-CACHEABLE = (PASS, WARN)
+# facts.PASS and facts.WARN (facts imports dataclasses, too slow for the warm path).
+CACHEABLE = ("pass", "warn")
+_SEPARATOR = "\x1f"
 
 
-@dataclass
 class Entry:
-    verdict: str
-    lines: list[str] = field(default_factory=list)  # what to say again on a hit (warnings)
+    def __init__(self, verdict: str, lines: list[str] | None = None) -> None:
+        self.verdict = verdict
+        self.lines = list(lines or [])  # what to say again on a hit (warnings)
 
 
-def cache_dir(env: Optional[Mapping[str, str]] = None) -> Path:
+def cache_dir(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     base = env.get("XDG_CACHE_HOME")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    return root / CACHE_DIR_NAME
+    root = base if base and os.path.isabs(base) else os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(root, CACHE_DIR_NAME)
 
 
-def metadata_dir() -> Optional[Path]:
+def metadata_dir() -> str | None:
     """The knowledge data: inside the package when installed, else the repository's."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "metadata", package.parent.parent / "metadata"):
-        if candidate.is_dir():
+    package = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (
+        os.path.join(package, "metadata"),
+        os.path.join(os.path.dirname(os.path.dirname(package)), "metadata"),
+    ):
+        if os.path.isdir(candidate):
             return candidate
     return None
 
 
 def knowledge_digest() -> str:
-    """sha256 over the names and bytes of the knowledge files, so an update invalidates."""
-    digest = hashlib.sha256()
+    """A checksum over the names and bytes of the knowledge files: an update invalidates.
+
+    CRC-32 rather than a cryptographic hash: it only has to notice our own data changing,
+    and `hashlib` alone costs more than the warm path may spend.
+    """
     directory = metadata_dir()
     if directory is None:
         return "no-metadata"
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
+    crc, count, size = 0, 0, 0
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if name.startswith(".") or not os.path.isfile(path):
             continue
-        digest.update(path.name.encode() + b"\0")
         try:
-            digest.update(path.read_bytes())
+            with open(path, "rb") as f:
+                content = f.read()
         except OSError:
-            digest.update(b"<unreadable>")
-        digest.update(b"\0")
-    return digest.hexdigest()
+            content = b"<unreadable>"
+        crc = zlib.crc32(content, zlib.crc32(name.encode() + b"\0", crc))
+        count, size = count + 1, size + len(content)
+    return f"{count}:{size}:{crc:08x}"
 
 
 def make_key(
@@ -84,33 +93,33 @@ def make_key(
     ignore: frozenset[str],
     assume_runtime: Mapping[str, str],
 ) -> str:
-    parts = {
-        "fingerprint": fingerprint,
-        "builder": builder,
-        "endpoint": endpoint,
-        "version": __version__,
-        "knowledge": knowledge_digest(),
-        "ignore": sorted(ignore),
-        "assume_runtime": sorted(assume_runtime.items()),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    parts = (
+        fingerprint,
+        builder,
+        endpoint,
+        __version__,
+        knowledge_digest(),
+        ",".join(sorted(ignore)),
+        ",".join(f"{k}={v}" for k, v in sorted(assume_runtime.items())),
+    )
+    return _SEPARATOR.join(parts)
 
 
 class VerdictCache:
-    def __init__(self, directory: Optional[Path] = None) -> None:
-        self.directory = cache_dir() if directory is None else directory
-        self.path = self.directory / CACHE_FILE_NAME
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = cache_dir() if directory is None else os.fspath(directory)
+        self.path = os.path.join(self.directory, CACHE_FILE_NAME)
 
-    def get(self, key: str) -> Optional[Entry]:
+    def get(self, key: str) -> Entry | None:
         for item in self._load():
             if item["key"] != key:
                 continue
             if time.time() - item["time"] > MAX_AGE_S:
                 return None
-            return Entry(item["verdict"], list(item["lines"]))
+            return Entry(item["verdict"], item["lines"])
         return None
 
-    def put(self, key: str, verdict: str, lines: Optional[list[str]] = None) -> bool:
+    def put(self, key: str, verdict: str, lines: list[str] | None = None) -> bool:
         """Remember a pass or warn (a block or unknown also drops any older entry).
 
         True when the file was written.
@@ -120,15 +129,15 @@ class VerdictCache:
             items.append(
                 {"key": key, "verdict": verdict, "lines": list(lines or []), "time": time.time()}
             )
-        items = items[-MAX_ENTRIES:]
-        return self._store(items)
+        return self._store(items[-MAX_ENTRIES:])
 
     def _load(self) -> list[dict[str, Any]]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            with open(self.path, encoding="utf-8") as f:
+                data = fastjson.loads(f.read())
         except FileNotFoundError:
             return []
-        except (OSError, ValueError, UnicodeDecodeError) as e:
+        except (OSError, ValueError) as e:
             log.debug(f"ignoring unreadable cache {self.path}: {e}")
             return []
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -139,9 +148,13 @@ class VerdictCache:
         return [item for item in entries if _valid(item)]
 
     def _store(self, items: list[dict[str, Any]]) -> bool:
+        import contextlib
+        import json
+        import tempfile
+
         content = json.dumps({"format": FORMAT, "entries": items}, indent=1).encode()
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".preflight.", suffix=".tmp", dir=self.directory)
         except OSError as e:
             log.debug(f"no verdict cache: cannot write in {self.directory}: {e}")

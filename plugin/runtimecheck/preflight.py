@@ -1,0 +1,342 @@
+"""`docker runtimecheck build …`: check the builder a build will use, then become that build.
+
+The builder is found the way buildx finds it (`--builder` in the arguments, BUILDX_BUILDER,
+the store's current builder, the context's), checked (or its cached verdict reused), and then
+this process is replaced by `docker [global flags] buildx build ARGS…` with the arguments as
+given: stdin (`-f -`), the terminal, signals and the exit status are buildx's from there on.
+stdout is left to buildx; everything said here goes to stderr.
+
+What stops a build, after the `fail_on` setting (flag, RUNTIMECHECK_FAIL_ON, project or user
+config):
+
+- `block` (the default): only a blocked builder is refused, before anything reaches buildx,
+  with the report (reason and fix) on stderr and exit status 1. When the builder cannot be
+  inspected at all (daemon down, unknown driver, our own failure), a warning is printed and
+  the build goes ahead: a build is never stopped because this check failed.
+- `warn`: also a warning verdict, and a builder that could not be inspected, are refused.
+- `never`: nothing is refused; findings are printed and the build goes ahead.
+
+`--skip-runtimecheck` (taken out of the arguments handed over) or RUNTIMECHECK_SKIP=1 skips
+the check. A warm cache answers without importing typer, rich, click, requests or the docker
+SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import log
+from .errors import EXIT_BLOCK, RuntimecheckError
+
+# Not `typing.TYPE_CHECKING`, no dataclasses, no facts: the warm path (a cached verdict) may
+# cost little more than the interpreter's own start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .dockercli import GlobalOptions
+    from .facts import Result
+    from .settings import Settings
+
+# The verdicts of facts.py and their order (worst last), for the warm path.
+PASS, WARN, VERDICT_UNKNOWN, BLOCK = "pass", "warn", "unknown", "block"
+VERDICT_ORDER = {PASS: 0, WARN: 1, VERDICT_UNKNOWN: 2, BLOCK: 3}
+
+SKIP_ENV = "RUNTIMECHECK_SKIP"
+REEXEC_ENV = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"
+# The parent CLI's socket is ours, not the re-run docker's: it makes its own for buildx.
+PLUGIN_SOCKET_ENV = "DOCKER_CLI_PLUGIN_SOCKET"
+EXIT_CANNOT_RUN = 127
+
+
+# --- the arguments -----------------------------------------------------------------------------
+
+SKIP_FLAG = "--skip-runtimecheck"
+
+# `docker buildx build` flags that take a value (buildx commands/build.go, including the
+# hidden ones kept for `docker build` compatibility, and buildx's persistent `--builder`).
+VALUE_FLAGS = frozenset(
+    {
+        "add-host", "allow", "annotation", "attest", "build-arg", "build-context", "builder",
+        "cache-from", "cache-to", "call", "cgroup-parent", "cpu-period", "cpu-quota",
+        "cpu-shares", "cpuset-cpus", "cpuset-mems", "file", "iidfile", "invoke", "isolation",
+        "label", "memory", "memory-swap", "metadata-file", "network", "no-cache-filter", "on",
+        "output", "platform", "policy", "progress", "provenance", "root", "sbom", "secret",
+        "security-opt", "server-config", "shm-size", "ssh", "tag", "target", "ulimit",
+    }
+)  # fmt: skip
+BOOL_FLAGS = frozenset(
+    {
+        "check", "compress", "debug", "detach", "force-rm", "load", "no-cache", "print", "pull",
+        "push", "quiet", "rm", "squash",
+    }
+)  # fmt: skip
+VALUE_SHORTHANDS = frozenset("tfocm")
+BOOL_SHORTHANDS = frozenset("qD")
+
+
+class BuildArgs:
+    def __init__(self) -> None:
+        self.builder: str | None = None  # the `--builder` value; None when absent or empty
+        self.skip = False  # `--skip-runtimecheck` was given
+        self.forwarded: list[str] = []  # the arguments for buildx, ours taken out
+
+
+def parse_build_args(args: list[str]) -> BuildArgs:
+    parsed = BuildArgs()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            parsed.forwarded.extend(args[i:])
+            break
+        if arg.startswith("--") and len(arg) > 2:
+            name, eq, value = arg[2:].partition("=")
+            if "--" + name == SKIP_FLAG:
+                parsed.skip = _flag_bool(value) if eq else True
+                i += 1
+                continue
+            takes_value = name in VALUE_FLAGS or (
+                name not in BOOL_FLAGS and i + 1 < len(args) and not args[i + 1].startswith("-")
+            )
+            if not eq and takes_value and i + 1 < len(args):
+                value = args[i + 1]
+                parsed.forwarded.extend(args[i : i + 2])
+                i += 2
+            else:
+                parsed.forwarded.append(arg)
+                i += 1
+            if name == "builder":
+                parsed.builder = value or None
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            # A shorthand cluster (`-qt name`, `-tname`): a value letter takes the rest of
+            # the word, or the next argument.
+            parsed.forwarded.append(arg)
+            i += 1
+            for pos, letter in enumerate(arg[1:], start=1):
+                if letter in BOOL_SHORTHANDS:
+                    continue
+                if letter in VALUE_SHORTHANDS and pos == len(arg) - 1 and i < len(args):
+                    parsed.forwarded.append(args[i])
+                    i += 1
+                break
+            continue
+        parsed.forwarded.append(arg)
+        i += 1
+    return parsed
+
+
+def _flag_bool(value: str) -> bool:
+    return value.strip().lower() not in ("0", "f", "false", "no", "off")
+
+
+# --- the preflight ------------------------------------------------------------------------------
+
+
+def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
+    parsed = parse_build_args(args)
+    tail = ["buildx", "build", *parsed.forwarded]
+    if parsed.skip or _truthy(os.environ.get(SKIP_ENV, "")):
+        log.info("runtime check skipped")
+        return exec_docker(opts, tail)
+    refused = _preflight(opts, parsed.builder)
+    if refused is not None:
+        return refused
+    return exec_docker(opts, tail)
+
+
+def forward_to_buildx(opts: GlobalOptions, rest: list[str]) -> int:
+    """`docker builder SUB …` under the `builder` alias: run `docker buildx SUB …` as given.
+
+    Never `docker build` or `docker builder`: with the alias in place they come back here.
+    """
+    return exec_docker(opts, ["buildx", *rest])
+
+
+class Outcome:
+    def __init__(
+        self,
+        verdict: str,
+        lines: list[str],
+        result: Result | None = None,  # None when answered by the cache or by a failure
+        builder: str | None = None,
+    ) -> None:
+        self.verdict = verdict
+        self.lines = lines  # one line per finding worth saying
+        self.result = result
+        self.builder = builder
+
+
+def _preflight(opts: GlobalOptions, builder: str | None) -> int | None:
+    """None to go ahead with the build, else the exit status of the refusal."""
+    from . import settings
+
+    try:
+        conf = settings.load()
+    except RuntimecheckError as e:
+        _say(f"runtime check not done ({e.message}); building anyway")
+        return None
+    try:
+        outcome = _check(opts, builder, conf)
+    except RuntimecheckError as e:
+        outcome = Outcome(VERDICT_UNKNOWN, [e.message])
+    except Exception as e:  # a bug of ours must never stop a build
+        import traceback
+
+        log.debug(traceback.format_exc())
+        outcome = Outcome(VERDICT_UNKNOWN, [f"internal error: {type(e).__name__}: {e}"])
+
+    refuse = _refuses(outcome.verdict, conf.fail_on)
+    if outcome.verdict == PASS:
+        log.info(f"builder {outcome.builder}: pass")
+        return None
+    report = None
+    if outcome.result is not None and (refuse or outcome.verdict == BLOCK):
+        report = _render(outcome.result)
+    if report:
+        sys.stderr.write(report)
+    else:
+        for line in outcome.lines:
+            _say(line)
+    if refuse:
+        _say(
+            "build refused before it started; fix the builder, or skip this check once with "
+            f"--skip-runtimecheck or {SKIP_ENV}=1"
+        )
+        return EXIT_BLOCK
+    if outcome.verdict == VERDICT_UNKNOWN:
+        _say("the builder could not be checked; building anyway")
+    elif outcome.verdict == WARN:
+        _say("building anyway; `docker runtimecheck` shows the details and the fix")
+    return None
+
+
+def _check(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
+    from .builders.fingerprint import fingerprint
+    from .builders.select import selected_builder_name
+    from .cache import VerdictCache, make_key
+    from .dockercli import resolve
+
+    cfg = resolve(opts)
+    name = selected_builder_name(cfg, builder)
+    try:
+        mark = fingerprint(cfg, name)
+    except Exception as e:  # no fingerprint only means no cache
+        log.debug(f"builder {name}: no fingerprint ({type(e).__name__}: {e})")
+        mark = None
+    key = None
+    if mark is not None:
+        key = make_key(
+            fingerprint=mark,
+            builder=name,
+            endpoint=f"{cfg.endpoint.context} {cfg.endpoint.host}",
+            ignore=conf.ignore,
+            assume_runtime=conf.assume_runtime,
+        )
+    cache = VerdictCache()
+    if key is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            log.debug(f"builder {name}: {hit.verdict} (cached)")
+            return Outcome(hit.verdict, hit.lines, builder=name)
+
+    from .check import CheckOptions, run_check
+    from .report.progress import Progress
+
+    options = CheckOptions(
+        builder=builder, ignore=conf.ignore, assume_runtime=dict(conf.assume_runtime)
+    )
+    log.debug(f"builder {name}: checking")
+    with Progress(sys.stderr) as progress:
+        result = run_check(cfg, options, progress=progress.update)
+    verdict = VERDICT_UNKNOWN if result.inspected_nothing else result.verdict
+    lines = findings(result)
+    if key is not None:
+        cache.put(key, verdict, lines)
+    return Outcome(verdict, lines, result, builder=name)
+
+
+def findings(result: Result) -> list[str]:
+    """One line per thing that is not a pass: errors, then failing checks not ignored."""
+    lines = []
+    for b in result.builders:
+        if b.error:
+            lines.append(f"builder {b.name}: {b.error}")
+        for n in b.nodes:
+            where = f"builder {b.name}, node {n.name}"
+            if n.error:
+                lines.append(f"{where}: {n.error}")
+            for c in n.checks:
+                if c.ignored or c.verdict == PASS:
+                    continue
+                lines.append(f"{where}: `{c.invocation}` {c.status}: {c.reason or c.evidence}")
+    return lines
+
+
+def _refuses(verdict: str, fail_on: str | None) -> bool:
+    if fail_on == "never":
+        return False
+    lowest = WARN if fail_on == "warn" else BLOCK
+    return VERDICT_ORDER.get(verdict, VERDICT_ORDER[VERDICT_UNKNOWN]) >= VERDICT_ORDER[lowest]
+
+
+def _render(result: Result) -> str:
+    """The text report for stderr; "" when it cannot be rendered (the findings are said)."""
+    try:
+        from . import report
+
+        color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        text = report.render(result, "text", color=color)
+    except Exception as e:
+        log.debug(f"no report: {type(e).__name__}: {e}")
+        return ""
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _say(message: str) -> None:
+    print(f"runtimecheck: {message}", file=sys.stderr, flush=True)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "t", "true", "yes", "y", "on")
+
+
+# --- handing over -------------------------------------------------------------------------------
+
+
+def docker_command(opts: GlobalOptions) -> str:
+    """The docker CLI that ran us (when run as a plugin), else `docker` from PATH."""
+    original = os.environ.get(REEXEC_ENV)
+    if opts.as_plugin and original:
+        return original
+    return "docker"
+
+
+def exec_docker(opts: GlobalOptions, tail: list[str]) -> int:
+    """Replace this process with `docker [global flags] TAIL…`; returns only on failure."""
+    docker = docker_command(opts)
+    argv = [docker, *opts.raw, *tail]
+    env = {k: v for k, v in os.environ.items() if k != PLUGIN_SOCKET_ENV}
+    log.debug(f"running {argv}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _restore_default_signals()
+    try:
+        os.execvpe(docker, argv, env)
+    except OSError as e:
+        raise RuntimecheckError(
+            f"cannot run {docker}: {e.strerror or e}",
+            exit_code=EXIT_CANNOT_RUN,
+            hint="is the docker CLI installed and on PATH?",
+        ) from None
+    return EXIT_CANNOT_RUN  # not reached: execvpe returns only by raising
+
+
+def _restore_default_signals() -> None:
+    # Python ignores SIGPIPE and SIGXFSZ, and an exec keeps what is ignored: buildx must get
+    # them with their default action, as it would from a shell.
+    import signal
+
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)

@@ -1,0 +1,375 @@
+"""The build preflight in-process: which builder, what stops a build, what is handed over."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from runtimecheck import preflight
+from runtimecheck.dockercli import GlobalOptions
+from runtimecheck.errors import RuntimecheckError
+from runtimecheck.facts import (
+    ACCEPTED,
+    BLOCK,
+    PASS,
+    REJECTED,
+    SEVERITY_BLOCK,
+    SEVERITY_WARN,
+    VERDICT_ORDER,
+    VERDICT_UNKNOWN,
+    WARN,
+    BuilderResult,
+    BuildKitFacts,
+    Check,
+    NodeResult,
+    Result,
+)
+from runtimecheck.preflight import parse_build_args
+
+
+class Handed(Exception):
+    """Raised by the fake execvpe: the process would have become docker here."""
+
+    def __init__(self, file: str, argv: list[str], env: dict[str, str]) -> None:
+        super().__init__(file)
+        self.file, self.argv, self.env = file, argv, env
+
+
+class FakeSettings:
+    def __init__(self, fail_on: str = "block") -> None:
+        self.ignore: frozenset[str] = frozenset()
+        self.fail_on = fail_on
+        self.assume_runtime: dict[str, str] = {}
+        self.format = None
+
+
+def node_result(verdict: str) -> NodeResult:
+    status = REJECTED if verdict in (BLOCK, WARN) else ACCEPTED
+    check = Check(
+        id="run-keep" if verdict != WARN else "exec-keep",
+        invocation="run --keep" if verdict != WARN else "exec --keep",
+        status=status,
+        severity=SEVERITY_BLOCK if verdict != WARN else SEVERITY_WARN,
+        verdict=verdict,
+        evidence="exit 1: unrecognized option '--keep'" if status == REJECTED else "exit 1",
+        reason="crun 1.8.1 predates --keep (crun 1.15)" if status == REJECTED else "",
+        fix=["docker buildx create --driver-opt image=moby/buildkit:v0.12.5 …"],
+    )
+    return NodeResult(
+        name="rc0",
+        driver="docker-container",
+        verdict=verdict,
+        buildkit=BuildKitFacts(version="v0.12.5"),
+        runtime=None,
+        checks=[check],
+    )
+
+
+def result_of(verdict: str) -> Result:
+    if verdict == VERDICT_UNKNOWN:
+        return Result([BuilderResult("rc", "docker-container", error="daemon unreachable")])
+    return Result([BuilderResult("rc", "docker-container", nodes=[node_result(verdict)])])
+
+
+class World:
+    def __init__(self) -> None:
+        self.verdict = PASS
+        self.fingerprint: str | None = "fp-1"
+        self.settings = FakeSettings()
+        self.checks: list[str | None] = []
+        self.selected: list[str | None] = []
+        self.raise_in_check: BaseException | None = None
+
+    def run_check(self, cfg, options, progress=None) -> Result:
+        self.checks.append(options.builder)
+        if self.raise_in_check is not None:
+            raise self.raise_in_check
+        return result_of(self.verdict)
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
+    w = World()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "BUILDX_BUILDER", preflight.SKIP_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(preflight.REEXEC_ENV, raising=False)
+    (tmp_path / "docker").mkdir()
+
+    settings = types.ModuleType("runtimecheck.settings")
+    settings.load = lambda *a, **k: w.settings  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "runtimecheck.settings", settings)
+
+    from runtimecheck import check
+    from runtimecheck.builders import fingerprint, select
+
+    def selected(cfg, explicit=None, env=None):
+        w.selected.append(explicit)
+        return explicit or "current-builder"
+
+    monkeypatch.setattr(select, "selected_builder_name", selected)
+    monkeypatch.setattr(fingerprint, "fingerprint", lambda cfg, name, env=None: w.fingerprint)
+    monkeypatch.setattr(check, "run_check", w.run_check)
+
+    progress = types.ModuleType("runtimecheck.report.progress")
+
+    class Progress:
+        def __init__(self, stream) -> None:
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            pass
+
+        def update(self, message: str) -> None:
+            pass
+
+    progress.Progress = Progress  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "runtimecheck.report.progress", progress)
+    from runtimecheck import report
+
+    def render(result, fmt, color=None) -> str:
+        lines = [f"{n.name}: {c.reason}\n  fix: {c.fix[0]}" for b in result.builders
+                 for n in b.nodes for c in n.checks]  # fmt: skip
+        return "REPORT\n" + "\n".join(lines)
+
+    monkeypatch.setattr(report, "render", render, raising=False)
+
+    def execvpe(file: str, argv: list[str], env: dict[str, str]) -> None:
+        raise Handed(file, list(argv), dict(env))
+
+    monkeypatch.setattr(preflight.os, "execvpe", execvpe)
+    return w
+
+
+def build(args: list[str], opts: GlobalOptions | None = None) -> Handed | int:
+    try:
+        return preflight.preflight_and_build(opts or GlobalOptions(), args)
+    except Handed as handed:
+        return handed
+
+
+# --- the arguments ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "builder"),
+    [
+        (["--builder", "b1", "."], "b1"),
+        (["--builder=b1", "."], "b1"),
+        ([".", "--builder", "b1"], "b1"),
+        (["--builder", "b1", "--builder=b2", "."], "b2"),
+        (["-t", "--builder", "."], None),  # the tag is "--builder"
+        (["--tag=x", "--label", "--builder=b1", "."], None),
+        (["--build-arg", "builder=b1", "."], None),
+        (["-qt", "--builder", "."], None),
+        (["-tname", "--builder", "b1", "."], "b1"),
+        (["--push", "--builder", "b1", "."], "b1"),
+        (["--no-cache", "--builder", "b1", "."], "b1"),
+        (["--check", "--builder", "b1", "."], "b1"),
+        ([".", "--", "--builder", "b1"], None),
+        (["--builder=", "."], None),
+        (["--some-new-bool", "--builder", "b1", "."], "b1"),
+        (["--some-new-flag", "value", "--builder", "b1", "."], "b1"),
+    ],
+)
+def test_only_a_real_builder_flag_is_taken(args: list[str], builder: str | None) -> None:
+    parsed = parse_build_args(args)
+    assert parsed.builder == builder
+    assert parsed.forwarded == args
+    assert not parsed.skip
+
+
+@pytest.mark.parametrize(
+    ("args", "forwarded", "skip"),
+    [
+        (["--skip-runtimecheck", "-t", "x", "."], ["-t", "x", "."], True),
+        ([".", "--skip-runtimecheck"], ["."], True),
+        (["--skip-runtimecheck=false", "."], ["."], False),
+        (["-t", "--skip-runtimecheck", "."], ["-t", "--skip-runtimecheck", "."], False),
+        ([".", "--", "--skip-runtimecheck"], [".", "--", "--skip-runtimecheck"], False),
+    ],
+)
+def test_the_skip_flag_is_ours_and_taken_out(
+    args: list[str], forwarded: list[str], skip: bool
+) -> None:
+    parsed = parse_build_args(args)
+    assert (parsed.forwarded, parsed.skip) == (forwarded, skip)
+
+
+def test_the_verdict_names_are_those_of_facts() -> None:
+    assert preflight.VERDICT_ORDER == VERDICT_ORDER
+    assert (preflight.PASS, preflight.WARN, preflight.BLOCK) == (PASS, WARN, BLOCK)
+    assert preflight.VERDICT_UNKNOWN == VERDICT_UNKNOWN
+
+
+# --- what is handed over ------------------------------------------------------------------------
+
+
+ARGS = ["-t", "my image:1", "--build-arg", 'Q="a b"', "-f", "-", ".", "--", "é"]
+
+
+def test_a_pass_hands_the_arguments_over_untouched(world: World) -> None:
+    handed = build(ARGS, GlobalOptions(raw=["--config", "/x", "-H", "unix:///s"]))
+    assert isinstance(handed, Handed)
+    assert handed.file == "docker"
+    assert handed.argv == ["docker", "--config", "/x", "-H", "unix:///s", "buildx", "build", *ARGS]
+    assert world.checks == [None]
+
+
+def test_as_a_plugin_the_cli_that_ran_us_is_run_and_its_socket_is_not_passed_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(preflight.REEXEC_ENV, "/opt/docker/bin/docker")
+    monkeypatch.setenv(preflight.PLUGIN_SOCKET_ENV, "@docker_cli_0123")
+    monkeypatch.setenv("KEEP_ME", "1")
+    handed = build(["."], GlobalOptions(as_plugin=True))
+    assert isinstance(handed, Handed)
+    assert handed.argv[:3] == ["/opt/docker/bin/docker", "buildx", "build"]
+    assert preflight.PLUGIN_SOCKET_ENV not in handed.env
+    assert handed.env["KEEP_ME"] == "1"
+
+
+def test_the_builder_flag_decides_which_builder_is_checked(world: World) -> None:
+    build(["--builder", "other", "."])
+    assert world.selected == ["other"]
+    assert world.checks == ["other"]
+
+
+def test_forwarding_under_the_alias_runs_buildx_never_build(world: World) -> None:
+    with pytest.raises(Handed) as caught:
+        preflight.forward_to_buildx(GlobalOptions(raw=["--config", "/x"]), ["prune", "-f"])
+    assert caught.value.argv == ["docker", "--config", "/x", "buildx", "prune", "-f"]
+    assert world.checks == []
+
+
+def test_a_docker_that_cannot_be_run_is_a_clear_error(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(file, argv, env):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(preflight.os, "execvpe", missing)
+    with pytest.raises(RuntimecheckError) as caught:
+        build(["."])
+    assert caught.value.exit_code == preflight.EXIT_CANNOT_RUN
+    assert "docker" in caught.value.message
+
+
+# --- what stops a build -------------------------------------------------------------------------
+
+
+def test_a_block_refuses_before_buildx_with_the_reason_and_fix(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.verdict = BLOCK
+    assert build(["."]) == 1
+    err = capsys.readouterr()
+    assert err.out == ""
+    assert "crun 1.8.1 predates --keep" in err.err
+    assert "fix: docker buildx create" in err.err
+    assert "--skip-runtimecheck" in err.err
+
+
+def test_a_block_is_checked_again_every_time(world: World) -> None:
+    world.verdict = BLOCK
+    build(["."])
+    build(["."])
+    assert len(world.checks) == 2
+    world.verdict = PASS  # the user fixed the builder
+    assert isinstance(build(["."]), Handed)
+
+
+def test_a_warning_is_said_and_the_build_goes_ahead_also_from_the_cache(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.verdict = WARN
+    assert isinstance(build(["."]), Handed)
+    first = capsys.readouterr().err
+    assert isinstance(build(["."]), Handed)
+    second = capsys.readouterr().err
+    assert world.checks == [None]
+    assert "exec --keep" in first and "exec --keep" in second
+
+
+def test_a_pass_is_cached_until_the_fingerprint_changes(world: World) -> None:
+    build(["."])
+    build(["."])
+    assert len(world.checks) == 1
+    world.fingerprint = "fp-2"  # store file, container or runtime binary changed
+    build(["."])
+    assert len(world.checks) == 2
+
+
+def test_without_a_fingerprint_nothing_is_cached(world: World) -> None:
+    world.fingerprint = None
+    build(["."])
+    build(["."])
+    assert len(world.checks) == 2
+
+
+def test_a_builder_that_cannot_be_inspected_does_not_stop_the_build(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.verdict = VERDICT_UNKNOWN
+    assert isinstance(build(["."]), Handed)
+    err = capsys.readouterr().err
+    assert "daemon unreachable" in err
+    assert "building anyway" in err
+
+
+@pytest.mark.parametrize(
+    "failure", [RuntimecheckError("cannot connect"), ValueError("a bug of ours")]
+)
+def test_our_own_failure_never_stops_a_build(
+    world: World, capsys: pytest.CaptureFixture[str], failure: Exception
+) -> None:
+    world.raise_in_check = failure
+    assert isinstance(build(["."]), Handed)
+    assert str(failure) in capsys.readouterr().err
+
+
+def test_an_interrupt_stops_everything(world: World) -> None:
+    world.raise_in_check = KeyboardInterrupt()
+    with pytest.raises(KeyboardInterrupt):
+        build(["."])
+
+
+@pytest.mark.parametrize("verdict", [WARN, VERDICT_UNKNOWN])
+def test_fail_on_warn_also_refuses_warnings_and_uninspected_builders(
+    world: World, verdict: str
+) -> None:
+    world.settings = FakeSettings(fail_on="warn")
+    world.verdict = verdict
+    assert build(["."]) == 1
+
+
+def test_fail_on_never_reports_a_block_and_builds(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.settings = FakeSettings(fail_on="never")
+    world.verdict = BLOCK
+    assert isinstance(build(["."]), Handed)
+    assert "crun 1.8.1 predates --keep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_skipping_checks_nothing_and_hands_over(
+    world: World, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    world.verdict = BLOCK
+    args = ["-t", "x", "."]
+    if how == "flag":
+        handed = build(["--skip-runtimecheck", *args])
+    else:
+        monkeypatch.setenv(preflight.SKIP_ENV, "1")
+        handed = build(args)
+    assert isinstance(handed, Handed)
+    assert handed.argv == ["docker", "buildx", "build", *args]
+    assert world.checks == []
