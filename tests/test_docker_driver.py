@@ -1,0 +1,191 @@
+"""The docker driver: BuildKit bundled in the Engine, and the runc on dockerd's PATH.
+
+The pure part (Engine version + dockerd's environment + the resolved binary) is tested with
+recorded `/version` answers of Engine 25+ (tests/fixtures/engine) and a real PATH holding a
+copy of the real crun named `runc`; the edge against this machine's dockerd.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtimecheck import knowledge, verdict
+from runtimecheck.builders import docker_driver, inspect, select, store
+from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
+from runtimecheck.facts import ACCEPTED, BLOCK, PASS, REJECTED
+from runtimecheck.probe import host
+
+ENGINE_FIXTURES = Path(__file__).parent / "fixtures" / "engine"
+CRUN = shutil.which("crun") or "/usr/bin/crun"
+
+
+@pytest.fixture(scope="module")
+def kb() -> knowledge.Knowledge:
+    return knowledge.load()
+
+
+def engine_version(fixture: str) -> str:
+    return json.loads((ENGINE_FIXTURES / fixture).read_text())["Version"]
+
+
+@pytest.fixture
+def crun_as_runc(tmp_path: Path) -> Path:
+    if not os.path.exists(CRUN):
+        pytest.skip("crun is not installed")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shutil.copy2(CRUN, bin_dir / "runc")
+    return bin_dir
+
+
+def facts_for(kb: Any, version: str, environ: dict[str, str]) -> Any:
+    builder = store.context_builder("default", "default")
+    dockerd = docker_driver.Dockerd(pid=1, environ=environ, same_root=True)
+    located = docker_driver.locate_runtime(version, environ)
+    runtime = docker_driver.resolved_runtime(
+        located,
+        dockerd,
+        invocations=kb.invocations(),
+        timeout=5.0,
+        which=host.which,
+        probe_binary=host.probe_binary,
+    )
+    return docker_driver.node_facts(
+        builder,
+        builder.nodes[0],
+        DEFAULT_HOST,
+        engine_version=version,
+        kb=kb,
+        dockerd=dockerd,
+        runtime=runtime,
+        notes=located.notes,
+    )
+
+
+def test_engine_26_with_crun_as_runc_blocks(kb, crun_as_runc) -> None:
+    facts = facts_for(kb, engine_version("version-26.0.0.json"), {"PATH": str(crun_as_runc)})
+    assert facts.buildkit.version == "v0.13.1"
+    assert facts.runtime.verified and facts.runtime.path == str(crun_as_runc / "runc")
+    assert facts.runtime.identity.name == "crun"
+    assert facts.runtime.probes["run-keep"].status == REJECTED
+    assert facts.fix_context.engine_version == "26.0.0"
+    assert verdict.decide(kb, facts, frozenset()).verdict == BLOCK
+
+
+def test_engine_28_with_crun_as_runc_blocks(kb, crun_as_runc) -> None:
+    facts = facts_for(kb, engine_version("version-28.3.3.json"), {"PATH": str(crun_as_runc)})
+    assert facts.buildkit.version is not None
+    assert verdict.decide(kb, facts, frozenset()).verdict == BLOCK
+
+
+def test_engine_25_ignores_the_runc_command_variable(kb, crun_as_runc) -> None:
+    environ = {"PATH": str(crun_as_runc), "DOCKER_BUILDKIT_RUNC_COMMAND": "/usr/sbin/runc"}
+    facts = facts_for(kb, "25.0.3", environ)
+    assert facts.buildkit.version == "v0.12.5"
+    assert facts.runtime.identity.name == "crun"  # still the runc on PATH
+    assert facts.fix_context.binary_override is None
+    assert any("ignores" in n for n in facts.notes)
+    assert verdict.decide(kb, facts, frozenset()).verdict == BLOCK
+
+
+def test_engine_26_honours_the_runc_command_variable(kb, crun_as_runc) -> None:
+    runc = shutil.which("runc") or "/usr/sbin/runc"
+    if not os.path.exists(runc):
+        pytest.skip("runc is not installed")
+    environ = {"PATH": str(crun_as_runc), "DOCKER_BUILDKIT_RUNC_COMMAND": runc}
+    facts = facts_for(kb, "26.1.1", environ)
+    assert facts.runtime.identity.name == "runc"
+    assert facts.runtime.probes["run-keep"].status == ACCEPTED
+    assert facts.fix_context.binary_override == runc
+    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_engine_20_10_bundles_a_buildkit_without_keep(kb, crun_as_runc) -> None:
+    facts = facts_for(kb, "20.10.24+dfsg1", {"PATH": str(crun_as_runc)})
+    assert facts.runtime.identity.name == "crun"
+    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_runc_missing_from_dockerd_path(kb, tmp_path) -> None:
+    facts = facts_for(kb, "27.3.1", {"PATH": str(tmp_path)})
+    assert facts.runtime.path is None and not facts.runtime.verified
+    assert "not found on dockerd's PATH" in facts.runtime.error
+
+
+def test_dockerd_in_another_mount_namespace_is_not_run(kb) -> None:
+    located = docker_driver.locate_runtime("27.3.1", {"PATH": "/usr/bin"})
+    dockerd = docker_driver.Dockerd(pid=42, environ={}, same_root=False)
+    runtime = docker_driver.resolved_runtime(
+        located,
+        dockerd,
+        invocations=[],
+        timeout=1.0,
+        which=host.which,
+        probe_binary=host.probe_binary,
+    )
+    assert not runtime.verified and "mount namespace" in (runtime.error or "")
+
+
+def test_ramdisk_means_no_pivot(kb, crun_as_runc) -> None:
+    facts = facts_for(kb, "27.3.1", {"PATH": str(crun_as_runc), "DOCKER_RAMDISK": "1"})
+    assert facts.buildkit.no_pivot
+
+
+def test_find_dockerd_by_socket_inode(tmp_path) -> None:
+    # A listening socket held by this very process stands in for dockerd's.
+    path = tmp_path / "d.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen()
+    try:
+        found, how = docker_driver.find_dockerd(str(path))
+    finally:
+        server.close()
+    assert found is not None and found.pid == os.getpid()
+    assert how == f"holds {path}"
+    assert found.environ.get("PATH") == os.environ.get("PATH")
+    assert found.same_root is True and found.start_ticks is not None
+
+
+@pytest.mark.engine
+def test_this_machines_dockerd(engine, kb, tmp_path) -> None:
+    env = {"DOCKER_HOST": os.environ.get("DOCKER_HOST") or DEFAULT_HOST}
+    (tmp_path / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(tmp_path / "docker")), env=env)
+    builder = select.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
+    assert isinstance(builder, store.Builder) and builder.driver == "docker"
+
+    [facts] = inspect.inspect_builder(cfg, builder, kb=kb)
+
+    version = engine.version()["Version"]
+    assert facts.error is None
+    assert facts.fix_context.engine_version == version
+    assert facts.buildkit.source.startswith(f"Engine {version}")
+    if facts.runtime is None:
+        pytest.fail(f"dockerd's runtime was not found: {facts.notes}")
+    assert facts.runtime.verified, facts.runtime.error
+    assert facts.runtime.where.startswith("host (dockerd pid ")
+    if version.startswith("20.10"):
+        # Bundled BuildKit ≈ v0.8 sends no --keep: a pass whatever runc is.
+        assert facts.buildkit.version == "v0.8"
+        assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_daemon_down_is_a_node_finding(kb, tmp_path) -> None:
+    nothing = f"unix://{tmp_path}/nothing.sock"
+    (tmp_path / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(tmp_path / "docker"), hosts=[nothing]), env={})
+    builder = select.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
+
+    [facts] = inspect.inspect_builder(cfg, builder, kb=kb)
+
+    assert facts.error is not None
+    assert "nothing listens" in facts.error and "start dockerd" in facts.error
+    assert facts.status == "unreachable"
