@@ -1,0 +1,291 @@
+"""install / uninstall: the plugin file, and exactly the config.json keys install changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from runtimecheck import install as installer
+from runtimecheck.dockercli import DockerConfig, Endpoint, GlobalOptions
+from runtimecheck.errors import EXIT_USAGE, RuntimecheckError, UsageError
+
+USER_CONFIG = {
+    "auths": {"https://index.docker.io/v1/": {"auth": "dXNlcjpwYXNz"}, "ghcr.io": {}},
+    "credsStore": "desktop",
+    "currentContext": "colima",
+    "plugins": {"debug": {"hooks": "exec"}},
+    "aliases": {},
+    "features": {"containerd-snapshotter": "true"},
+}
+METADATA_SCRIPT = """#!/bin/sh
+echo '{"SchemaVersion":"0.1.0","Vendor":"test","Version":"0","ShortDescription":"x"}'
+"""
+
+
+def make_cfg(directory: Path) -> DockerConfig:
+    return DockerConfig(
+        GlobalOptions(), directory, {}, Endpoint(context="default", host="unix:///x")
+    )
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> DockerConfig:
+    directory = tmp_path / "docker"
+    directory.mkdir()
+    return make_cfg(directory)
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "docker-runtimecheck.pyz"
+    path.write_text(METADATA_SCRIPT)
+    return path
+
+
+def write_config(cfg: DockerConfig, data: dict) -> Path:
+    path = cfg.directory / "config.json"
+    path.write_text(json.dumps(data, indent="\t"))
+    path.chmod(0o600)
+    return path
+
+
+def read_config(cfg: DockerConfig) -> dict:
+    return json.loads((cfg.directory / "config.json").read_text())
+
+
+def plugin(cfg: DockerConfig) -> Path:
+    return cfg.directory / "cli-plugins" / "docker-runtimecheck"
+
+
+# --- the plugin file ----------------------------------------------------------------------------
+
+
+def test_install_copies_the_source_as_an_executable_plugin(cfg: DockerConfig, source: Path) -> None:
+    lines = installer.install(cfg, source=source)
+    assert plugin(cfg).read_bytes() == source.read_bytes()
+    assert stat.S_IMODE(plugin(cfg).stat().st_mode) == 0o755
+    assert any(str(plugin(cfg)) in line for line in lines)
+    assert not any(line.startswith("warning") for line in lines)
+    assert not (cfg.directory / "config.json").exists()  # nothing asked of config.json
+
+
+def test_install_from_a_zipapp_copies_the_running_archive(
+    cfg: DockerConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "dist" / "docker-runtimecheck"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("__main__.py", "print('hi')\n")
+    monkeypatch.setattr(sys, "argv", [str(archive), "install"])
+    origin, content = installer.plugin_content(None, plugin(cfg))
+    assert content == archive.read_bytes()
+    assert str(archive) in origin
+
+
+def test_installed_with_pip_the_plugin_runs_the_console_script_by_absolute_path(
+    cfg: DockerConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["/nonexistent/docker-runtimecheck"])
+    script = installer.installed_console_script(plugin(cfg))
+    assert script is not None and script.is_absolute()
+    installer.install(cfg)
+    text = plugin(cfg).read_text()
+    assert text.startswith("#!/bin/sh\n")
+    assert f'exec {script} "$@"' in text
+    assert os.access(plugin(cfg), os.X_OK)
+
+
+def test_the_shim_quotes_paths_with_spaces() -> None:
+    assert b"exec '/opt/my tools/docker-runtimecheck' \"$@\"" in installer.shim(
+        Path("/opt/my tools/docker-runtimecheck")
+    )
+
+
+def test_a_plugins_directory_that_cannot_be_made_is_a_clear_error(
+    cfg: DockerConfig, source: Path
+) -> None:
+    (cfg.directory / "cli-plugins").write_text("not a directory")
+    with pytest.raises(RuntimecheckError) as caught:
+        installer.install(cfg, source=source)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "cli-plugins" in caught.value.message
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
+def test_a_read_only_plugins_directory_is_a_clear_error(cfg: DockerConfig, source: Path) -> None:
+    plugins = cfg.directory / "cli-plugins"
+    plugins.mkdir()
+    plugins.chmod(0o500)
+    try:
+        with pytest.raises(RuntimecheckError) as caught:
+            installer.install(cfg, source=source)
+        assert "cannot write in" in caught.value.message
+    finally:
+        plugins.chmod(0o700)
+
+
+# --- config.json --------------------------------------------------------------------------------
+
+
+def test_alias_build_sets_the_builder_alias_and_uninstall_removes_only_that(
+    cfg: DockerConfig, source: Path
+) -> None:
+    path = write_config(cfg, USER_CONFIG)
+    before = path.read_text()
+    lines = installer.install(cfg, alias_build=True, source=source)
+    config = read_config(cfg)
+    assert config["aliases"] == {"builder": "runtimecheck"}
+    assert {k: v for k, v in config.items() if k != "aliases"} == {
+        k: v for k, v in USER_CONFIG.items() if k != "aliases"
+    }
+    assert list(config) == list(USER_CONFIG)
+    assert (cfg.directory / "config.json.runtimecheck.bak").read_text() == before
+    assert any("config.json.runtimecheck.bak" in line for line in lines)
+
+    installer.uninstall(cfg)
+    assert read_config(cfg) == USER_CONFIG
+    assert not plugin(cfg).exists()
+    assert not (cfg.directory / "runtimecheck").exists()
+
+
+def test_hooks_register_the_commands_and_enable_hooks_then_go_away(
+    cfg: DockerConfig, source: Path
+) -> None:
+    write_config(cfg, USER_CONFIG)
+    installer.install(cfg, hooks=True, source=source)
+    config = read_config(cfg)
+    assert config["plugins"] == {
+        "debug": {"hooks": "exec"},
+        "runtimecheck": {"hooks": "build,buildx build"},
+    }
+    assert config["features"] == {"containerd-snapshotter": "true", "hooks": "true"}
+
+    installer.uninstall(cfg)
+    assert read_config(cfg) == USER_CONFIG
+
+
+def test_keys_install_had_to_create_are_removed_again(cfg: DockerConfig, source: Path) -> None:
+    write_config(cfg, {"credsStore": "pass"})
+    installer.install(cfg, alias_build=True, hooks=True, source=source)
+    assert set(read_config(cfg)) == {"credsStore", "aliases", "plugins", "features"}
+    installer.uninstall(cfg)
+    assert read_config(cfg) == {"credsStore": "pass"}
+
+
+def test_another_builder_alias_is_not_overwritten_and_nothing_is_installed(
+    cfg: DockerConfig, source: Path
+) -> None:
+    path = write_config(cfg, {**USER_CONFIG, "aliases": {"builder": "buildx"}})
+    before = path.read_text()
+    with pytest.raises(UsageError) as caught:
+        installer.install(cfg, alias_build=True, source=source)
+    assert '"buildx"' in caught.value.message
+    assert "--force" in (caught.value.hint or "")
+    assert path.read_text() == before
+    assert not plugin(cfg).exists()
+
+
+def test_forced_over_another_alias_uninstall_puts_it_back(cfg: DockerConfig, source: Path) -> None:
+    original = {**USER_CONFIG, "aliases": {"builder": "buildx"}}
+    write_config(cfg, original)
+    installer.install(cfg, alias_build=True, source=source, force=True)
+    assert read_config(cfg)["aliases"] == {"builder": "runtimecheck"}
+    lines = installer.uninstall(cfg)
+    assert read_config(cfg) == original
+    assert any('restored aliases.builder = "buildx"' in line for line in lines)
+
+
+def test_hooks_the_user_turned_off_are_not_turned_on(cfg: DockerConfig, source: Path) -> None:
+    write_config(cfg, {"features": {"hooks": "false"}})
+    with pytest.raises(UsageError):
+        installer.install(cfg, hooks=True, source=source)
+    assert read_config(cfg) == {"features": {"hooks": "false"}}
+
+
+def test_an_alias_the_user_already_had_is_left_to_the_user(cfg: DockerConfig, source: Path) -> None:
+    write_config(cfg, {"aliases": {"builder": "runtimecheck"}})
+    installer.install(cfg, alias_build=True, source=source)
+    installer.uninstall(cfg)
+    assert read_config(cfg) == {"aliases": {"builder": "runtimecheck"}}
+
+
+def test_a_key_changed_since_install_is_left_alone(cfg: DockerConfig, source: Path) -> None:
+    write_config(cfg, USER_CONFIG)
+    installer.install(cfg, alias_build=True, source=source)
+    config = read_config(cfg)
+    config["aliases"]["builder"] = "mybuilder"
+    write_config(cfg, config)
+    lines = installer.uninstall(cfg)
+    assert read_config(cfg)["aliases"] == {"builder": "mybuilder"}
+    assert any("left aliases.builder" in line for line in lines)
+
+
+def test_installing_twice_keeps_the_first_previous_value(cfg: DockerConfig, source: Path) -> None:
+    original = {"aliases": {"builder": "buildx"}}
+    write_config(cfg, original)
+    installer.install(cfg, alias_build=True, source=source, force=True)
+    installer.install(cfg, alias_build=True, source=source)
+    installer.uninstall(cfg)
+    assert read_config(cfg) == original
+
+
+def test_a_malformed_config_is_refused_before_anything_is_written(
+    cfg: DockerConfig, source: Path
+) -> None:
+    path = cfg.directory / "config.json"
+    path.write_text('{"auths": {')
+    with pytest.raises(UsageError) as caught:
+        installer.install(cfg, alias_build=True, source=source)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert path.read_text() == '{"auths": {'
+    assert not plugin(cfg).exists()
+    assert not (cfg.directory / "runtimecheck").exists()
+
+
+def test_an_install_failing_while_writing_config_leaves_it_and_records_nothing(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(cfg, USER_CONFIG)
+    before = path.read_text()
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("config.json"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=source)
+    assert path.read_text() == before
+    assert not (cfg.directory / "runtimecheck" / "install.json").exists()
+    assert not [p for p in cfg.directory.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_uninstall_without_a_record_removes_the_plugin_and_touches_no_config(
+    cfg: DockerConfig, source: Path
+) -> None:
+    path = write_config(cfg, {**USER_CONFIG, "aliases": {"builder": "runtimecheck"}})
+    before = path.read_text()
+    installer.install(cfg, source=source)
+    installer.uninstall(cfg)
+    assert path.read_text() == before
+    assert not plugin(cfg).exists()
+
+
+def test_uninstall_refuses_a_malformed_config_and_keeps_the_plugin(
+    cfg: DockerConfig, source: Path
+) -> None:
+    write_config(cfg, USER_CONFIG)
+    installer.install(cfg, alias_build=True, source=source)
+    (cfg.directory / "config.json").write_text("{oops")
+    with pytest.raises(UsageError):
+        installer.uninstall(cfg)
+    assert plugin(cfg).exists()
+    assert (cfg.directory / "runtimecheck" / "install.json").exists()
