@@ -1,0 +1,136 @@
+"""The kubernetes driver through `kubectl`, with a stand-in kubectl (no cluster here).
+
+The stand-in logs its argv, answers `get pods` with a recorded answer, and turns
+`exec POD -c buildkitd -- ARGV…` into `docker exec <real test container> ARGV…`, so the
+runtime probed in each "pod" is a real one. Unverified against a real cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from runtimecheck import knowledge, verdict
+from runtimecheck.builders import inspect, kubernetes, store
+from runtimecheck.dockercli import GlobalOptions, resolve
+from runtimecheck.facts import BLOCK, PASS
+
+FIXTURES = Path(__file__).parent / "fixtures" / "buildx-store"
+
+STAND_IN = """#!/bin/sh
+echo "$*" >> "$KUBECTL_LOG"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --kubeconfig|--namespace|-n) shift 2 ;;
+        *) break ;;
+    esac
+done
+case "$1" in
+    get) cat "$KUBECTL_PODS" ;;
+    exec)
+        pod=$2; shift 2
+        [ "$1" = -c ] && shift 2
+        [ "$1" = -- ] && shift
+        exec docker exec "$(cat "$KUBECTL_MAP/$pod")" "$@" ;;
+    *) echo "stand-in kubectl: unsupported: $*" >&2; exit 1 ;;
+esac
+"""
+
+
+def test_parse_endpoint() -> None:
+    ep = kubernetes.parse_endpoint("kubernetes:///kube?deployment=builder-amd64&kubeconfig=/k/c")
+    assert (ep.builder, ep.deployment, ep.kubeconfig) == ("kube", "builder-amd64", "/k/c")
+    assert (
+        kubernetes.parse_endpoint("kubernetes:///kube?deployment=x&kubeconfig=").kubeconfig is None
+    )
+
+
+def test_parse_recorded_pods() -> None:
+    pods = kubernetes.parse_pods((FIXTURES / "pods-two-replicas.json").read_text())
+    assert [p.name for p in pods] == [
+        "builder-amd64-7d9f8b6c5-abcde",
+        "builder-amd64-7d9f8b6c5-fghij",
+    ]
+    assert all(p.args == ["--oci-worker-binary=crun"] and p.phase == "Running" for p in pods)
+    assert pods[0].image == "moby/buildkit:v0.12.5" and pods[0].namespace == "buildkit"
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    kubectl = bin_dir / "kubectl"
+    kubectl.write_text(STAND_IN)
+    kubectl.chmod(0o755)
+    (tmp_path / "map").mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("KUBECTL_LOG", str(tmp_path / "argv.log"))
+    monkeypatch.setenv("KUBECTL_PODS", str(tmp_path / "pods.json"))
+    monkeypatch.setenv("KUBECTL_MAP", str(tmp_path / "map"))
+    return tmp_path
+
+
+def pod(name: str, image: str, args: list[str]) -> dict:
+    return {
+        "metadata": {"name": name, "namespace": "buildkit", "labels": {"app": "builder-amd64"}},
+        "spec": {"containers": [{"name": "buildkitd", "image": image, "args": args}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "buildkitd", "ready": True}]},
+    }
+
+
+@pytest.mark.engine
+def test_every_replica_is_probed(stand_in: Path, make_container, test_images) -> None:
+    kb = knowledge.load()
+    suffix = uuid.uuid4().hex[:6]
+    bad = make_container(test_images["crun_as_runc"], command=[])
+    good = make_container(test_images["buildkit_v0_12"], command=[])
+    pods = {f"builder-amd64-{suffix}-a": bad, f"builder-amd64-{suffix}-b": good}
+    for name, container in pods.items():
+        (stand_in / "map" / name).write_text(container.name)
+    (stand_in / "pods.json").write_text(
+        json.dumps({"items": [pod(n, "moby/buildkit:v0.12.5", []) for n in pods]})
+    )
+    (stand_in / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
+    builder = store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+
+    facts = inspect.inspect_builder(cfg, builder, kb=kb)
+
+    assert [f.node for f in facts] == [f"builder-amd64/{n}" for n in pods]
+    first, second = facts
+    assert first.runtime is not None and first.runtime.verified
+    assert first.runtime.identity.name == "crun"
+    assert first.runtime.where == f"pod buildkit/builder-amd64-{suffix}-a"
+    assert first.buildkit.version == "v0.12.5"
+    assert second.runtime is not None and second.runtime.identity.name == "runc"
+    assert first.fix_context.node == "builder-amd64" and first.driver == "kubernetes"
+    assert verdict.decide(kb, first, frozenset()).verdict == BLOCK
+    assert verdict.decide(kb, second, frozenset()).verdict == PASS
+
+    log = (stand_in / "argv.log").read_text().splitlines()
+    assert log[0] == "--namespace buildkit get pods -l app=builder-amd64 -o json"
+    execs = [line for line in log if line.startswith("--namespace buildkit exec ")]
+    assert [line.split()[3] for line in execs] == list(pods)  # one exec per pod
+    assert all(" -c buildkitd -- sh -c " in line for line in execs)
+
+
+def test_no_pods_means_not_started(stand_in: Path) -> None:
+    (stand_in / "pods.json").write_text(json.dumps({"items": []}))
+    (stand_in / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
+    builder = store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+    [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
+    assert facts.status == "inactive" and facts.error is None
+    assert any("docker buildx inspect --bootstrap kube" in n for n in facts.notes)
+
+
+def test_kubectl_failure_is_a_node_error(stand_in: Path) -> None:
+    (stand_in / "bin" / "kubectl").write_text("#!/bin/sh\necho 'error: no context' >&2\nexit 1\n")
+    (stand_in / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
+    builder = store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+    [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
+    assert facts.error is not None and "no context" in facts.error
