@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -373,3 +377,228 @@ def test_skipping_checks_nothing_and_hands_over(
     assert isinstance(handed, Handed)
     assert handed.argv == ["docker", "buildx", "build", *args]
     assert world.checks == []
+
+
+# --- through the real docker CLI ----------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+RECORDER = REPO / "tests" / "fixtures" / "docker-buildx-recorder"
+BANNED_ON_THE_WARM_PATH = ("typer", "rich", "click", "docker", "requests")
+
+
+@pytest.fixture
+def docker_cli() -> str:
+    import shutil
+
+    found = shutil.which("docker")
+    if not found:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("the docker CLI is not on PATH", pytrace=False)
+        pytest.skip("the docker CLI is not on PATH")
+    return found
+
+
+class DockerConfigDir:
+    """A temporary DOCKER_CONFIG with the recording buildx and this plugin (from source)."""
+
+    def __init__(self, root: Path, docker: str) -> None:
+        self.docker = docker
+        self.dir = root / "docker-config"
+        self.log = root / "recorder.jsonl"
+        self.cache = root / "cache"
+        plugins = self.dir / "cli-plugins"
+        plugins.mkdir(parents=True)
+        recorder = RECORDER.read_text().split("\n", 1)[1]
+        buildx = plugins / "docker-buildx"
+        buildx.write_text(f"#!{sys.executable}\n{recorder}")
+        buildx.chmod(0o755)
+        self.plugin = plugins / "docker-runtimecheck"
+        # RTC_PYFLAGS lets a test run the plugin's interpreter with -X importtime.
+        self.plugin.write_text(
+            f'#!/bin/sh\nexec {sys.executable} $RTC_PYFLAGS -m runtimecheck "$@"\n'
+        )
+        self.plugin.chmod(0o755)
+
+    def run(self, *args: str, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:
+        full_env = {
+            **os.environ,
+            "RECORDER_LOG": str(self.log),
+            "XDG_CACHE_HOME": str(self.cache),
+            "PYTHONPATH": str(REPO / "plugin"),
+            **env,
+        }
+        for name in ("BUILDX_BUILDER", "DOCKER_CONFIG", "RUNTIMECHECK_SKIP"):
+            if name not in env:
+                full_env.pop(name, None)
+        return subprocess.run(
+            [self.docker, "--config", str(self.dir), *args],
+            input=stdin,
+            capture_output=True,
+            timeout=180,
+            env=full_env,
+            check=False,
+        )
+
+    def records(self) -> list[dict]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+
+@pytest.fixture
+def dockerconfig(tmp_path: Path, docker_cli: str) -> DockerConfigDir:
+    return DockerConfigDir(tmp_path, docker_cli)
+
+
+TRICKY_ARGS = [
+    "-t", "my image:tag with spaces",
+    "--build-arg", "QUOTED=\"double\" and 'single'",
+    "--label", "unicode=héllo ✓",
+    "-f", "-",
+    ".",
+    "--", "after dashdash", "--builder", "x",
+]  # fmt: skip
+DOCKERFILE = "FROM scratch\n# é ✓ \x00 bytes kept\n".encode()
+
+
+def test_the_handover_keeps_arguments_stdin_and_exit_status(
+    dockerconfig: DockerConfigDir,
+) -> None:
+    proc = dockerconfig.run(
+        "runtimecheck", "build", "--skip-runtimecheck", *TRICKY_ARGS,
+        stdin=DOCKERFILE, RECORDER_EXIT="7",
+    )  # fmt: skip
+    assert proc.returncode == 7, proc.stderr.decode()
+    assert proc.stdout == b"recorder: handed over\n"
+    [record] = dockerconfig.records()
+    assert record["argv"] == ["--config", str(dockerconfig.dir), "buildx", "build", *TRICKY_ARGS]
+    assert base64.b64decode(record["stdin_b64"]) == DOCKERFILE
+    assert "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND" in record["env"]
+
+
+def test_with_the_alias_docker_builder_commands_reach_buildx(
+    dockerconfig: DockerConfigDir,
+) -> None:
+    from runtimecheck import install as installer
+    from runtimecheck.dockercli import DockerConfig, Endpoint
+
+    cfg = DockerConfig(GlobalOptions(), dockerconfig.dir, {}, Endpoint("default", "unix:///x"))
+    installer.install(cfg, alias_build=True, source=dockerconfig.plugin)
+
+    proc = dockerconfig.run("builder", "prune", "-f")
+    assert proc.returncode == 0, proc.stderr.decode()
+    proc = dockerconfig.run("build", "-t", "x y", "-f", "-", ".", stdin=DOCKERFILE,
+                            RUNTIMECHECK_SKIP="1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+
+    prune, build_ = dockerconfig.records()
+    assert prune["argv"] == ["--config", str(dockerconfig.dir), "buildx", "prune", "-f"]
+    assert build_["argv"] == [
+        "--config", str(dockerconfig.dir), "buildx", "build", "-t", "x y", "-f", "-", ".",
+    ]  # fmt: skip
+    assert base64.b64decode(build_["stdin_b64"]) == DOCKERFILE
+
+
+# --- with a real builder ------------------------------------------------------------------------
+
+
+def add_builder(dockerconfig: DockerConfigDir, make_container, image: str) -> str:
+    """A docker-container builder in the store, its buildkitd container running `image`."""
+    import uuid
+
+    name = f"rtc{uuid.uuid4().hex[:10]}"
+    node = f"{name}0"
+    endpoint = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    instances = dockerconfig.dir / "buildx" / "instances"
+    instances.mkdir(parents=True, exist_ok=True)
+    (instances / name).write_text(
+        json.dumps(
+            {
+                "Name": name,
+                "Driver": "docker-container",
+                "Nodes": [
+                    {"Name": node, "Endpoint": endpoint, "Platforms": None,
+                     "DriverOpts": {"image": image}, "Flags": None, "Files": None}
+                ],
+                "Dynamic": False,
+            }
+        )
+    )  # fmt: skip
+    make_container(image, name=f"buildx_buildkit_{node}")
+    return name
+
+
+def imported_modules(stderr: bytes) -> set[str]:
+    """Module names in `-X importtime` output."""
+    names = set()
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+@pytest.mark.engine
+def test_a_runc_builder_passes_hands_over_and_then_starts_from_the_cache(
+    dockerconfig: DockerConfigDir, make_container, test_images: dict[str, str]
+) -> None:
+    name = add_builder(dockerconfig, make_container, test_images["buildkit_v0_12"])
+    args = ["--builder", name, *TRICKY_ARGS]
+
+    proc = dockerconfig.run("--log-level", "debug", "runtimecheck", "build", *args,
+                            stdin=DOCKERFILE, RECORDER_EXIT="3")  # fmt: skip
+    assert proc.returncode == 3, proc.stderr.decode()
+    assert b"checking" in proc.stderr
+    [record] = dockerconfig.records()
+    assert record["argv"] == [
+        "--config", str(dockerconfig.dir), "--log-level", "debug", "buildx", "build", *args,
+    ]  # fmt: skip
+    assert base64.b64decode(record["stdin_b64"]) == DOCKERFILE
+
+    # Warm: answered from the cache, without typer, rich, click, requests or the docker SDK.
+    proc = dockerconfig.run("runtimecheck", "build", *args, stdin=DOCKERFILE,
+                            RTC_PYFLAGS="-X importtime")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    modules = imported_modules(proc.stderr)
+    assert "runtimecheck.preflight" in modules
+    assert "runtimecheck.check" not in modules  # the verdict came from the cache
+    heavy = {m for m in modules if m.split(".")[0] in BANNED_ON_THE_WARM_PATH}
+    assert heavy == set()
+    assert len(dockerconfig.records()) == 2
+
+
+@pytest.mark.engine
+def test_a_changed_builder_is_checked_again(
+    dockerconfig: DockerConfigDir, make_container, test_images: dict[str, str], engine
+) -> None:
+    name = add_builder(dockerconfig, make_container, test_images["buildkit_v0_12"])
+
+    def checked() -> bool:
+        proc = dockerconfig.run("--log-level", "debug", "runtimecheck", "build",
+                                "--builder", name, ".")  # fmt: skip
+        assert proc.returncode == 0, proc.stderr.decode()
+        return b"checking" in proc.stderr
+
+    assert checked()
+    assert not checked()
+    instance = dockerconfig.dir / "buildx" / "instances" / name
+    instance.write_text(instance.read_text().replace('"Flags": null', '"Flags": ["--debug"]'))
+    assert checked()
+    assert not checked()
+    container = engine.containers.get(f"buildx_buildkit_{name}0")
+    container.restart(timeout=5)  # a new StartedAt
+    assert checked()
+
+
+@pytest.mark.engine
+def test_a_crun_1_8_1_builder_is_refused_before_buildx(
+    dockerconfig: DockerConfigDir, make_container, test_images: dict[str, str]
+) -> None:
+    name = add_builder(dockerconfig, make_container, test_images["crun_as_runc"])
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", name, "-f", "-", ".",
+                            stdin=DOCKERFILE)  # fmt: skip
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 1, stderr
+    assert dockerconfig.records() == []  # buildx never ran
+    assert proc.stdout == b""
+    assert "crun" in stderr and "1.8.1" in stderr
+    assert "--skip-runtimecheck" in stderr
