@@ -1,0 +1,85 @@
+"""GitHub Actions workflow commands: one annotation per finding, then a summary line.
+
+Escaping follows the runner's rules (actions/toolkit command.ts): in the message `%`, CR
+and LF; in property values also `:` and `,`.
+"""
+
+from __future__ import annotations
+
+from runtimecheck.facts import BLOCK, PASS, Check, NodeResult, Result
+
+from .style import Style
+from .text import fix_steps, summary_line
+
+PLAIN = Style(color=False, unicode=True)
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(level: str, title: str, message: str) -> str:
+    return f"::{level} title={escape_property(title)}::{escape_data(message)}"
+
+
+def render_github(result: Result) -> str:
+    lines: list[str] = []
+    for builder in result.builders:
+        if builder.error:
+            lines.append(
+                command(
+                    "warning",
+                    f"runtimecheck: builder {builder.name} not read",
+                    f"Builder {builder.name} ({builder.driver}) could not be read: {builder.error}",
+                )
+            )
+        for node in builder.nodes:
+            lines.extend(node_commands(f"{builder.name}/{node.name}", node))
+    lines.append("docker-runtimecheck: " + summary_line(result, PLAIN))
+    return "\n".join(lines) + "\n"
+
+
+def node_commands(where: str, node: NodeResult) -> list[str]:
+    if node.error:
+        return [
+            command(
+                "warning",
+                f"runtimecheck: {where} not inspected",
+                f"Builder node {where} could not be inspected: {node.error}",
+            )
+        ]
+    lines = [
+        command(
+            level_of(check),
+            f"runtimecheck: {where}: {check.invocation} {check.status}",
+            check_message(check),
+        )
+        for check in node.checks
+        if check.verdict != PASS
+    ]
+    if not lines and node.verdict != PASS:
+        # The node fails for reasons beyond any one invocation (an unknown BuildKit version).
+        level = "error" if node.verdict == BLOCK else "warning"
+        notes = "\n".join(node.notes) or f"verdict {node.verdict}"
+        lines.append(command(level, f"runtimecheck: {where}: {node.verdict}", notes))
+    return lines
+
+
+def level_of(check: Check) -> str:
+    if check.ignored:
+        return "notice"
+    return "error" if check.verdict == BLOCK else "warning"
+
+
+def check_message(check: Check) -> str:
+    parts = [check.reason or f"`{check.invocation}`: {check.status}", f"Evidence: {check.evidence}"]
+    if check.ignored:
+        parts.append(f"In the ignore list ({check.id}): reported, not counted.")
+    if check.fix:
+        parts.append("Fix:")
+        parts.extend(fix_steps(check.fix))
+    return "\n".join(parts)

@@ -1,0 +1,208 @@
+"""The report for people: one block per builder and node, readable at a glance.
+
+A passing node takes a few lines; a failing check shows its reason, evidence and the fix,
+with every command on its own indented line so that it can be copied as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from runtimecheck.facts import (
+    ACCEPTED,
+    BLOCK,
+    PASS,
+    UNKNOWN,
+    VERDICT_UNKNOWN,
+    WARN,
+    BuilderResult,
+    BuildKitFacts,
+    Check,
+    NodeResult,
+    Result,
+    RuntimeFacts,
+)
+
+from .style import Style, mark_for
+
+# A fix names its command after its last ": " when what follows starts with one of these.
+COMMAND_WORDS = ("docker ", "sudo ", "buildkitd ", "kubectl ", "systemctl ", "buildctl ")
+
+_VERDICT_WORDS = {
+    PASS: "pass",
+    WARN: "warn",
+    BLOCK: "block",
+    VERDICT_UNKNOWN: "unknown",
+}
+
+
+def render_text(result: Result, style: Style) -> str:
+    lines: list[str] = []
+    for builder in result.builders:
+        lines.extend(builder_lines(builder, style))
+        lines.append("")
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    lines.append(summary_line(result, style))
+    return style.text("\n".join(lines) + "\n")
+
+
+def render_node_text(node: NodeResult, style: Style) -> str:
+    lines = node_lines(node, style, indent="")
+    lines.append(f"verdict: {style.mark(node.verdict)} {_word(node.verdict, style)}")
+    return style.text("\n".join(lines) + "\n")
+
+
+def builder_lines(builder: BuilderResult, style: Style) -> list[str]:
+    head = f"builder {style.paint(builder.name, 'bold')} ({builder.driver})"
+    lines = [head]
+    if builder.error:
+        lines.append(f"  {style.mark(VERDICT_UNKNOWN)} could not be read: {builder.error}")
+    for node in builder.nodes:
+        lines.extend(node_lines(node, style, indent="  "))
+    return lines
+
+
+def node_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
+    sub = indent + "  "
+    state = f" ({node.status})" if node.status not in ("running", "unknown") else ""
+    lines = [
+        f"{indent}node {style.paint(node.name, 'bold')}{state}  "
+        f"{style.mark(node.verdict)} {_word(node.verdict, style)}"
+    ]
+    if node.error:
+        lines.append(f"{sub}not inspected: {node.error}")
+        if node.endpoint:
+            lines.append(f"{sub}endpoint  {node.endpoint}")
+    else:
+        lines.append(f"{sub}BuildKit  {buildkit_text(node.buildkit)}")
+        lines.append(f"{sub}runtime   {runtime_text(node.runtime)}")
+        lines.extend(checks_lines(node.checks, style, indent=sub))
+        lines.extend(fix_lines(node.checks, style, indent=sub))
+    lines.extend(f"{sub}note: {note}" for note in node.notes)
+    return lines
+
+
+def buildkit_text(buildkit: BuildKitFacts) -> str:
+    parts = []
+    if buildkit.source:
+        parts.append(f"from {buildkit.source}")
+    parts.append(f"{buildkit.worker} worker" if buildkit.worker else "worker unknown")
+    if buildkit.no_pivot:
+        parts.append("no-pivot")
+    return f"{buildkit.version or 'version unknown'} ({', '.join(parts)})"
+
+
+def runtime_text(runtime: Optional[RuntimeFacts]) -> str:
+    if runtime is None:
+        return "not determined"
+    identity = runtime.identity
+    who = identity.name or "unidentified"
+    if identity.version:
+        who += f" {identity.version}"
+    if identity.wrapper:
+        who += f" (via {identity.wrapper})"
+    where = runtime.where + (", verified" if runtime.verified else ", not verified")
+    path = f" at {runtime.path}" if runtime.path else ""
+    text = f"{who}{path} ({where})"
+    if runtime.error:
+        text += f": not inspected: {runtime.error}"
+    return text
+
+
+def checks_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]:
+    """Accepted and unknown invocations on one line each; every other one with its reason."""
+    counted = [c for c in checks if not c.ignored]
+    accepted = [c for c in counted if c.status == ACCEPTED]
+    unknown = [c for c in counted if c.status == UNKNOWN]
+    lines = []
+    if accepted:
+        names = ", ".join(c.invocation for c in accepted)
+        lines.append(f"{indent}{style.mark(PASS)} accepted: {names}")
+    for check in counted:
+        if check.status in (ACCEPTED, UNKNOWN):
+            continue
+        mark = style.mark(mark_for(check.status, check.severity))
+        what = style.paint(check.invocation, "bold")
+        lines.append(f"{indent}{mark} {what} ({check.id}): {check.status}")
+        if check.reason:
+            lines.append(f"{indent}    {check.reason}")
+        lines.append(f"{indent}    {_evidence(check.evidence, style)}")
+    if unknown:
+        names = ", ".join(f"{c.invocation} ({c.id})" for c in unknown)
+        lines.append(f"{indent}{style.mark(VERDICT_UNKNOWN)} could not tell: {names}")
+        evidence = list(dict.fromkeys(c.evidence for c in unknown))
+        lines.extend(f"{indent}    {_evidence(e, style)}" for e in evidence)
+    for check in checks:
+        if check.ignored:
+            lines.append(
+                f"{indent}{style.paint('-', 'dim')} {check.invocation} ({check.id}): "
+                f"{check.status}; in the ignore list, not counted"
+            )
+    return lines
+
+
+def _evidence(evidence: str, style: Style) -> str:
+    return style.paint(f"evidence: {evidence}", "dim")
+
+
+def fix_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]:
+    """The fixes of the counted failing checks, each said once, commands on their own lines."""
+    fixes: list[str] = []
+    for check in checks:
+        if check.ignored or check.verdict == PASS:
+            continue
+        fixes.extend(f for f in check.fix if f not in fixes)
+    if not fixes:
+        return []
+    lines = [f"{indent}{style.paint('fix:', 'bold')}"]
+    lines.extend(f"{indent}  {line}" for line in fix_steps(fixes))
+    return lines
+
+
+def fix_steps(fixes: list[str]) -> list[str]:
+    """Each fix as lines: what to do, then its command indented by four, as it is."""
+    lines = []
+    for fix in fixes:
+        prose, command = split_fix(fix)
+        if prose:
+            lines.append(prose)
+        if command:
+            lines.append(f"    {command}")
+    return lines
+
+
+def split_fix(fix: str) -> tuple[str, Optional[str]]:
+    """('what to do:', 'the command') when the fix ends in a command, else (fix, None)."""
+    if fix.startswith(COMMAND_WORDS):
+        return "", fix
+    at = len(fix)
+    while True:
+        at = fix.rfind(": ", 0, at)
+        if at < 0:
+            return fix, None
+        if fix[at + 2 :].startswith(COMMAND_WORDS):
+            return fix[: at + 1], fix[at + 2 :]
+
+
+def summary_line(result: Result, style: Style) -> str:
+    verdict = result.verdict
+    counts = node_counts(result)
+    said = ", ".join(f"{n} {word}" for word, n in counts if n) or "no builder node found"
+    return f"verdict: {style.mark(verdict)} {_word(verdict, style)} ({said})"
+
+
+def node_counts(result: Result) -> list[tuple[str, int]]:
+    nodes = [n for b in result.builders for n in b.nodes]
+    unread = sum(1 for b in result.builders if b.error and not b.nodes)
+    return [
+        ("blocked", sum(1 for n in nodes if n.verdict == BLOCK)),
+        ("with warnings", sum(1 for n in nodes if n.verdict == WARN)),
+        ("unknown", sum(1 for n in nodes if n.verdict == VERDICT_UNKNOWN and not n.error)),
+        ("not inspected", sum(1 for n in nodes if n.error) + unread),
+        ("passed", sum(1 for n in nodes if n.verdict == PASS)),
+    ]
+
+
+def _word(verdict: str, style: Style) -> str:
+    return style.paint(_VERDICT_WORDS.get(verdict, verdict), verdict)

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import report_samples as samples
+from runtimecheck import report
+from runtimecheck.errors import EXIT_BLOCK, EXIT_PASS, EXIT_UNINSPECTED, UsageError
+from runtimecheck.facts import BuilderResult, Result
+from runtimecheck.report.style import Style, color_wanted, encodes, style_for
+from runtimecheck.report.text import split_fix
+
+ESC = "\x1b"
+
+
+class FakeStream(io.StringIO):
+    def __init__(self, *, tty: bool, encoding: str = "utf-8"):
+        super().__init__()
+        self._tty = tty
+        self._encoding = encoding
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
+
+
+def text(result: Result, **kwargs) -> str:
+    return report.render(result, "text", **kwargs)
+
+
+def test_blocked_node_shows_failing_invocation_evidence_and_each_fix_command_verbatim():
+    out = text(samples.crun_blocked(), color=False)
+    assert "builder ci (docker-container)" in out
+    assert "node ci0  ✗ block" in out
+    assert "v0.13.2 (from buildkitd --version" in out
+    assert "crun 1.8.1 at /usr/bin/crun (container buildx_buildkit_ci0, verified)" in out
+    assert "✗ run --keep (run-keep): rejected" in out
+    assert samples.CRUN_KEEP_REASON in out
+    assert samples.CRUN_KEEP_EVIDENCE in out
+    lines = out.splitlines()
+    for command in (samples.RM_AND_CREATE, samples.PIN):
+        [line] = [ln for ln in lines if command in ln]
+        assert line.strip() == command  # alone on its line, ready to paste
+        assert line.startswith("      ")
+    assert out.rstrip().endswith("verdict: ✗ block (1 blocked)")
+
+
+def test_passing_node_is_a_few_lines():
+    out = text(samples.runc_pass(), color=False)
+    node = out.split("builder default (docker)\n")[1].split("\n\n")[0]
+    assert len(node.splitlines()) <= 4
+    assert "✓ accepted: --log FILE --log-format json, run --bundle, run --keep" in node
+    assert "runc 1.1.12 at /usr/bin/runc (host, verified)" in node
+    assert "fix:" not in out
+
+
+def test_youki_ignored_option_is_a_warning_mark_and_says_why():
+    out = text(samples.youki_ignored(), color=False)
+    assert "! run --keep (run-keep): ignored" in out
+    assert "does not honour it" in out
+    assert "(declared, not verified)" in out
+    assert "node remote0  ✗ block" in out
+
+
+def test_unknown_runtime_groups_what_could_not_be_told():
+    out = text(samples.unknown_runtime(), color=False)
+    assert "node k8s0  ? unknown" in out
+    assert "? could not tell: --log FILE --log-format json (global-log)" in out
+    assert out.count("is not probed and not in the version data") == 1
+    assert "note: Runtime 'mystery-rt' is not in the knowledge base" in out
+    assert "version unknown (worker unknown)" in out
+
+
+def test_uninspected_node_and_unreadable_builder_show_their_errors():
+    out = text(samples.mixed(), color=False)
+    assert "not inspected: Cannot connect to the Docker daemon at tcp://10.0.0.9:2376" in out
+    assert "could not be read: no builder 'gone' in the buildx store" in out
+    assert "note: Nodes were probed concurrently." in out
+    assert "2 blocked, 1 unknown, 2 not inspected, 1 passed" in out
+
+
+def test_check_in_the_ignore_list_is_shown_but_not_counted():
+    out = text(samples.crun_ignored(), color=False)
+    assert "- run --keep (run-keep): rejected; in the ignore list, not counted" in out
+    assert "fix:" not in out
+    assert "verdict: ✓ pass" in out
+
+
+def test_colour_on_a_terminal_only():
+    assert ESC in text(samples.crun_blocked(), stream=FakeStream(tty=True))
+    assert ESC not in text(samples.crun_blocked(), stream=FakeStream(tty=False))
+
+
+def test_no_color_and_dumb_terminal_turn_colour_off(monkeypatch):
+    tty = FakeStream(tty=True)
+    assert color_wanted(tty, {})
+    assert not color_wanted(tty, {"NO_COLOR": "1"})
+    assert not color_wanted(tty, {"TERM": "dumb"})
+    assert color_wanted(tty, {"NO_COLOR": ""})  # only a non-empty value counts
+    monkeypatch.setenv("NO_COLOR", "yes")
+    out = text(samples.crun_blocked(), stream=tty)
+    assert ESC not in out
+    assert "✗" in out  # the marks remain
+
+
+def test_ascii_stream_gets_ascii_marks_and_nothing_it_cannot_encode():
+    stream = FakeStream(tty=False, encoding="ascii")
+    assert not encodes(stream, "✓")
+    result = samples.mixed()
+    result.notes.append("naïve note ‘quoted’")
+    out = text(result, stream=stream)
+    out.encode("ascii")
+    assert "x run --keep (run-keep): rejected" in out
+    assert "+ accepted:" in out
+    assert samples.RM_AND_CREATE in out
+
+
+def test_render_node_text_for_probe():
+    out = report.render_node(samples.runc_node(), "text", color=False)
+    assert out.startswith("node default  ✓ pass")
+    assert out.rstrip().endswith("verdict: ✓ pass")
+
+
+@pytest.mark.parametrize(
+    ("fix", "expected"),
+    [
+        (
+            "Let BuildKit run the runc bundled in its image: docker buildx rm x",
+            ("Let BuildKit run the runc bundled in its image:", "docker buildx rm x"),
+        ),
+        (
+            "Point it elsewhere: run `sudo systemctl edit docker`, then: sudo systemctl restart docker",
+            (
+                "Point it elsewhere: run `sudo systemctl edit docker`, then:",
+                "sudo systemctl restart docker",
+            ),
+        ),
+        (
+            "Upgrade crun to 1.15: it is the first release.",
+            ("Upgrade crun to 1.15: it is the first release.", None),
+        ),
+        ("docker buildx use default", ("", "docker buildx use default")),
+    ],
+)
+def test_split_fix(fix, expected):
+    assert split_fix(fix) == expected
+
+
+def test_unknown_format_is_a_usage_error():
+    with pytest.raises(UsageError):
+        report.render(samples.runc_pass(), "yaml")
+    with pytest.raises(UsageError):
+        report.render_node(samples.runc_node(), "yaml")
+
+
+def test_style_paint_without_colour_is_identity():
+    assert Style(color=False).paint("x", "block") == "x"
+    assert style_for(FakeStream(tty=False)).color is False
+
+
+# --- exit status --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "fail_on", "expected"),
+    [
+        ("runc_pass", "block", EXIT_PASS),
+        ("runc_pass", "warn", EXIT_PASS),
+        ("crun_blocked", "block", EXIT_BLOCK),
+        ("crun_blocked", "warn", EXIT_BLOCK),
+        ("crun_blocked", "never", EXIT_PASS),
+        ("youki_ignored", "block", EXIT_BLOCK),
+        ("crun_ignored", "block", EXIT_PASS),
+        ("uninspectable", "block", EXIT_UNINSPECTED),
+        ("uninspectable", "never", EXIT_UNINSPECTED),
+        ("unknown_runtime", "block", EXIT_UNINSPECTED),
+        ("unknown_runtime", "warn", EXIT_UNINSPECTED),
+        ("mixed", "block", EXIT_BLOCK),
+        ("mixed", "never", EXIT_PASS),
+    ],
+)
+def test_exit_status(sample, fail_on, expected):
+    assert report.exit_status(samples.ALL[sample](), fail_on) == expected
+
+
+def test_unknown_next_to_a_pass_is_exit_0_unless_fail_on_warn():
+    result = Result(samples.runc_pass().builders + samples.unknown_runtime().builders)
+    assert report.exit_status(result, "block") == EXIT_PASS
+    assert report.exit_status(result, "warn") == EXIT_BLOCK
+
+
+def test_uninspected_node_next_to_a_pass_fails_only_with_fail_on_warn():
+    result = Result(samples.runc_pass().builders + samples.uninspectable().builders)
+    assert report.exit_status(result, "block") == EXIT_PASS
+    assert report.exit_status(result, "warn") == EXIT_BLOCK
+    unread = Result([*samples.runc_pass().builders, BuilderResult("gone", "docker", error="gone")])
+    assert report.exit_status(unread, "warn") == EXIT_BLOCK
+
+
+def test_no_builder_at_all_is_exit_3():
+    assert report.exit_status(Result(), "block") == EXIT_UNINSPECTED
+
+
+def test_unknown_fail_on_is_a_usage_error():
+    with pytest.raises(UsageError):
+        report.exit_status(samples.runc_pass(), "sometimes")
+
+
+def test_warning_fails_only_with_fail_on_warn():
+    result = samples.runc_pass()
+    result.builders[0].nodes[0].verdict = "warn"
+    assert report.exit_status(result, "block") == EXIT_PASS
+    assert report.exit_status(result, "warn") == EXIT_BLOCK
+    assert report.exit_status(result, "never") == EXIT_PASS
