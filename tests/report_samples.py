@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from runtimecheck.facts import (
     ACCEPTED,
     BLOCK,
@@ -214,3 +216,19 @@ ALL = {
     "crun_ignored": crun_ignored,
     "mixed": mixed,
 }
+
+
+class FakeStream(io.StringIO):
+    """A stream that says whether it is a terminal and what it can encode."""
+
+    def __init__(self, *, tty: bool, encoding: str = "utf-8"):
+        super().__init__()
+        self._tty = tty
+        self._encoding = encoding
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding

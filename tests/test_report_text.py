@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import io
-
 import pytest
 
 import report_samples as samples
+from report_samples import FakeStream
 from runtimecheck import report
 from runtimecheck.errors import EXIT_BLOCK, EXIT_PASS, EXIT_UNINSPECTED, UsageError
 from runtimecheck.facts import BuilderResult, Result
@@ -12,20 +11,6 @@ from runtimecheck.report.style import Style, color_wanted, encodes, style_for
 from runtimecheck.report.text import split_fix
 
 ESC = "\x1b"
-
-
-class FakeStream(io.StringIO):
-    def __init__(self, *, tty: bool, encoding: str = "utf-8"):
-        super().__init__()
-        self._tty = tty
-        self._encoding = encoding
-
-    def isatty(self) -> bool:
-        return self._tty
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return self._encoding
 
 
 def text(result: Result, **kwargs) -> str:
