@@ -104,9 +104,9 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     monkeypatch.delenv(preflight.REEXEC_ENV, raising=False)
     (tmp_path / "docker").mkdir()
 
-    settings = types.ModuleType("runtimecheck.settings")
-    settings.load = lambda *a, **k: w.settings  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "runtimecheck.settings", settings)
+    from runtimecheck import settings
+
+    monkeypatch.setattr(settings, "load", lambda *a, **k: w.settings)
 
     from runtimecheck import check
     from runtimecheck.builders import fingerprint, select
