@@ -67,7 +67,11 @@ def main() -> int:
         f"{metadata} (python3 FILE)", [args.python, args.zipapp, metadata], baseline, args.runs, env
     )
     compare(
-        "--version (unpacked build, after the first run)", [args.zipapp, "--version"], baseline, args.runs, env
+        "--version (unpacked build, after the first run)",
+        [args.zipapp, "--version"],
+        baseline,
+        args.runs,
+        env,
     )
     return 0
 

@@ -148,14 +148,16 @@ def install(
     ),
     hooks: bool = typer.Option(False, "--hooks", help="Show a hint after `docker build`"),
     source: Optional[Path] = typer.Option(None, "--source", help="Plugin file to install"),
+    force: bool = typer.Option(False, "--force", help="Replace another plugin's `builder` alias"),
 ) -> None:
     """Install this plugin into docker's CLI plugins directory."""
-    from . import install as installer
     from .dockercli import resolve
+    from .install import install as install_plugin
 
-    for line in installer.install(
-        resolve(_globals), alias_build=alias_build, hooks=hooks, source=source
-    ):
+    lines = install_plugin(
+        resolve(_globals), alias_build=alias_build, hooks=hooks, source=source, force=force
+    )
+    for line in lines:
         print(line)
     raise typer.Exit(0)
 
@@ -163,10 +165,10 @@ def install(
 @app.command()
 def uninstall() -> None:
     """Remove the plugin and undo exactly what `install` changed."""
-    from . import install as installer
     from .dockercli import resolve
+    from .install import uninstall as uninstall_plugin
 
-    for line in installer.uninstall(resolve(_globals)):
+    for line in uninstall_plugin(resolve(_globals)):
         print(line)
     raise typer.Exit(0)
 

@@ -86,7 +86,7 @@ def host_runtimes(ignore: frozenset[str] = frozenset()) -> BuilderResult:
 
     kb = knowledge.load()
     nodes: list[NodeResult] = []
-    seen: set[str] = set()
+    seen: set[Path] = set()
     for name in HOST_RUNTIMES:
         path = shutil.which(name)
         if not path or Path(path).resolve() in seen:
