@@ -9,21 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from runtimecheck import cache
-from runtimecheck.cache import MAX_ENTRIES, VerdictCache, make_key
+from runtimecheck import cache, warm
+from runtimecheck.cache import MAX_ENTRIES, VerdictCache
 from runtimecheck.facts import BLOCK, PASS, VERDICT_UNKNOWN, WARN
 
+ENV = {"HOME": "/home/u", "DOCKER_HOST": "unix:///var/run/docker.sock"}
+SEEN = [["file", "/nonexistent/instances/rc", None]]
 
-def key(**changes) -> str:
-    parts = {
-        "fingerprint": "fp-1",
-        "builder": "rc",
-        "endpoint": "default unix:///var/run/docker.sock",
-        "ignore": frozenset(),
-        "assume_runtime": {},
-    }
-    parts.update(changes)
-    return make_key(**parts)
+
+def key(builder: str = "rc", flags: tuple = ("--config", "/c"), cwd: str = "/src", **env) -> str:
+    return warm.cache_key(list(flags), builder, {**ENV, **env}, cwd)
 
 
 @pytest.fixture
@@ -31,57 +26,57 @@ def store(tmp_path: Path) -> VerdictCache:
     return VerdictCache(tmp_path / "cache")
 
 
-def test_pass_and_warn_are_kept_with_their_lines(store: VerdictCache) -> None:
-    store.put(key(), PASS)
-    store.put(key(builder="other"), WARN, ["node rc0: `exec` rejected"])
+def test_pass_and_warn_are_kept_with_their_lines_and_witnesses(store: VerdictCache) -> None:
+    store.put(key(), PASS, witnesses=SEEN)
+    store.put(key(builder="other"), WARN, ["node rc0: `exec` rejected"], SEEN)
     assert store.get(key()).verdict == PASS
     hit = store.get(key(builder="other"))
-    assert (hit.verdict, hit.lines) == (WARN, ["node rc0: `exec` rejected"])
+    assert (hit.verdict, hit.lines, hit.witnesses) == (WARN, ["node rc0: `exec` rejected"], SEEN)
+
+
+def test_nothing_is_kept_without_witnesses(store: VerdictCache) -> None:
+    store.put(key(), PASS, witnesses=[])
+    assert store.get(key()) is None
 
 
 @pytest.mark.parametrize("verdict", [BLOCK, VERDICT_UNKNOWN])
 def test_block_and_unknown_are_not_kept_and_drop_an_older_pass(
     store: VerdictCache, verdict: str
 ) -> None:
-    store.put(key(), PASS)
-    store.put(key(), verdict)
+    store.put(key(), PASS, witnesses=SEEN)
+    store.put(key(), verdict, witnesses=SEEN)
     assert store.get(key()) is None
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        {"fingerprint": "fp-2"},  # store file, container id / start time or binary changed
         {"builder": "other"},
-        {"endpoint": "ctx tcp://h:2376"},
-        {"ignore": frozenset({"run-keep"})},
-        {"assume_runtime": {"*": "crun=1.14.4"}},
+        {"flags": ("--context", "prod")},
+        {"cwd": "/elsewhere"},  # another project's .runtimecheck.toml
+        {"BUILDX_BUILDER": "b"},
+        {"BUILDX_CONFIG": "/x"},
+        {"DOCKER_CONTEXT": "prod"},
+        {"DOCKER_HOST": "tcp://h:2376"},
+        {"RUNTIMECHECK_IGNORE": "run-keep"},
+        {"RUNTIMECHECK_FAIL_ON": "warn"},
     ],
 )
 def test_every_part_of_the_key_matters(store: VerdictCache, change: dict) -> None:
-    store.put(key(), PASS)
+    store.put(key(), PASS, witnesses=SEEN)
     assert store.get(key(**change)) is None
 
 
-def test_the_plugin_version_and_the_knowledge_data_are_in_the_key(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    metadata = tmp_path / "metadata"
-    metadata.mkdir()
-    (metadata / "runtimes.toml").write_text("a = 1\n")
-    monkeypatch.setattr(cache, "metadata_dir", lambda: str(metadata))
+def test_the_plugin_version_is_in_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     first = key()
-    (metadata / "runtimes.toml").write_text("a = 2\n")
+    monkeypatch.setattr(warm, "__version__", "9.9.9")
     assert key() != first
-    second = key()
-    monkeypatch.setattr(cache, "__version__", "9.9.9")
-    assert key() != second
 
 
-def test_the_knowledge_digest_reads_the_real_metadata() -> None:
-    directory = cache.metadata_dir()
-    assert directory is not None and any(Path(directory).glob("*.toml"))
-    assert cache.knowledge_digest() != "no-metadata"
+def test_the_knowledge_files_are_the_real_metadata() -> None:
+    files = cache.knowledge_files()
+    assert files and files[0] == cache.metadata_dir()
+    assert any(f.endswith("buildkit.toml") for f in files)
 
 
 def test_the_verdicts_kept_are_those_of_facts() -> None:
@@ -90,7 +85,7 @@ def test_the_verdicts_kept_are_those_of_facts() -> None:
 
 def test_only_the_most_recent_entries_are_kept(store: VerdictCache) -> None:
     for i in range(MAX_ENTRIES + 5):
-        store.put(key(builder=f"b{i}"), PASS)
+        store.put(key(builder=f"b{i}"), PASS, witnesses=SEEN)
     assert store.get(key(builder="b0")) is None
     assert store.get(key(builder=f"b{MAX_ENTRIES + 4}")) is not None
     data = json.loads(Path(store.path).read_text())
@@ -98,7 +93,7 @@ def test_only_the_most_recent_entries_are_kept(store: VerdictCache) -> None:
 
 
 def test_an_old_entry_is_not_trusted(store: VerdictCache) -> None:
-    store.put(key(), PASS)
+    store.put(key(), PASS, witnesses=SEEN)
     data = json.loads(Path(store.path).read_text())
     data["entries"][0]["time"] = time.time() - cache.MAX_AGE_S - 1
     Path(store.path).write_text(json.dumps(data))
@@ -112,12 +107,12 @@ def test_a_corrupt_cache_is_ignored_and_replaced(store: VerdictCache, content: s
     Path(store.directory).mkdir(parents=True)
     Path(store.path).write_text(content)
     assert store.get(key()) is None
-    assert store.put(key(), PASS)
+    assert store.put(key(), PASS, witnesses=SEEN)
     assert store.get(key()).verdict == PASS
 
 
 def test_a_bad_entry_among_good_ones_is_dropped(store: VerdictCache) -> None:
-    store.put(key(), PASS)
+    store.put(key(), PASS, witnesses=SEEN)
     data = json.loads(Path(store.path).read_text())
     data["entries"].insert(0, {"key": 3, "verdict": "pass"})
     Path(store.path).write_text(json.dumps(data))
@@ -131,7 +126,7 @@ def test_an_unwritable_cache_directory_means_no_cache_not_an_error(tmp_path: Pat
     locked.chmod(0o500)
     try:
         store = VerdictCache(locked / "docker-runtimecheck")
-        assert store.put(key(), PASS) is False
+        assert store.put(key(), PASS, witnesses=SEEN) is False
         assert store.get(key()) is None
     finally:
         locked.chmod(0o700)
@@ -141,7 +136,7 @@ def test_a_directory_that_cannot_exist_means_no_cache(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     store = VerdictCache(blocker / "docker-runtimecheck")
-    assert store.put(key(), PASS) is False
+    assert store.put(key(), PASS, witnesses=SEEN) is False
     assert store.get(key()) is None
 
 
@@ -156,5 +151,5 @@ def test_the_location_follows_xdg_cache_home(tmp_path: Path) -> None:
 
 def test_writes_leave_no_temporary_files(store: VerdictCache) -> None:
     for i in range(3):
-        store.put(key(builder=f"b{i}"), PASS)
+        store.put(key(builder=f"b{i}"), PASS, witnesses=SEEN)
     assert os.listdir(store.directory) == ["preflight.json"]

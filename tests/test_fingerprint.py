@@ -1,4 +1,4 @@
-"""The preflight fingerprint: cheap, standard library only, and it moves when the builder does."""
+"""The preflight's witnesses: what a cached verdict depends on, and that they notice change."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from runtimecheck.builders import docker_container
-from runtimecheck.builders.fingerprint import fingerprint
+from runtimecheck.builders.fingerprint import witnesses
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
+from runtimecheck.warm import still_true
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,14 +34,19 @@ def write(tmp_path: Path, name: str, driver: str, nodes: list[dict]) -> Path:
     return path
 
 
-def test_imports_nothing_heavy() -> None:
+def test_the_warm_check_imports_nothing_heavy() -> None:
     code = (
-        "import sys\n"
-        "from runtimecheck.builders.fingerprint import fingerprint\n"
-        "print(sorted(m for m in ('docker', 'requests', 'typer', 'rich', 'urllib3') if m in sys.modules))"
+        f"import sys\nsys.path.insert(0, {str(REPO / 'plugin')!r})\n"
+        "from runtimecheck import warm\n"
+        "heavy = ('docker', 'requests', 'typer', 'rich', 'urllib3', 'json', 'socket', 'pathlib', 'typing')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-I", "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert done.stdout.strip() == "[]"
 
@@ -49,14 +55,14 @@ def test_kubernetes_and_remote_are_not_fingerprinted(tmp_path: Path) -> None:
     cfg, env = setup(tmp_path)
     write(tmp_path, "kube", "kubernetes", [{"Name": "kube0", "Endpoint": "kubernetes:///kube"}])
     write(tmp_path, "rem", "remote", [{"Name": "rem0", "Endpoint": "tcp://10.0.0.1:1234"}])
-    assert fingerprint(cfg, "kube", env) is None
-    assert fingerprint(cfg, "rem", env) is None
-    assert fingerprint(cfg, "does-not-exist", env) is None
+    assert witnesses(cfg, "kube", env) is None
+    assert witnesses(cfg, "rem", env) is None
+    assert witnesses(cfg, "does-not-exist", env) is None
 
 
 def test_remote_daemon_is_not_fingerprinted(tmp_path: Path) -> None:
     cfg, env = setup(tmp_path, host="tcp://127.0.0.1:1")
-    assert fingerprint(cfg, None, env) is None
+    assert witnesses(cfg, None, env) is None
 
 
 @pytest.mark.engine
@@ -68,27 +74,63 @@ def test_docker_container_builder_moves_with_the_container(
     node = {"Name": name + "0", "Endpoint": env["DOCKER_HOST"], "Flags": [], "Files": None}
     path = write(tmp_path, name, "docker-container", [node])
 
-    absent = fingerprint(cfg, name, env)
-    assert absent is not None
-
+    absent = witnesses(cfg, name, env)
+    assert absent is not None and still_true(absent)
     container = make_container(
         test_images["buildkit_v0_12"], name=docker_container.container_name(name + "0")
     )
-    running = fingerprint(cfg, name, env)
-    assert running is not None and running != absent
-    assert fingerprint(cfg, name, env) == running  # stable while nothing changes
+    assert not still_true(absent)  # the container appeared
+
+    running = witnesses(cfg, name, env)
+    assert running is not None
+    assert still_true(running)  # stable while nothing changes
+    assert next(w for w in running if w[0] == "container")[3][0] == container.id
 
     container.restart(timeout=1)
-    restarted = fingerprint(cfg, name, env)
-    assert restarted not in (None, running)
+    assert not still_true(running)
+    restarted = witnesses(cfg, name, env)
+    assert restarted is not None and still_true(restarted)
 
     path.write_text(path.read_text().replace('"Flags": []', '"Flags": ["--debug"]'))
-    assert fingerprint(cfg, name, env) not in (None, restarted)
+    assert not still_true(restarted)
 
 
 @pytest.mark.engine
 def test_docker_driver_of_this_machine(tmp_path: Path, engine) -> None:
     cfg, env = setup(tmp_path)
-    first = fingerprint(cfg, None, env)
-    assert first is not None and first.startswith("sha256:")
-    assert fingerprint(cfg, "default", env) == first
+    seen = witnesses(cfg, None, env)
+    assert seen is not None and still_true(seen)
+    kinds = [w[0] for w in seen]
+    assert "process" in kinds  # dockerd's start
+    assert [w for w in seen if w[0] == "file" and w[1].endswith("/runc")]  # the runtime binary
+    assert witnesses(cfg, "default", env) == seen
+
+
+def test_a_file_witness_notices_creation_change_and_removal(tmp_path: Path) -> None:
+    from runtimecheck.warm import file_witness
+
+    target = tmp_path / "current"
+    absent = [file_witness(str(target))]
+    target.write_text("{}")
+    assert not still_true(absent)
+    present = [file_witness(str(target))]
+    assert still_true(present)
+    target.write_text('{"Name": "other"}')
+    assert not still_true(present)
+    changed = [file_witness(str(target))]
+    target.unlink()
+    assert not still_true(changed)
+
+
+def test_a_process_witness_notices_a_new_process(tmp_path: Path) -> None:
+    from runtimecheck.warm import process_start, process_witness
+
+    me = process_witness(os.getpid(), process_start(os.getpid()))
+    assert still_true([me])
+    assert not still_true([process_witness(os.getpid(), (me[2] or 0) + 1)])
+    assert not still_true([process_witness(os.getpid(), None)])
+
+
+@pytest.mark.parametrize("bad", [[["file"]], [["mystery", 1, 2]], ["file"]])
+def test_malformed_witnesses_never_count_as_true(bad) -> None:
+    assert not still_true(bad)

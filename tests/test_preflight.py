@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runtimecheck import preflight
+from runtimecheck import preflight, warm
 from runtimecheck.dockercli import GlobalOptions
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import (
@@ -116,7 +116,13 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
         return explicit or "current-builder"
 
     monkeypatch.setattr(select, "selected_builder_name", selected)
-    monkeypatch.setattr(fingerprint, "fingerprint", lambda cfg, name, env=None: w.fingerprint)
+    w.state = tmp_path / "builder-state"
+    w.state.write_text("as first seen")
+
+    def seen(cfg, name, env=None):
+        return None if w.fingerprint is None else [warm.file_witness(str(w.state))]
+
+    monkeypatch.setattr(fingerprint, "witnesses", seen)
     monkeypatch.setattr(check, "run_check", w.run_check)
 
     progress = types.ModuleType("runtimecheck.report.progress")
@@ -302,16 +308,16 @@ def test_a_warning_is_said_and_the_build_goes_ahead_also_from_the_cache(
     assert "exec --keep" in first and "exec --keep" in second
 
 
-def test_a_pass_is_cached_until_the_fingerprint_changes(world: World) -> None:
+def test_a_pass_is_cached_until_a_witness_changes(world: World) -> None:
     build(["."])
     build(["."])
     assert len(world.checks) == 1
-    world.fingerprint = "fp-2"  # store file, container or runtime binary changed
+    world.state.write_text("changed: store file, container or runtime binary")
     build(["."])
     assert len(world.checks) == 2
 
 
-def test_without_a_fingerprint_nothing_is_cached(world: World) -> None:
+def test_without_witnesses_nothing_is_cached(world: World) -> None:
     world.fingerprint = None
     build(["."])
     build(["."])

@@ -1,10 +1,10 @@
 """Verdicts of earlier build preflights, so that a build on an unchanged builder starts at once.
 
-An entry is found by a key that changes whenever the answer could: the builder's fingerprint
-(its stored configuration, its container and start time, its runtime binary), the builder and
-endpoint, this plugin's version, the knowledge data it judged with, the ignore list and the
-assumed runtimes. Only pass and warn are kept: a blocked builder is checked again on every
-build so that a fix is seen at once.
+An entry is found by its key (`warm.cache_key`: the plugin version, the working directory,
+docker's global flags, the `--builder` argument and the environment that steers selection)
+and holds the witnesses of everything its answer depended on (`warm.still_true` re-checks
+them). Only answers that let the build go ahead are kept: a blocked builder is checked again
+on every build so that a fix is seen at once.
 
 One JSON file under `$XDG_CACHE_HOME/docker-runtimecheck/`, replaced atomically, holding the
 most recently used entries. Anything unreadable is treated as empty and replaced; a directory
@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 
-from . import __version__, fastjson, log
+from . import fastjson, log
 
 # Not `typing.TYPE_CHECKING`: this module is on the build preflight's warm path.
 TYPE_CHECKING = False
@@ -27,19 +26,21 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = "docker-runtimecheck"
 CACHE_FILE_NAME = "preflight.json"
-FORMAT = 2
+FORMAT = 3
 MAX_ENTRIES = 32
 # A safety net for what a fingerprint could miss; a week of builds costs one re-check.
 MAX_AGE_S = 7 * 24 * 3600
 # facts.PASS and facts.WARN (facts imports dataclasses, too slow for the warm path).
 CACHEABLE = ("pass", "warn")
-_SEPARATOR = "\x1f"
 
 
 class Entry:
-    def __init__(self, verdict: str, lines: list[str] | None = None) -> None:
+    def __init__(
+        self, verdict: str, lines: list[str] | None = None, witnesses: list[Any] | None = None
+    ) -> None:
         self.verdict = verdict
         self.lines = list(lines or [])  # what to say again on a hit (warnings)
+        self.witnesses = list(witnesses or [])  # what must still hold for the entry to count
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> str:
@@ -61,48 +62,13 @@ def metadata_dir() -> str | None:
     return None
 
 
-def knowledge_digest() -> str:
-    """A checksum over the names and bytes of the knowledge files: an update invalidates.
-
-    CRC-32 rather than a cryptographic hash: it only has to notice our own data changing,
-    and `hashlib` alone costs more than the warm path may spend.
-    """
+def knowledge_files() -> list[str]:
+    """The knowledge data files (and their directory): a changed one invalidates entries."""
     directory = metadata_dir()
     if directory is None:
-        return "no-metadata"
-    crc, count, size = 0, 0, 0
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name)
-        if name.startswith(".") or not os.path.isfile(path):
-            continue
-        try:
-            with open(path, "rb") as f:
-                content = f.read()
-        except OSError:
-            content = b"<unreadable>"
-        crc = zlib.crc32(content, zlib.crc32(name.encode() + b"\0", crc))
-        count, size = count + 1, size + len(content)
-    return f"{count}:{size}:{crc:08x}"
-
-
-def make_key(
-    *,
-    fingerprint: str,
-    builder: str,
-    endpoint: str,
-    ignore: frozenset[str],
-    assume_runtime: Mapping[str, str],
-) -> str:
-    parts = (
-        fingerprint,
-        builder,
-        endpoint,
-        __version__,
-        knowledge_digest(),
-        ",".join(sorted(ignore)),
-        ",".join(f"{k}={v}" for k, v in sorted(assume_runtime.items())),
-    )
-    return _SEPARATOR.join(parts)
+        return []
+    names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    return [directory] + [os.path.join(directory, n) for n in names]
 
 
 class VerdictCache:
@@ -116,18 +82,30 @@ class VerdictCache:
                 continue
             if time.time() - item["time"] > MAX_AGE_S:
                 return None
-            return Entry(item["verdict"], item["lines"])
+            return Entry(item["verdict"], item["lines"], item["witnesses"])
         return None
 
-    def put(self, key: str, verdict: str, lines: list[str] | None = None) -> bool:
-        """Remember a pass or warn (a block or unknown also drops any older entry).
+    def put(
+        self,
+        key: str,
+        verdict: str,
+        lines: list[str] | None = None,
+        witnesses: list[Any] | None = None,
+    ) -> bool:
+        """Remember a pass or warn with its witnesses (anything else drops the older entry).
 
         True when the file was written.
         """
         items = [item for item in self._load() if item["key"] != key]
-        if verdict in CACHEABLE:
+        if verdict in CACHEABLE and witnesses:
             items.append(
-                {"key": key, "verdict": verdict, "lines": list(lines or []), "time": time.time()}
+                {
+                    "key": key,
+                    "verdict": verdict,
+                    "lines": list(lines or []),
+                    "witnesses": list(witnesses),
+                    "time": time.time(),
+                }
             )
         return self._store(items[-MAX_ENTRIES:])
 
@@ -178,5 +156,6 @@ def _valid(item: Any) -> bool:
         and item.get("verdict") in CACHEABLE
         and isinstance(item.get("lines"), list)
         and all(isinstance(line, str) for line in item["lines"])
+        and isinstance(item.get("witnesses"), list)
         and isinstance(item.get("time"), (int, float))
     )

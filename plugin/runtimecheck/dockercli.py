@@ -62,6 +62,11 @@ class GlobalOptions:
                 raise TypeError(f"unknown option {name}")
             setattr(self, name, value)
 
+    def endpoint_flags(self) -> list[str]:
+        """The flags that choose the daemon and config (not the ones that only change logging)."""
+        values = (self.config, self.context, *self.hosts, self.tlscacert, self.tlscert, self.tlskey)
+        return [str(v) for v in (*values, self.tls, self.tlsverify)]
+
     @property
     def verbose(self) -> bool:
         return self.debug or self.log_level == "debug"

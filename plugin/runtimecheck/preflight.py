@@ -33,6 +33,7 @@ from .errors import EXIT_BLOCK, RuntimecheckError
 # cost little more than the interpreter's own start-up.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .cache import VerdictCache
     from .dockercli import GlobalOptions
     from .facts import Result
     from .settings import Settings
@@ -139,7 +140,18 @@ def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
     if parsed.skip or _truthy(os.environ.get(SKIP_ENV, "")):
         log.info("runtime check skipped")
         return exec_docker(opts, tail)
-    refused = _preflight(opts, parsed.builder)
+    from . import warm
+    from .cache import VerdictCache
+
+    key = warm.cache_key(opts.endpoint_flags(), parsed.builder)
+    cache = VerdictCache()
+    hit = cache.get(key)
+    if hit is not None and warm.still_true(hit.witnesses):
+        log.debug(f"{hit.verdict} (cached; nothing it depended on has changed)")
+        for line in hit.lines:
+            _say(line)
+        return exec_docker(opts, tail)
+    refused = _preflight(opts, parsed.builder, key, cache)
     if refused is not None:
         return refused
     return exec_docker(opts, tail)
@@ -158,17 +170,24 @@ class Outcome:
         self,
         verdict: str,
         lines: list[str],
-        result: Result | None = None,  # None when answered by the cache or by a failure
+        result: Result | None = None,  # None when the check itself failed
         builder: str | None = None,
+        witnesses: list | None = None,  # what the verdict depended on, when cheaply known
     ) -> None:
         self.verdict = verdict
         self.lines = lines  # one line per finding worth saying
         self.result = result
         self.builder = builder
+        self.witnesses = witnesses
 
 
-def _preflight(opts: GlobalOptions, builder: str | None) -> int | None:
-    """None to go ahead with the build, else the exit status of the refusal."""
+def _preflight(
+    opts: GlobalOptions, builder: str | None, key: str, cache: VerdictCache
+) -> int | None:
+    """None to go ahead with the build, else the exit status of the refusal.
+
+    An answer that lets the build go ahead is cached with its witnesses.
+    """
     from . import settings
 
     try:
@@ -187,6 +206,8 @@ def _preflight(opts: GlobalOptions, builder: str | None) -> int | None:
         outcome = Outcome(VERDICT_UNKNOWN, [f"internal error: {type(e).__name__}: {e}"])
 
     refuse = _refuses(outcome.verdict, conf.fail_on)
+    if not refuse and outcome.witnesses is not None:
+        cache.put(key, outcome.verdict, outcome.lines, outcome.witnesses + _own_witnesses())
     if outcome.verdict == PASS:
         log.info(f"builder {outcome.builder}: pass")
         return None
@@ -212,37 +233,18 @@ def _preflight(opts: GlobalOptions, builder: str | None) -> int | None:
 
 
 def _check(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
-    from .builders.fingerprint import fingerprint
+    from .builders.fingerprint import witnesses
     from .builders.select import selected_builder_name
-    from .cache import VerdictCache, make_key
+    from .check import CheckOptions, run_check
     from .dockercli import resolve
+    from .report.progress import Progress
 
     cfg = resolve(opts)
     name = selected_builder_name(cfg, builder)
-    try:
-        mark = fingerprint(cfg, name)
-    except Exception as e:  # no fingerprint only means no cache
-        log.debug(f"builder {name}: no fingerprint ({type(e).__name__}: {e})")
-        mark = None
-    key = None
-    if mark is not None:
-        key = make_key(
-            fingerprint=mark,
-            builder=name,
-            endpoint=f"{cfg.endpoint.context} {cfg.endpoint.host}",
-            ignore=conf.ignore,
-            assume_runtime=conf.assume_runtime,
-        )
-    cache = VerdictCache()
-    if key is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            log.debug(f"builder {name}: {hit.verdict} (cached)")
-            return Outcome(hit.verdict, hit.lines, builder=name)
-
-    from .check import CheckOptions, run_check
-    from .report.progress import Progress
-
+    # Seen before the check, so that a change during it leaves the entry stale, not wrong.
+    seen = witnesses(cfg, name)
+    if seen is None:
+        log.debug(f"builder {name}: not cacheable, checked in full on every build")
     options = CheckOptions(
         builder=builder, ignore=conf.ignore, assume_runtime=dict(conf.assume_runtime)
     )
@@ -250,10 +252,15 @@ def _check(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
     with Progress(sys.stderr) as progress:
         result = run_check(cfg, options, progress=progress.update)
     verdict = VERDICT_UNKNOWN if result.inspected_nothing else result.verdict
-    lines = findings(result)
-    if key is not None:
-        cache.put(key, verdict, lines)
-    return Outcome(verdict, lines, result, builder=name)
+    return Outcome(verdict, findings(result), result, builder=name, witnesses=seen)
+
+
+def _own_witnesses() -> list:
+    """The settings files and the knowledge data the verdict was reached with."""
+    from . import settings, warm
+    from .cache import knowledge_files
+
+    return [warm.file_witness(p) for p in settings.watched_paths() + knowledge_files()]
 
 
 def findings(result: Result) -> list[str]:

@@ -115,14 +115,34 @@ def project_file(cwd: Path) -> Optional[Path]:
 
 
 def user_file(env: Mapping[str, str]) -> Optional[Path]:
+    path = _user_path(env)
+    return path if path is not None and path.is_file() else None
+
+
+def _user_path(env: Mapping[str, str]) -> Optional[Path]:
     base = env.get("XDG_CONFIG_HOME", "")
     if not base or not os.path.isabs(base):  # the XDG spec ignores relative paths
         home = env.get("HOME") or os.path.expanduser("~")
         if not os.path.isabs(home):
             return None
         base = os.path.join(home, ".config")
-    path = Path(base, USER_DIR, USER_FILE)
-    return path if path.is_file() else None
+    return Path(base, USER_DIR, USER_FILE)
+
+
+def watched_paths(cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None) -> list[str]:
+    """Every path whose appearance, change or removal could change the settings `load` gives."""
+    cwd = Path.cwd() if cwd is None else cwd
+    env = os.environ if env is None else env
+    paths = []
+    for directory in (cwd, *cwd.parents):
+        paths.append(str(directory / PROJECT_FILE))
+        if (directory / ".git").exists():
+            paths.append(str(directory / ".git"))
+            break
+    user = _user_path(env)
+    if user is not None:
+        paths.append(str(user))
+    return paths
 
 
 # --- the sources --------------------------------------------------------------------------------

@@ -281,8 +281,8 @@ def inspect_node(
     engine_for: Callable[[Optional[str]], Any],
     timeout: float = 20.0,
 ) -> NodeFacts:
-    from runtimecheck.engine_http import socket_path
     from runtimecheck.probe import host
+    from runtimecheck.warm import socket_path
 
     engine = engine_for(node.endpoint)
     host_addr = engine.endpoint.host

@@ -1,123 +1,126 @@
-"""A cheap digest of everything that decides the selected builder's runtime, for the preflight.
+"""What the selected builder's verdict depends on, as witnesses the warm path can re-check.
 
-Standard library only (it runs before every build): the store bytes of the builder, per
-docker-container node the container's id and start time (one GET each), for the docker
-driver the Engine's /version, dockerd's pid and start time, and the runtime binary's stat.
-None whenever that cannot be had cheaply (remote daemons, kubernetes, remote driver): the
-caller then runs the full check. Equal digests mean nothing that was looked at changed.
+The files buildx's selection reads (docker's config.json and context, the store's `current`,
+`defaults/` and the builder's instance file), per docker-container node the container's id
+and start time, for the docker driver dockerd's process start and the runtime binary on its
+PATH. None whenever that cannot be had cheaply (remote daemons, kubernetes, remote driver,
+a container the daemon will not describe): such a builder is checked in full every time.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Mapping
 from typing import Any, Optional
-from urllib.parse import quote
 
-from runtimecheck.dockercli import DockerConfig
-from runtimecheck.engine_http import EngineHTTPError, get_json, socket_path
+from runtimecheck import warm
+from runtimecheck.dockercli import DEFAULT_CONTEXT, DockerConfig, context_dir_name
 from runtimecheck.errors import RuntimecheckError
 
 from . import docker_driver, docker_endpoint
 from .docker_container import container_name
 from .select import context_names, selected_builder_name
-from .store import DOCKER, DOCKER_CONTAINER, StoreFileError, read_instance, store_root
-
-HTTP_TIMEOUT_S = 2.0
+from .store import (
+    DOCKER,
+    DOCKER_CONTAINER,
+    StoreFileError,
+    environment,
+    instance_path,
+    key_hash,
+    read_instance,
+    store_root,
+)
 
 
 class _NotCheap(Exception):
     pass
 
 
-def fingerprint(
+def witnesses(
     cfg: DockerConfig,
     builder_name: Optional[str] = None,
     env: Optional[Mapping[str, str]] = None,
-) -> Optional[str]:
-    """`sha256:<hex>` of the selected builder's configuration and state; None: not cheaply."""
+) -> Optional[list[list[Any]]]:
+    """The witnesses of the builder a build would use; None when it cannot be had cheaply."""
     try:
-        return _fingerprint(cfg, builder_name, env)
-    except (_NotCheap, RuntimecheckError, EngineHTTPError, OSError):
+        return _collect(cfg, builder_name, environment(env))
+    except (_NotCheap, RuntimecheckError, OSError):
         return None
 
 
-def _fingerprint(
-    cfg: DockerConfig, builder_name: Optional[str], env: Optional[Mapping[str, str]]
-) -> str:
+def _collect(
+    cfg: DockerConfig, builder_name: Optional[str], env: Mapping[str, str]
+) -> list[list[Any]]:
     name = selected_builder_name(cfg, builder_name, env)
-    parts: list[Any] = ["runtimecheck-fingerprint-1", name]
+    root = store_root(cfg, env)
+    found = [warm.file_witness(str(cfg.directory / "config.json"))]
+    found += _context_files(cfg, cfg.endpoint.context)
+    found.append(warm.file_witness(str(root / "current")))
+    found.append(warm.file_witness(str(root / "defaults" / key_hash(cfg.endpoint.buildx_key))))
+    stored = instance_path(root, name)
+    if stored is not None:
+        found.append(warm.file_witness(str(stored)))
     try:
-        builder = read_instance(store_root(cfg, env), name)
+        builder = read_instance(root, name)
     except StoreFileError as e:
         raise _NotCheap(e.message) from None
     if builder is None:
         if name not in context_names(cfg):
             raise _NotCheap(f"no builder {name}")
-        parts += [DOCKER, _docker_driver_state(docker_endpoint(cfg, name).host)]
-        return _digest(parts)
+        found += _context_files(cfg, name)
+        return found + _docker_driver(docker_endpoint(cfg, name).host)
 
-    parts += [builder.driver, hashlib.sha256(builder.raw).hexdigest()]
     for node in builder.nodes:
         if node.config_file:
-            parts.append(_file_stat(node.config_file))
+            found.append(warm.file_witness(node.config_file))
+        if node.endpoint and "://" not in node.endpoint:
+            found += _context_files(cfg, node.endpoint)
+        host = docker_endpoint(cfg, node.endpoint).host
         if builder.driver == DOCKER_CONTAINER:
-            host = docker_endpoint(cfg, node.endpoint).host
-            parts.append(_container_state(host, container_name(node.name)))
+            found.append(_container(host, container_name(node.name)))
         elif builder.driver == DOCKER:
-            parts.append(_docker_driver_state(docker_endpoint(cfg, node.endpoint).host))
+            found += _docker_driver(host)
         else:
-            raise _NotCheap(f"{builder.driver} builders are not fingerprinted")
-    return _digest(parts)
+            raise _NotCheap(f"{builder.driver} builders are checked in full every time")
+    return found
 
 
-def _container_state(host: str, name: str) -> list[Any]:
-    if socket_path(host) is None:
+def _context_files(cfg: DockerConfig, context: str) -> list[list[Any]]:
+    if context == DEFAULT_CONTEXT:
+        return []
+    meta = cfg.directory / "contexts" / "meta" / context_dir_name(context) / "meta.json"
+    return [warm.file_witness(str(meta))]
+
+
+def _local_socket(host: str) -> str:
+    path = warm.socket_path(host)
+    if path is None:
         raise _NotCheap(f"{host} is not a local socket")
-    status, doc = get_json(host, f"/containers/{quote(name)}/json", timeout=HTTP_TIMEOUT_S)
-    if status == 404:
-        return [name, "absent"]
-    if status != 200 or not isinstance(doc, dict):
-        raise _NotCheap(f"container {name}: HTTP {status}")
-    state = doc.get("State") or {}
-    return [name, doc.get("Id"), state.get("StartedAt"), state.get("Running")]
+    return path
 
 
-def _docker_driver_state(host: str) -> list[Any]:
-    sock = socket_path(host)
-    if sock is None:
-        raise _NotCheap(f"{host} is not a local socket")
-    status, version = get_json(host, "/version", timeout=HTTP_TIMEOUT_S)
+def _container(host: str, name: str) -> list[Any]:
+    witness = warm.container_witness(_local_socket(host), name)
+    if witness[-1] is None:
+        raise _NotCheap(f"container {name} could not be described")
+    return witness
+
+
+def _docker_driver(host: str) -> list[list[Any]]:
+    sock = _local_socket(host)
+    status, version = warm.get_json(sock, "/version")
     if status != 200 or not isinstance(version, dict):
         raise _NotCheap(f"/version: HTTP {status}")
     dockerd, why = docker_driver.find_dockerd(sock)
-    if dockerd is None:
+    if dockerd is None or dockerd.start_ticks is None:
         raise _NotCheap(why)
     located = docker_driver.locate_runtime(version.get("Version"), dockerd.environ)
     from runtimecheck.probe.host import which
 
     binary = which(located.command, located.path_env or "")
+    if binary is None:
+        raise _NotCheap(f"{located.command} is not on dockerd's PATH")
+    # dockerd's start covers its version and environment; the binary can change under it.
     return [
-        version,
-        dockerd.pid,
-        dockerd.start_ticks,
-        located.command,
-        located.path_env,
-        dockerd.environ.get("DOCKER_RAMDISK"),
-        _file_stat(binary) if binary else None,
+        warm.process_witness(dockerd.pid, dockerd.start_ticks),
+        warm.file_witness(binary),
     ]
-
-
-def _file_stat(path: str) -> list[Any]:
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        return [path, e.errno]
-    return [path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
-
-
-def _digest(parts: list[Any]) -> str:
-    data = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
