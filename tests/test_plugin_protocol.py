@@ -77,10 +77,22 @@ def test_host_flag_reaches_the_plugin(plugin_config, zipapp_env, tmp_path):
     assert "Traceback" not in answer.stderr
 
 
+def without_endpoint_env(env: dict) -> dict:
+    """DOCKER_HOST / DOCKER_CONTEXT outrank config.json's currentContext, as in docker."""
+    return {k: v for k, v in env.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+
+
 def test_context_flag_reaches_the_plugin(plugin_config, zipapp_env, tmp_path):
+    zipapp_env = without_endpoint_env(zipapp_env)
     sock = tmp_path / "ctx.sock"
     created = docker(
-        plugin_config, "context", "create", "elsewhere", "--docker", f"host=unix://{sock}"
+        plugin_config,
+        "context",
+        "create",
+        "elsewhere",
+        "--docker",
+        f"host=unix://{sock}",
+        env=zipapp_env,
     )
     assert created.returncode == 0, created.stderr
     answer = docker(
@@ -88,13 +100,14 @@ def test_context_flag_reaches_the_plugin(plugin_config, zipapp_env, tmp_path):
     )
     assert f"docker endpoint unix://{sock} (context elsewhere)" in answer.stderr
     # `docker context use` is what most people do: config.json's currentContext.
-    used = docker(plugin_config, "context", "use", "elsewhere")
+    used = docker(plugin_config, "context", "use", "elsewhere", env=zipapp_env)
     assert used.returncode == 0, used.stderr
     answer = docker(plugin_config, "-l", "debug", "runtimecheck", env=zipapp_env)
     assert f"docker endpoint unix://{sock} (context elsewhere)" in answer.stderr
 
 
 def test_missing_context_is_a_one_line_usage_error(plugin_config, zipapp, zipapp_env):
+    zipapp_env = without_endpoint_env(zipapp_env)
     (plugin_config / "config.json").write_text('{"currentContext": "ghost"}')
     before = (plugin_config / "config.json").read_bytes()
     answer = subprocess.run(

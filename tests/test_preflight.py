@@ -385,6 +385,20 @@ def test_skipping_checks_nothing_and_hands_over(
     assert world.checks == []
 
 
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_goes_straight_to_buildx(world: World, flag: str) -> None:
+    world.verdict = BLOCK
+    handed = build([flag])
+    assert isinstance(handed, Handed)
+    assert handed.argv == ["docker", "buildx", "build", flag]
+    assert world.checks == []
+
+
+def test_a_help_word_as_a_value_is_not_help() -> None:
+    assert preflight.parse_build_args(["-t", "--help", "."]).help is False
+    assert preflight.parse_build_args(["--tag", "-h", "."]).help is False
+
+
 # --- through the real docker CLI ----------------------------------------------------------------
 
 REPO = Path(__file__).resolve().parent.parent

@@ -99,7 +99,7 @@ def check(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Probe a runtime binary: identity, what it accepts, verdict")
 def probe(
     path: str = typer.Argument(..., help="Runtime binary to probe (path or name on PATH)"),
     buildkit: Optional[str] = typer.Option(
@@ -114,7 +114,7 @@ def probe(
     raise typer.Exit(probe_command(path, buildkit=buildkit, fmt=fmt.value, timeout=timeout))
 
 
-@app.command()
+@app.command(short_help="Show what each BuildKit sends and which runtimes accept it")
 def rules(
     fmt: ProbeFormat = typer.Option(ProbeFormat.text, "--format", help="Output format"),
 ) -> None:
@@ -129,6 +129,7 @@ def rules(
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
+    short_help="Check the builder, then run `docker buildx build` unchanged",
 )
 def build(ctx: typer.Context) -> None:
     """Check the builder, then run `docker buildx build` with the same arguments.
@@ -141,7 +142,7 @@ def build(ctx: typer.Context) -> None:
     raise typer.Exit(preflight_and_build(_globals, list(ctx.args)))
 
 
-@app.command()
+@app.command(short_help="Install the plugin (optionally as `docker build`'s preflight)")
 def install(
     alias_build: bool = typer.Option(
         False, "--alias-build", help="Route plain `docker build` through the preflight"
@@ -162,7 +163,7 @@ def install(
     raise typer.Exit(0)
 
 
-@app.command()
+@app.command(short_help="Undo exactly what `install` changed")
 def uninstall() -> None:
     """Remove the plugin and undo exactly what `install` changed."""
     from .dockercli import resolve

@@ -79,6 +79,7 @@ class BuildArgs:
     def __init__(self) -> None:
         self.builder: str | None = None  # the `--builder` value; None when absent or empty
         self.skip = False  # `--skip-runtimecheck` was given
+        self.help = False  # `--help` / `-h`: buildx prints its help and builds nothing
         self.forwarded: list[str] = []  # the arguments for buildx, ours taken out
 
 
@@ -90,6 +91,8 @@ def parse_build_args(args: list[str]) -> BuildArgs:
         if arg == "--":
             parsed.forwarded.extend(args[i:])
             break
+        if arg in ("--help", "-h"):
+            parsed.help = True
         if arg.startswith("--") and len(arg) > 2:
             name, eq, value = arg[2:].partition("=")
             if "--" + name == SKIP_FLAG:
@@ -137,6 +140,8 @@ def _flag_bool(value: str) -> bool:
 def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
     parsed = parse_build_args(args)
     tail = ["buildx", "build", *parsed.forwarded]
+    if parsed.help:
+        return exec_docker(opts, tail)  # buildx's own help; nothing will be built
     if parsed.skip or _truthy(os.environ.get(SKIP_ENV, "")):
         log.info("runtime check skipped")
         return exec_docker(opts, tail)
