@@ -127,3 +127,25 @@ def test_usage_error_is_one_line_and_exit_2(zipapp, zipapp_env):
     assert "Traceback" not in answer.stderr
     assert len(answer.stderr.strip().splitlines()) == 1
     assert "--no-such-flag" in answer.stderr
+
+
+def test_pip_install_provides_the_command_with_its_knowledge(tmp_path):
+    """A plain (non-editable) `pip install .`: the console script and the metadata/ data."""
+    venv = tmp_path / "venv"
+    made = run([sys.executable, "-m", "venv", str(venv)])
+    assert made.returncode == 0, made.stderr
+    installed = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    command = venv / "bin" / "docker-runtimecheck"
+    version = run([str(command), "--version"])
+    assert version.stdout.strip() == f"docker-runtimecheck version {runtimecheck.__version__}"
+    metadata = run([str(command), "docker-cli-plugin-metadata"])
+    assert json.loads(metadata.stdout)["Version"] == runtimecheck.__version__
+    rules = run([str(command), "rules", "--format", "json"], cwd=str(tmp_path))
+    assert rules.returncode == 0, rules.stderr
+    assert "run-keep" in rules.stdout

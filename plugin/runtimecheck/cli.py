@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-import click
 import typer
 
 from .dockercli import GlobalOptions
@@ -179,14 +178,24 @@ def run_cli(opts: GlobalOptions, args: list[str]) -> int:
     _globals = opts
     prog = "docker runtimecheck" if opts.as_plugin else "docker-runtimecheck"
     command = typer.main.get_command(app)
+    errors = _click_exceptions()
     try:
         rv = command.main(args=args, prog_name=prog, standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except errors.Exit as e:
         return int(e.exit_code)
-    except click.UsageError as e:
+    except errors.UsageError as e:
         raise UsageError(f"{e.format_message()} (see '{prog} --help')") from None
-    except click.exceptions.Abort:
+    except errors.Abort:
         raise KeyboardInterrupt from None
-    except click.ClickException as e:
+    except errors.ClickException as e:
         raise RuntimecheckError(e.format_message(), exit_code=EXIT_USAGE) from None
     return rv if isinstance(rv, int) else 0
+
+
+def _click_exceptions() -> Any:
+    """click's exceptions as this typer raises them: typer 0.24+ vendors its own click."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
