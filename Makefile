@@ -46,8 +46,10 @@ test: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not engine and not slow"
 
+# Start-up and preflight figures, as ratios against bare python3 (preflight needs dockerd).
 bench: dist
-	$(PY) bench/startup.py
+	$(PY) bench/startup.py --python $(shell python3 -c 'import sys; print(sys.executable)')
+	$(PY) bench/preflight.py --python $(shell python3 -c 'import sys; print(sys.executable)')
 
 clean:
 	rm -rf dist build *.egg-info plugin/*.egg-info

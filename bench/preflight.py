@@ -17,7 +17,6 @@ Needs a running dockerd and the test images (`tests/images/build`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -27,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from startup import ROOT, compare
+from startup import ROOT, compare, parse_args
 
 IMAGE = "runtimecheck-test/buildkit:v0.12.5"
 BUILDER = "benchrc"
@@ -70,11 +69,7 @@ def make_builder(config: Path) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--zipapp", default=str(ROOT / "dist" / "docker-runtimecheck"))
-    parser.add_argument("--python", default=sys.executable)
-    args = parser.parse_args()
+    args = parse_args(__doc__)
     zipapp = args.zipapp
     with tempfile.TemporaryDirectory(prefix="runtimecheck-bench-") as tmp:
         config = Path(tmp) / "docker"

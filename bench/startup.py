@@ -44,15 +44,20 @@ def compare(
     return ratio
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(doc: str) -> argparse.Namespace:
+    """--runs, --zipapp and --python, shared by the benchmarks; exits when there is no zipapp."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--zipapp", default=str(ROOT / "dist" / "docker-runtimecheck"))
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
     if not Path(args.zipapp).is_file():
-        print(f"{args.zipapp} not found: run `make dist` first", file=sys.stderr)
-        return 2
+        sys.exit(f"{args.zipapp} not found: run `make dist` first")
+    return args
+
+
+def main() -> int:
+    args = parse_args(__doc__)
     env = dict(os.environ)
     baseline = [args.python, "-c", "pass"]
     print(f"python: {args.python}")
