@@ -154,6 +154,18 @@ def test_a_hanging_runtime_is_cut_by_the_script(box, shell):
     assert result.runtime.error is None
 
 
+def test_a_runtime_that_floods_its_output_is_cut_to_a_bounded_record(box, shell):
+    script(
+        box.bin / "runc",
+        'case "$1" in --version) echo "runc version 1.1.5";; *) exec yes flood;; esac\n',
+    )
+    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)
+    assert result.runtime.error is None
+    assert result.runtime.identity.name == "runc"  # the records after the flood still parse
+    first = result.runtime.probes[IDS[0]]
+    assert first.status == UNKNOWN and first.evidence == "no answer within the time limit"
+
+
 def test_a_runtime_hanging_on_version(box, shell):
     script(box.bin / "runc", "exec sleep 1000\n")
     result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)

@@ -38,17 +38,22 @@ if [ -z "$d" ] || ! mkdir "$d/root"; then
 fi
 : >"$d/empty"
 
-# emit TAG STATUS KEY FILE…: one record, payloads are the files' bytes.
+# A runtime that prints without end must not flood the exec stream: payloads are cut here.
+cap=65536
+
+# emit TAG STATUS KEY FILE…: one record, payloads are the files' first $cap bytes.
 emit() {
     _tag=$1 _st=$2 _key=$3
     shift 3
     _lens=
     for _f do
-        _lens="$_lens $(($(wc -c <"$_f")))"
+        _n=$(($(wc -c <"$_f")))
+        [ "$_n" -gt "$cap" ] && _n=$cap
+        _lens="$_lens $_n"
     done
     printf '%s\t%s\t%s\t%s\n' "$_tag" "$_st" "${_lens# }" "$_key"
     for _f do
-        cat "$_f"
+        head -c "$cap" "$_f"
     done
     printf '\n'
 }
