@@ -73,12 +73,6 @@ def test_the_plugin_version_is_in_the_key(monkeypatch: pytest.MonkeyPatch) -> No
     assert key() != first
 
 
-def test_the_knowledge_files_are_the_real_metadata() -> None:
-    files = cache.knowledge_files()
-    assert files and files[0] == cache.metadata_dir()
-    assert any(f.endswith("buildkit.toml") for f in files)
-
-
 def test_the_verdicts_kept_are_those_of_facts() -> None:
     assert cache.CACHEABLE == (PASS, WARN)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import subprocess
 import sys
+import sysconfig
 import types
 from pathlib import Path
 
@@ -86,6 +88,7 @@ class World:
         self.checks: list[str | None] = []
         self.selected: list[str | None] = []
         self.raise_in_check: BaseException | None = None
+        self.rendered_to: list = []
 
     def run_check(self, cfg, options, progress=None) -> Result:
         self.checks.append(options.builder)
@@ -144,7 +147,8 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     monkeypatch.setitem(sys.modules, "runtimecheck.report.progress", progress)
     from runtimecheck import report
 
-    def render(result, fmt, color=None) -> str:
+    def render(result, fmt, color=None, stream=None) -> str:
+        w.rendered_to.append(stream)
         lines = [f"{n.name}: {c.reason}\n  fix: {c.fix[0]}" for b in result.builders
                  for n in b.nodes for c in n.checks]  # fmt: skip
         return "REPORT\n" + "\n".join(lines)
@@ -369,6 +373,95 @@ def test_fail_on_never_reports_a_block_and_builds(
     assert "crun 1.8.1 predates --keep" in capsys.readouterr().err
 
 
+def test_a_refused_build_leaves_no_cache_entry(world: World) -> None:
+    world.settings = FakeSettings(fail_on="warn")
+    world.verdict = WARN
+    assert build(["."]) == 1
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "docker-runtimecheck" / "preflight.json"
+    assert not cache.exists() or json.loads(cache.read_text())["entries"] == []
+    assert build(["."]) == 1
+    assert len(world.checks) == 2
+
+
+def test_our_own_failure_does_not_refuse_even_with_fail_on_warn(world: World) -> None:
+    world.settings = FakeSettings(fail_on="warn")
+    world.raise_in_check = ValueError("a bug of ours")
+    assert isinstance(build(["."]), Handed)
+
+
+def test_the_refusal_report_is_written_for_stderr(world: World) -> None:
+    world.verdict = BLOCK
+    build(["."])
+    assert world.rendered_to == [sys.stderr]
+
+
+def test_a_settings_file_appearing_invalidates_the_cached_verdict(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    (project / "src").mkdir()
+    monkeypatch.chdir(project / "src")
+    build(["."])
+    (project / ".git" / "index").write_text("a commit changes .git, not the settings")
+    build(["."])
+    assert len(world.checks) == 1
+    (project / ".runtimecheck.toml").write_text('fail-on = "warn"\n')
+    build(["."])
+    assert len(world.checks) == 2
+
+
+def test_a_knowledge_file_is_a_witness_of_every_verdict() -> None:
+    from runtimecheck import knowledge
+
+    files = {w[1] for w in preflight._own_witnesses() if w[0] == "file"}
+    data = knowledge.default_directory()
+    assert {str(data / name) for name in knowledge.FILES} <= files
+    assert all((data / name).is_file() for name in knowledge.FILES)
+
+
+def test_a_broken_cache_entry_means_a_full_check_not_a_failure(world: World) -> None:
+    build(["."])
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "docker-runtimecheck" / "preflight.json"
+    data = json.loads(cache.read_text())
+    data["entries"][0]["witnesses"] = [["container", 7, None, ["absent"]]]
+    cache.write_text(json.dumps(data))
+    assert isinstance(build(["."]), Handed)
+    assert len(world.checks) == 2
+
+
+def test_a_vanished_working_directory_does_not_stop_the_build(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert isinstance(build(["https://github.com/docker/buildx.git"]), Handed)
+
+
+def test_buildx_gets_sigpipe_and_sigxfsz_with_their_default_action(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    seen = {}
+
+    def execvpe(file: str, argv: list[str], env: dict[str, str]) -> None:
+        seen.update({n: signal.getsignal(getattr(signal, n)) for n in ("SIGPIPE", "SIGXFSZ")})
+        raise Handed(file, list(argv), dict(env))
+
+    monkeypatch.setattr(preflight.os, "execvpe", execvpe)
+    before = {n: signal.getsignal(getattr(signal, n)) for n in ("SIGPIPE", "SIGXFSZ")}
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        build(["--skip-runtimecheck", "."])
+    finally:
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
+    assert seen == {"SIGPIPE": signal.SIG_DFL, "SIGXFSZ": signal.SIG_DFL}
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_skipping_checks_nothing_and_hands_over(
     world: World, monkeypatch: pytest.MonkeyPatch, how: str
@@ -403,7 +496,12 @@ def test_a_help_word_as_a_value_is_not_help() -> None:
 
 REPO = Path(__file__).resolve().parent.parent
 RECORDER = REPO / "tests" / "fixtures" / "docker-buildx-recorder"
-BANNED_ON_THE_WARM_PATH = ("typer", "rich", "click", "docker", "requests")
+# The CLI framework and the SDK, and the standard library wrappers that cost more than the
+# whole warm path may spend.
+BANNED_ON_THE_WARM_PATH = (
+    "typer", "rich", "click", "docker", "requests", "typing", "dataclasses", "json", "socket",
+    "threading", "signal", "enum", "pathlib", "re", "tomllib", "tomli", "hashlib", "subprocess",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -433,9 +531,17 @@ class DockerConfigDir:
         buildx.write_text(f"#!{sys.executable}\n{recorder}")
         buildx.chmod(0o755)
         self.plugin = plugins / "docker-runtimecheck"
-        # RTC_PYFLAGS lets a test run the plugin's interpreter with -X importtime.
+        # Started as the zipapp's launcher starts it (isolated, no site), so that what the
+        # warm path imports is the plugin's doing alone; RTC_PYFLAGS lets a test add
+        # -X importtime.
+        start = (
+            "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.path.append(sys.argv.pop(1)); "
+            "from runtimecheck.__main__ import main; sys.exit(main())"
+        )
+        site = sysconfig.get_paths()["purelib"]
         self.plugin.write_text(
-            f'#!/bin/sh\nexec {sys.executable} $RTC_PYFLAGS -m runtimecheck "$@"\n'
+            f"#!/bin/sh\nexec {shlex.quote(sys.executable)} $RTC_PYFLAGS -I -S -c "
+            f'{shlex.quote(start)} {shlex.quote(str(REPO / "plugin"))} {shlex.quote(site)} "$@"\n'
         )
         self.plugin.chmod(0o755)
 
@@ -444,7 +550,6 @@ class DockerConfigDir:
             **os.environ,
             "RECORDER_LOG": str(self.log),
             "XDG_CACHE_HOME": str(self.cache),
-            "PYTHONPATH": str(REPO / "plugin"),
             **env,
         }
         for name in ("BUILDX_BUILDER", "DOCKER_CONFIG", "RUNTIMECHECK_SKIP"):
@@ -574,7 +679,7 @@ def test_a_runc_builder_passes_hands_over_and_then_starts_from_the_cache(
     ]  # fmt: skip
     assert base64.b64decode(record["stdin_b64"]) == DOCKERFILE
 
-    # Warm: answered from the cache, without typer, rich, click, requests or the docker SDK.
+    # Warm: answered from the cache, importing nothing heavy.
     proc = dockerconfig.run("runtimecheck", "build", *args, stdin=DOCKERFILE,
                             RTC_PYFLAGS="-X importtime")  # fmt: skip
     assert proc.returncode == 0, proc.stderr.decode()

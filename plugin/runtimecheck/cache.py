@@ -50,27 +50,6 @@ def cache_dir(env: Mapping[str, str] | None = None) -> str:
     return os.path.join(root, CACHE_DIR_NAME)
 
 
-def metadata_dir() -> str | None:
-    """The knowledge data: inside the package when installed, else the repository's."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (
-        os.path.join(package, "metadata"),
-        os.path.join(os.path.dirname(os.path.dirname(package)), "metadata"),
-    ):
-        if os.path.isdir(candidate):
-            return candidate
-    return None
-
-
-def knowledge_files() -> list[str]:
-    """The knowledge data files (and their directory): a changed one invalidates entries."""
-    directory = metadata_dir()
-    if directory is None:
-        return []
-    names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    return [directory] + [os.path.join(directory, n) for n in names]
-
-
 class VerdictCache:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = cache_dir() if directory is None else os.fspath(directory)

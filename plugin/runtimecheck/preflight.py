@@ -148,10 +148,16 @@ def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
     from . import warm
     from .cache import VerdictCache
 
-    key = warm.cache_key(opts.endpoint_flags(), parsed.builder)
-    cache = VerdictCache()
-    hit = cache.get(key)
-    if hit is not None and warm.still_true(hit.witnesses):
+    key, cache, hit, fresh = "", None, None, False
+    try:
+        key = warm.cache_key(opts.endpoint_flags(), parsed.builder)
+        cache = VerdictCache()
+        hit = cache.get(key)
+        fresh = hit is not None and warm.still_true(hit.witnesses)
+    except Exception as e:  # a cache we cannot use (or no working directory): check in full
+        log.debug(f"verdict cache not used: {type(e).__name__}: {e}")
+        cache, fresh = None, False
+    if fresh and hit is not None:
         log.debug(f"{hit.verdict} (cached; nothing it depended on has changed)")
         for line in hit.lines:
             _say(line)
@@ -178,16 +184,18 @@ class Outcome:
         result: Result | None = None,  # None when the check itself failed
         builder: str | None = None,
         witnesses: list | None = None,  # what the verdict depended on, when cheaply known
+        our_failure: bool = False,  # a bug of ours, not the builder: never refuses a build
     ) -> None:
         self.verdict = verdict
         self.lines = lines  # one line per finding worth saying
         self.result = result
         self.builder = builder
         self.witnesses = witnesses
+        self.our_failure = our_failure
 
 
 def _preflight(
-    opts: GlobalOptions, builder: str | None, key: str, cache: VerdictCache
+    opts: GlobalOptions, builder: str | None, key: str, cache: VerdictCache | None
 ) -> int | None:
     """None to go ahead with the build, else the exit status of the refusal.
 
@@ -196,9 +204,12 @@ def _preflight(
     from . import settings
 
     try:
+        # Seen before they are read, so that a change meanwhile leaves the entry stale, not wrong.
+        own = _own_witnesses()
         conf = settings.load()
-    except RuntimecheckError as e:
-        _say(f"runtime check not done ({e.message}); building anyway")
+    except Exception as e:
+        message = e.message if isinstance(e, RuntimecheckError) else f"{type(e).__name__}: {e}"
+        _say(f"runtime check not done ({message}); building anyway")
         return None
     try:
         outcome = _check(opts, builder, conf)
@@ -208,11 +219,15 @@ def _preflight(
         import traceback
 
         log.debug(traceback.format_exc())
-        outcome = Outcome(VERDICT_UNKNOWN, [f"internal error: {type(e).__name__}: {e}"])
+        message = f"internal error: {type(e).__name__}: {e}"
+        outcome = Outcome(VERDICT_UNKNOWN, [message], our_failure=True)
 
-    refuse = _refuses(outcome.verdict, conf.fail_on)
-    if not refuse and outcome.witnesses is not None:
-        cache.put(key, outcome.verdict, outcome.lines, outcome.witnesses + _own_witnesses())
+    refuse = not outcome.our_failure and _refuses(outcome.verdict, conf.fail_on)
+    if cache is not None and not refuse and outcome.witnesses is not None:
+        try:
+            cache.put(key, outcome.verdict, outcome.lines, outcome.witnesses + own)
+        except Exception as e:
+            log.debug(f"verdict not cached: {type(e).__name__}: {e}")
     if outcome.verdict == PASS:
         log.info(f"builder {outcome.builder}: pass")
         return None
@@ -261,11 +276,13 @@ def _check(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
 
 
 def _own_witnesses() -> list:
-    """The settings files and the knowledge data the verdict was reached with."""
-    from . import settings, warm
-    from .cache import knowledge_files
+    """The settings files and the knowledge data the verdict will be reached with."""
+    from . import knowledge, settings, warm
 
-    return [warm.file_witness(p) for p in settings.watched_paths() + knowledge_files()]
+    found = settings.watched_witnesses()
+    data = str(knowledge.default_directory())
+    paths = [data] + [os.path.join(data, name) for name in knowledge.FILES]
+    return found + [warm.file_witness(p) for p in paths]
 
 
 def findings(result: Result) -> list[str]:
@@ -297,8 +314,7 @@ def _render(result: Result) -> str:
     try:
         from . import report
 
-        color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-        text = report.render(result, "text", color=color)
+        text = report.render(result, "text", stream=sys.stderr)
     except Exception as e:
         log.debug(f"no report: {type(e).__name__}: {e}")
         return ""
@@ -346,9 +362,10 @@ def exec_docker(opts: GlobalOptions, tail: list[str]) -> int:
 
 def _restore_default_signals() -> None:
     # Python ignores SIGPIPE and SIGXFSZ, and an exec keeps what is ignored: buildx must get
-    # them with their default action, as it would from a shell.
-    import signal
+    # them with their default action, as it would from a shell. `_signal`, not `signal`: the
+    # wrapper imports enum, which costs more than the whole warm path may spend.
+    import _signal
 
     for name in ("SIGPIPE", "SIGXFSZ"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        if hasattr(_signal, name):
+            _signal.signal(getattr(_signal, name), _signal.SIG_DFL)

@@ -129,20 +129,27 @@ def _user_path(env: Mapping[str, str]) -> Optional[Path]:
     return Path(base, USER_DIR, USER_FILE)
 
 
-def watched_paths(cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None) -> list[str]:
-    """Every path whose appearance, change or removal could change the settings `load` gives."""
+def watched_witnesses(
+    cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None
+) -> list[list[Any]]:
+    """Witnesses of every file whose appearance, change or removal could change what `load`
+    gives: each project file candidate up to the repository root, that root's `.git` (only
+    whether it exists: its contents change with every commit), and the user's file."""
+    from . import warm
+
     cwd = Path.cwd() if cwd is None else cwd
     env = os.environ if env is None else env
-    paths = []
+    found = []
     for directory in (cwd, *cwd.parents):
-        paths.append(str(directory / PROJECT_FILE))
-        if (directory / ".git").exists():
-            paths.append(str(directory / ".git"))
+        found.append(warm.file_witness(str(directory / PROJECT_FILE)))
+        git = directory / ".git"
+        if git.exists():
+            found.append(warm.exists_witness(str(git)))
             break
     user = _user_path(env)
     if user is not None:
-        paths.append(str(user))
-    return paths
+        found.append(warm.file_witness(str(user)))
+    return found
 
 
 # --- the sources --------------------------------------------------------------------------------

@@ -70,6 +70,11 @@ def file_signature(path: str) -> list[int] | None:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
+def exists_witness(path: str) -> list[Any]:
+    """Only whether `path` exists: for a `.git` whose contents change with every commit."""
+    return ["exists", path, os.path.exists(path)]
+
+
 def process_witness(pid: int, ticks: int | None) -> list[Any]:
     return ["process", pid, ticks]
 
@@ -109,6 +114,9 @@ def still_true(witnesses: Sequence[Any]) -> bool:
         kind = w[0]
         if kind == "file" and len(w) == 3:
             if file_signature(w[1]) != w[2]:
+                return False
+        elif kind == "exists" and len(w) == 3:
+            if os.path.exists(w[1]) != w[2]:
                 return False
         elif kind == "process" and len(w) == 3:
             if w[2] is None or process_start(w[1]) != w[2]:
