@@ -117,17 +117,20 @@ def test_a_plugins_directory_that_cannot_be_made_is_a_clear_error(
     assert "cli-plugins" in caught.value.message
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
-def test_a_read_only_plugins_directory_is_a_clear_error(cfg: DockerConfig, source: Path) -> None:
-    plugins = cfg.directory / "cli-plugins"
-    plugins.mkdir()
-    plugins.chmod(0o500)
-    try:
-        with pytest.raises(RuntimecheckError) as caught:
-            installer.install(cfg, source=source)
-        assert "cannot write in" in caught.value.message
-    finally:
-        plugins.chmod(0o700)
+def test_a_plugin_that_cannot_be_replaced_is_a_clear_error_and_leaves_nothing_behind(
+    cfg: DockerConfig, source: Path
+) -> None:
+    # In the plugin's place a directory that is not empty: no rename can replace it, as root
+    # neither (which writes through any permission bits).
+    occupied = plugin(cfg)
+    (occupied / "keep").mkdir(parents=True)
+    with pytest.raises(RuntimecheckError) as caught:
+        installer.install(cfg, source=source)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert str(occupied) in caught.value.message
+    assert "left as it was" in caught.value.message
+    assert (occupied / "keep").is_dir()
+    assert sorted(p.name for p in occupied.parent.iterdir()) == ["docker-runtimecheck"]
 
 
 # --- config.json --------------------------------------------------------------------------------
@@ -233,6 +236,24 @@ def test_installing_twice_keeps_the_first_previous_value(cfg: DockerConfig, sour
     installer.install(cfg, alias_build=True, source=source)
     installer.uninstall(cfg)
     assert read_config(cfg) == original
+
+
+def test_a_key_changed_since_install_is_not_overwritten_by_installing_again(
+    cfg: DockerConfig, source: Path
+) -> None:
+    write_config(cfg, {"credsStore": "pass"})
+    installer.install(cfg, alias_build=True, source=source)
+    changed = {"credsStore": "pass", "aliases": {"builder": "mybuilder"}}
+    write_config(cfg, changed)
+    with pytest.raises(UsageError) as caught:
+        installer.install(cfg, alias_build=True, source=source)
+    assert '"mybuilder"' in caught.value.message
+    assert read_config(cfg) == changed
+
+    installer.install(cfg, alias_build=True, source=source, force=True)
+    assert read_config(cfg)["aliases"] == {"builder": "runtimecheck"}
+    installer.uninstall(cfg)
+    assert read_config(cfg) == changed
 
 
 def test_a_malformed_config_is_refused_before_anything_is_written(

@@ -224,11 +224,14 @@ def _refuse_conflicts(
     if force:
         return
     for keys in SHARED_KEYS:
-        if keys not in wanted or _dotted(keys) in state["changes"]:
+        if keys not in wanted:
             continue
         current = configjson.get(data, keys)
+        record = state["changes"].get(_dotted(keys))
         if current is ABSENT or current == wanted[keys]:
             continue
+        if record is not None and current == record.get("set"):
+            continue  # still what an earlier install put there
         raise UsageError(
             f"{config} already sets {_dotted(keys)} = {json.dumps(current)}; not overwriting it",
             hint="pass --force to replace it (uninstall puts it back)",
@@ -249,12 +252,19 @@ def _apply(directory: Path, wanted: dict[tuple[str, ...], str], state: dict[str,
                 continue
             created = configjson.put(data, keys, value)
             record = changes.get(dotted)
-            if record is None:
-                previous = {} if current is ABSENT else {"value": current}
-                changes[dotted] = {"previous": previous, "set": value, "created": created}
-            else:
+            if record is not None and current == record.get("set"):
                 record["set"] = value
                 record["created"] = [*record["created"], *created]
+            else:
+                # Not ours yet, or changed by someone since an earlier install: what is
+                # there now is what uninstall must put back.
+                previous = {} if current is ABSENT else {"value": current}
+                earlier = record["created"] if record is not None else []
+                changes[dotted] = {
+                    "previous": previous,
+                    "set": value,
+                    "created": [*earlier, *created],
+                }
             was = "" if current is ABSENT else f" (was {json.dumps(current)})"
             lines.append(f"set {dotted} = {json.dumps(value)}{was}")
 
