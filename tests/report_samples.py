@@ -151,6 +151,29 @@ def youki_ignored() -> Result:
     return Result([BuilderResult("remote", "remote", nodes=[node])])
 
 
+def debug_option_rejected() -> Result:
+    """Only an option of debug containers is rejected: a warning, builds still work."""
+    pid_file = Check(
+        id="exec-pid-file",
+        invocation="exec --pid-file",
+        status=REJECTED,
+        severity=SEVERITY_WARN,
+        verdict=WARN,
+        evidence="probe: rejected: exit 2: unknown flag: --pid-file",
+        reason="sysbox-runc 0.6.4 rejects `exec --pid-file`: debug containers fail.",
+    )
+    node = NodeResult(
+        name="sb0",
+        driver="docker-container",
+        verdict=WARN,
+        buildkit=BuildKitFacts(version="v0.13.2", source="buildkitd --version"),
+        runtime=runtime("sysbox-runc", "0.6.4", "/usr/bin/sysbox-runc"),
+        checks=checks_with(exec_pid_file=pid_file),
+        status="running",
+    )
+    return Result([BuilderResult("sb", "docker-container", nodes=[node])])
+
+
 def unknown_runtime() -> Result:
     checks = [
         Check(
@@ -211,6 +234,7 @@ ALL = {
     "crun_blocked": crun_blocked,
     "runc_pass": runc_pass,
     "youki_ignored": youki_ignored,
+    "debug_option_rejected": debug_option_rejected,
     "unknown_runtime": unknown_runtime,
     "uninspectable": uninspectable,
     "crun_ignored": crun_ignored,

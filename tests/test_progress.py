@@ -40,7 +40,10 @@ def test_ascii_terminal_gets_ascii_frames():
     stream = FakeStream(tty=True, encoding="ascii")
     with Progress(stream, env={}, interval=3600) as progress:
         progress.update("probing ‘ci0’")
-    stream.getvalue().encode("ascii")
+    drawn = stream.getvalue()
+    assert "probing ?ci0?" in drawn
+    assert drawn.split("\r\x1b[K")[1][0] in "|/-\\"
+    drawn.encode("ascii")
 
 
 def test_updates_from_many_threads():

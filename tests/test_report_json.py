@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +140,34 @@ def test_probe_json_is_one_node_with_a_top_level_verdict():
 
 def test_output_is_stable():
     assert report.render(samples.mixed(), "json") == report.render(samples.mixed(), "json")
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "json-format.md"
+
+
+def documented_keys(heading: str) -> list[str]:
+    """The keys of the table under `### heading` in docs/json-format.md, in their order."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split(f"### {heading}", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `([^`]+)`", section, flags=re.MULTILINE)
+
+
+def flattened(document: dict) -> list[str]:
+    """Keys, with those of nested objects as `parent.key` (as the docs write them)."""
+    keys = []
+    for key, value in document.items():
+        if isinstance(value, dict):
+            keys += [f"{key}.{sub}" for sub in value]
+        else:
+            keys.append(key)
+    return keys
+
+
+def test_the_documentation_lists_exactly_the_keys_in_their_order():
+    doc = document(samples.crun_blocked())
+    [builder] = doc["builders"]
+    [node] = builder["nodes"]
+    assert documented_keys("Top level") == list(doc)
+    assert documented_keys("Builder") == list(builder)
+    assert documented_keys("Node") == flattened(node)
+    assert documented_keys("Check") == list(node["checks"][0])

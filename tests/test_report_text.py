@@ -43,12 +43,19 @@ def test_passing_node_is_a_few_lines():
     assert "fix:" not in out
 
 
-def test_youki_ignored_option_is_a_warning_mark_and_says_why():
+def test_youki_ignored_option_is_marked_by_what_it_costs_and_says_why():
     out = text(samples.youki_ignored(), color=False)
-    assert "! run --keep (run-keep): ignored" in out
+    assert "✗ run --keep (run-keep): ignored" in out  # every RUN step fails: a block
     assert "does not honour it" in out
     assert "(declared, not verified)" in out
     assert "node remote0  ✗ block" in out
+
+
+def test_a_rejected_debug_option_is_a_warning_mark():
+    out = text(samples.debug_option_rejected(), color=False)
+    assert "node sb0  ! warn" in out
+    assert "! exec --pid-file (exec-pid-file): rejected" in out
+    assert out.rstrip().endswith("verdict: ! warn (1 with warnings)")
 
 
 def test_unknown_runtime_groups_what_could_not_be_told():
@@ -160,6 +167,8 @@ def test_style_paint_without_colour_is_identity():
         ("crun_blocked", "never", EXIT_PASS),
         ("youki_ignored", "block", EXIT_BLOCK),
         ("crun_ignored", "block", EXIT_PASS),
+        ("debug_option_rejected", "block", EXIT_PASS),
+        ("debug_option_rejected", "warn", EXIT_BLOCK),
         ("uninspectable", "block", EXIT_UNINSPECTED),
         ("uninspectable", "never", EXIT_UNINSPECTED),
         ("unknown_runtime", "block", EXIT_UNINSPECTED),

@@ -11,16 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Optional
 
-from runtimecheck.facts import (
-    ACCEPTED,
-    BLOCK,
-    IGNORED,
-    PASS,
-    REJECTED,
-    SEVERITY_BLOCK,
-    VERDICT_UNKNOWN,
-    WARN,
-)
+from runtimecheck.facts import BLOCK, PASS, VERDICT_UNKNOWN, WARN
 
 UNICODE_MARKS = {PASS: "✓", WARN: "!", BLOCK: "✗", VERDICT_UNKNOWN: "?"}
 ASCII_MARKS = {PASS: "+", WARN: "!", BLOCK: "x", VERDICT_UNKNOWN: "?"}
@@ -56,17 +47,6 @@ def encodes(stream: Optional[IO[Any]], text: str) -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
-
-
-def mark_for(status: str, severity: str) -> str:
-    """The verdict a check's mark shows: ✓ accepted, ! ignored or warn-level, ✗ rejected, ? unknown."""
-    if status == ACCEPTED:
-        return PASS
-    if status == IGNORED:
-        return WARN
-    if status == REJECTED:
-        return BLOCK if severity == SEVERITY_BLOCK else WARN
-    return VERDICT_UNKNOWN
 
 
 @dataclass(frozen=True)

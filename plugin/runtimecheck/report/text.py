@@ -23,7 +23,7 @@ from runtimecheck.facts import (
     RuntimeFacts,
 )
 
-from .style import Style, mark_for
+from .style import Style
 
 # A fix names its command after its last ": " when what follows starts with one of these.
 COMMAND_WORDS = ("docker ", "sudo ", "buildkitd ", "kubectl ", "systemctl ", "buildctl ")
@@ -122,7 +122,7 @@ def checks_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]
     for check in counted:
         if check.status in (ACCEPTED, UNKNOWN):
             continue
-        mark = style.mark(mark_for(check.status, check.severity))
+        mark = style.mark(check.verdict)  # what it costs: a rejected debug option only warns
         what = style.paint(check.invocation, "bold")
         lines.append(f"{indent}{mark} {what} ({check.id}): {check.status}")
         if check.reason:
