@@ -310,6 +310,7 @@ def test_a_warning_is_said_and_the_build_goes_ahead_also_from_the_cache(
     second = capsys.readouterr().err
     assert world.checks == [None]
     assert "exec --keep" in first and "exec --keep" in second
+    assert "building anyway" in first and "building anyway" in second
 
 
 def test_a_pass_is_cached_until_a_witness_changes(world: World) -> None:

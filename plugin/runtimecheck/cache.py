@@ -7,7 +7,7 @@ them). Only answers that let the build go ahead are kept: a blocked builder is c
 on every build so that a fix is seen at once.
 
 One JSON file under `$XDG_CACHE_HOME/docker-runtimecheck/`, replaced atomically, holding the
-most recently used entries. Anything unreadable is treated as empty and replaced; a directory
+most recently written entries (a hit writes nothing: that would cost the warm path its speed). Anything unreadable is treated as empty and replaced; a directory
 that cannot be written means no cache, never an error.
 """
 

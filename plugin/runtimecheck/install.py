@@ -103,7 +103,13 @@ def uninstall(cfg: DockerConfig) -> list[str]:
 
     state_path = _state_path(cfg.directory)
     if state_path.exists():
-        state_path.unlink()
+        try:
+            state_path.unlink()
+        except OSError as e:
+            raise RuntimecheckError(
+                f"cannot remove the install record {state_path}: {e.strerror or e}",
+                exit_code=EXIT_USAGE,
+            ) from None
         with contextlib.suppress(OSError):  # not empty: something else lives there
             state_path.parent.rmdir()
     return lines

@@ -13,7 +13,8 @@ config):
   with the report (reason and fix) on stderr and exit status 1. When the builder cannot be
   inspected at all (daemon down, unknown driver, our own failure), a warning is printed and
   the build goes ahead: a build is never stopped because this check failed.
-- `warn`: also a warning verdict, and a builder that could not be inspected, are refused.
+- `warn`: also a warning verdict, and a builder that could not be inspected, are refused
+  (never a failure of this check itself).
 - `never`: nothing is refused; findings are printed and the build goes ahead.
 
 `--skip-runtimecheck` (taken out of the arguments handed over) or RUNTIMECHECK_SKIP=1 skips
@@ -47,6 +48,7 @@ REEXEC_ENV = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"
 # The parent CLI's socket is ours, not the re-run docker's: it makes its own for buildx.
 PLUGIN_SOCKET_ENV = "DOCKER_CLI_PLUGIN_SOCKET"
 EXIT_CANNOT_RUN = 127
+BUILDING_DESPITE_WARNINGS = "building anyway; `docker runtimecheck` shows the details and the fix"
 
 
 # --- the arguments -----------------------------------------------------------------------------
@@ -161,6 +163,8 @@ def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
         log.debug(f"{hit.verdict} (cached; nothing it depended on has changed)")
         for line in hit.lines:
             _say(line)
+        if hit.verdict == WARN:
+            _say(BUILDING_DESPITE_WARNINGS)
         return exec_docker(opts, tail)
     refused = _preflight(opts, parsed.builder, key, cache)
     if refused is not None:
@@ -248,7 +252,7 @@ def _preflight(
     if outcome.verdict == VERDICT_UNKNOWN:
         _say("the builder could not be checked; building anyway")
     elif outcome.verdict == WARN:
-        _say("building anyway; `docker runtimecheck` shows the details and the fix")
+        _say(BUILDING_DESPITE_WARNINGS)
     return None
 
 
