@@ -182,3 +182,24 @@ def test_flags_as_the_cli_passes_them(repo, home):
     assert conf.assume_runtime == {"ci": "crun=1.14.4"}
     assert conf.fail_on == "block"
     assert conf.sources == ["command line"]
+
+
+def test_every_file_load_could_read_is_witnessed(repo, home):
+    from runtimecheck import warm
+
+    env = {"HOME": str(home)}
+    cwd = repo / "sub" / "dir"
+    seen = settings.watched_witnesses(cwd, env)
+    assert warm.still_true(seen)
+    (repo / ".git" / "index").write_text("a commit")  # .git counts only by existing
+    assert warm.still_true(seen)
+    for appearing in (repo / "sub" / ".runtimecheck.toml", repo / ".runtimecheck.toml"):
+        appearing.write_text('ignore = ["kill"]\n')
+        assert not warm.still_true(seen)
+        appearing.unlink()
+        assert warm.still_true(seen)
+    (repo / ".git").rename(repo / "not-git")  # the search would now go on upwards
+    assert not warm.still_true(seen)
+    (repo / "not-git").rename(repo / ".git")
+    user_config(home, 'fail-on = "warn"\n')
+    assert not warm.still_true(seen)
