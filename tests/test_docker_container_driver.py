@@ -336,3 +336,80 @@ def test_static_runtime_of_a_stock_image_comes_from_the_knowledge_base(kb) -> No
     assert facts.runtime is not None and not facts.runtime.verified
     assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", "1.1.13")
     assert facts.buildkit.version == "v0.15.1"
+
+
+def test_a_cold_check_is_one_inspect_and_one_exec(home, make_container, test_images, kb) -> None:
+    from runtimecheck import engine as engine_mod
+
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    make_builder_container(make_container, name + "0", image, [])
+
+    before = engine_mod.round_trips()
+    [facts] = check(home, name, kb)
+
+    assert facts.error is None and facts.runtime is not None and facts.runtime.verified
+    # GET the container, then the exec's create, start and inspect: no GET /version.
+    assert engine_mod.round_trips() - before == 4
+
+
+def test_the_unversioned_inspect_adopts_the_daemons_api_version(
+    home, make_container, test_images, engine
+) -> None:
+    from runtimecheck import engine as engine_mod
+
+    container = make_container(test_images["runtimes"], command=["sleep", "600"])
+    client = engine_mod.connect(home.cfg.endpoint, timeout=10, ask_version=False)
+    try:
+        attrs = client.inspect_container(container.name)
+        assert attrs is not None and attrs["Id"] == container.id
+        assert client.api_version_known
+        assert client.api._version == engine.version()["ApiVersion"]
+        assert client.inspect_container(unique("gone")) is None
+    finally:
+        client.close()
+
+
+def test_a_daemon_that_never_answers_holds_up_only_its_node(
+    home, make_container, test_images, tmp_path, kb
+) -> None:
+    import socket
+
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    mute = tmp_path / "mute.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(mute))
+    server.listen()
+    home.write_builder(
+        name,
+        [
+            store_node(name + "0", image=image),
+            store_node(name + "1", image=image, endpoint=f"unix://{mute}"),
+        ],
+    )
+    make_builder_container(make_container, name + "0", image, [])
+    try:
+        facts = check(home, name, kb, timeout=3.0)
+    finally:
+        server.close()
+
+    assert facts[0].error is None and facts[0].runtime is not None and facts[0].runtime.verified
+    assert facts[1].status == "unreachable" and facts[1].error is not None
+    assert "did not answer within 3 s" in facts[1].error
+
+
+def test_a_config_flag_naming_a_directory_is_not_read_whole(
+    home, make_container, test_images, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    flags = ["--config", "/usr"]
+    home.write_builder(name, [store_node(name + "0", image=image, flags=flags)])
+    make_builder_container(make_container, name + "0", image, flags, start=False)
+
+    [facts] = check(home, name, kb)
+
+    assert facts.error is None and facts.status == "stopped"
+    assert any("/usr in the stopped container was not read" in n for n in facts.notes)

@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from . import log
 from .dockercli import Endpoint
@@ -45,25 +45,55 @@ def _count_response(response: Any, *args: Any, **kwargs: Any) -> None:
 
 @dataclass
 class Engine:
-    """A connected client and what the daemon said about itself on connection."""
+    """A connected client and, when it was asked for, what the daemon said about itself."""
 
     endpoint: Endpoint
     client: Any  # docker.DockerClient
     version: dict[str, Any] = field(default_factory=dict)  # the /version answer
+    api_version_known: bool = True
 
     @property
     def api(self) -> Any:
         return self.client.api
+
+    def inspect_container(self, name: str) -> Optional[dict[str, Any]]:
+        """`GET /containers/<name>/json`; None when there is no such container.
+
+        While the API version is unknown the request carries no version prefix, so the daemon
+        answers in its own version, named in the `Api-Version` header; that version is then
+        used for the calls that follow. A driver that needs nothing else from `/version`
+        saves that round trip.
+        """
+        import docker.errors
+
+        api = self.api
+        try:
+            if self.api_version_known:
+                return api.inspect_container(name)
+            response = api._get(api._url("/containers/{0}/json", name, versioned_api=False))
+            self._adopt(response.headers.get("Api-Version"))
+            return api._result(response, json=True)
+        except docker.errors.NotFound:
+            return None
+
+    def _adopt(self, api_version: Optional[str]) -> None:
+        if api_version:
+            self.api._version = api_version
+        self.api_version_known = True
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.client.close()
 
 
-def connect(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT) -> Engine:
-    """Open a client and ask `/version` (which also fixes the API version). One round trip.
+def connect(
+    endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT, ask_version: bool = True
+) -> Engine:
+    """Open a client; with `ask_version`, ask `/version`, which also fixes the API version.
 
-    Raises RuntimecheckError with the next step when the daemon cannot be reached.
+    One round trip with `ask_version`, none without (then `Engine.inspect_container` must be
+    the first call: an unreachable daemon is only found out there). Raises RuntimecheckError
+    with the next step when the daemon cannot be reached.
     """
     import docker
 
@@ -77,15 +107,17 @@ def connect(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT) -> Engine:
             use_ssh_client=endpoint.host.startswith("ssh://"),
         )
         client.api.hooks["response"].append(_count_response)
+        if not ask_version:
+            return Engine(endpoint=endpoint, client=client, api_version_known=False)
         try:
             version = client.api.version(api_version=False)
         except BaseException:
             client.close()
             raise
+    engine = Engine(endpoint=endpoint, client=client, version=version or {})
     api_version = version.get("ApiVersion") if isinstance(version, dict) else None
-    if isinstance(api_version, str) and api_version:
-        client.api._version = api_version
-    return Engine(endpoint=endpoint, client=client, version=version or {})
+    engine._adopt(api_version if isinstance(api_version, str) else None)
+    return engine
 
 
 def _tls_config(endpoint: Endpoint) -> Any:
@@ -110,7 +142,7 @@ def _tls_config(endpoint: Endpoint) -> Any:
 def engine_errors(
     endpoint: Endpoint, timeout: float = DEFAULT_TIMEOUT, doing: str = ""
 ) -> Iterator[None]:
-    """Turn connection failures raised inside into RuntimecheckError; API errors pass through."""
+    """Turn failures raised inside into RuntimecheckError; only NotFound passes through."""
     import docker.errors
     import requests.exceptions
 
@@ -118,14 +150,31 @@ def engine_errors(
         yield
     except RuntimecheckError:
         raise
-    except docker.errors.APIError:
+    except docker.errors.NotFound:
         raise
+    except docker.errors.APIError as e:
+        raise refused(e, endpoint, doing) from None
     except (
         docker.errors.DockerException,
         requests.exceptions.RequestException,
         OSError,
     ) as e:
         raise translate(e, endpoint, timeout, doing) from None
+
+
+def refused(exc: Any, endpoint: Endpoint, doing: str = "") -> RuntimecheckError:
+    """An error answer of the daemon (a docker.errors.APIError) → one sentence. Pure."""
+    what = f" ({doing})" if doing else ""
+    status = getattr(exc, "status_code", None)
+    explanation = getattr(exc, "explanation", None) or str(exc)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return RuntimecheckError(
+        f"the Docker daemon at {endpoint.host} answered HTTP {status}{what}: "
+        f"{str(explanation).strip()}",
+        hint="check that `docker version` and `docker info` work with the same settings, "
+        "and the daemon's log",
+    )
 
 
 def translate(

@@ -172,17 +172,12 @@ def inspect_node(
     timeout: float = 20.0,
 ) -> NodeFacts:
     """Look at one node's container (its daemon reached through `engine_for(node.endpoint)`)."""
-    import docker.errors
-
     from runtimecheck import engine as engine_mod
 
     engine = engine_for(node.endpoint)
     name = container_name(node.name)
     with engine_mod.engine_errors(engine.endpoint, timeout, f"inspecting {name}"):
-        try:
-            attrs = engine.api.inspect_container(name)
-        except docker.errors.NotFound:
-            attrs = None
+        attrs = engine.inspect_container(name)
     if attrs is None:
         return node_facts(builder, node, engine.endpoint.host, _never_created(builder, node), kb)
 
@@ -233,7 +228,15 @@ def _never_created(builder: Builder, node: Node) -> Observed:
 
 
 def _start(engine: Any, name: str, timeout: float) -> None:
-    engine.api.start(name)
+    import docker.errors
+
+    try:
+        engine.api.start(name)
+    except docker.errors.NotFound:
+        raise RuntimecheckError(
+            f"container {name} was removed while it was being checked",
+            hint="run the check again",
+        ) from None
     deadline = time.monotonic() + min(START_WAIT_S, timeout)
     while time.monotonic() < deadline:
         state = engine.api.inspect_container(name).get("State") or {}
@@ -345,17 +348,39 @@ def _read_stopped_config(
     try:
         with engine_mod.engine_errors(engine.endpoint, timeout, f"reading {config_path}"):
             stream, _ = engine.api.get_archive(name, config_path)
-            text = _single_file_from_tar(b"".join(stream))
+            text = _single_file_from_tar(_read_bounded(stream, MAX_CONFIG_BYTES + TAR_OVERHEAD))
     except docker.errors.NotFound:
         text = None
-    except (docker.errors.APIError, RuntimecheckError) as e:
+    except RuntimecheckError as e:
         observed.notes.append(f"could not read {config_path} from the stopped container: {e}")
+    except (tarfile.TarError, _TooLarge) as e:
+        observed.notes.append(f"{config_path} in the stopped container was not read: {e}")
     if text is not None:
         observed.config_text, observed.config_source = text, "container"
     elif node.buildkitd_toml is not None:
         observed.config_text = node.buildkitd_toml.decode("utf-8", "replace")
         observed.config_source = "store"
         observed.notes.append(f"{config_path} taken from the builder store")
+
+
+# A tar of one file: its header, the content padded to 512 bytes, two zero blocks, some slack.
+TAR_OVERHEAD = 16 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_bounded(stream: Any, limit: int) -> bytes:
+    """The archive's bytes; a `--config` naming a directory or a huge file stops at `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in stream:
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(f"it is larger than {limit // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _single_file_from_tar(data: bytes) -> Optional[str]:

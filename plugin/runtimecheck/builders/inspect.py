@@ -22,11 +22,17 @@ GRACE_S = 2.0
 
 
 class _Engines:
-    """One client per daemon, shared by the nodes on it; connection failures remembered."""
+    """One client per daemon, shared by the nodes on it; connection failures remembered.
 
-    def __init__(self, cfg: DockerConfig, timeout: float):
+    `/version` is asked only when the driver needs it (the docker driver, for the Engine's
+    bundled BuildKit); otherwise connecting sends nothing, and each node's first request
+    finds out whether its daemon answers.
+    """
+
+    def __init__(self, cfg: DockerConfig, timeout: float, *, ask_version: bool):
         self.cfg = cfg
         self.timeout = timeout
+        self.ask_version = ask_version
         self._lock = threading.Lock()
         self._by_host: dict[str, Any] = {}
 
@@ -38,7 +44,9 @@ class _Engines:
             known = self._by_host.get(endpoint.host)
             if known is None:
                 try:
-                    known = engine.connect(endpoint, timeout=self.timeout)
+                    known = engine.connect(
+                        endpoint, timeout=self.timeout, ask_version=self.ask_version
+                    )
                 except RuntimecheckError as e:
                     known = e
                 self._by_host[endpoint.host] = known
@@ -47,7 +55,7 @@ class _Engines:
         return known
 
     def close(self) -> None:
-        for value in self._by_host.values():
+        for value in list(self._by_host.values()):
             if not isinstance(value, RuntimecheckError):
                 value.close()
 
@@ -78,7 +86,7 @@ def inspect_builder(
         )
     declared = remote.assumed_for(builder.name, assumed)  # a malformed one fails early
 
-    engines = _Engines(cfg, timeout)
+    engines = _Engines(cfg, timeout, ask_version=builder.driver == DOCKER)
     try:
         inspect_one = _driver_function(cfg, builder, kb, engines, bootstrap, timeout)
         facts = _run_bounded(builder, inspect_one, timeout)
