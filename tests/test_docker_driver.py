@@ -154,6 +154,21 @@ def test_find_dockerd_by_socket_inode(tmp_path) -> None:
     assert found.same_root is True and found.start_ticks is not None
 
 
+def test_find_dockerd_through_a_symlinked_directory(tmp_path) -> None:
+    # As /var/run → /run: bound under one name, reached under the other.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "var-run").symlink_to(tmp_path / "run")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "run" / "d.sock"))
+    server.listen()
+    try:
+        found, how = docker_driver.find_dockerd(str(tmp_path / "var-run" / "d.sock"))
+    finally:
+        server.close()
+    assert found is not None and found.pid == os.getpid()
+    assert how == f"holds {tmp_path / 'var-run' / 'd.sock'}"
+
+
 @pytest.mark.engine
 def test_this_machines_dockerd(engine, kb, tmp_path) -> None:
     env = {"DOCKER_HOST": os.environ.get("DOCKER_HOST") or DEFAULT_HOST}

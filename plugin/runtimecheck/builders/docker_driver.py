@@ -9,6 +9,7 @@ environment is read from /proc when the daemon serves a unix socket on this mach
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -20,6 +21,7 @@ from .store import DOCKER, Builder, Node
 RUNC_COMMAND_ENV = "DOCKER_BUILDKIT_RUNC_COMMAND"
 RUNC_COMMAND_SINCE = (26, 0)
 DEFAULT_COMMAND = "runc"
+SCAN_LIMIT_S = 2.0  # looking through /proc for the process holding the socket
 
 
 @dataclass
@@ -162,15 +164,19 @@ def resolved_runtime(
 # --- /proc: the dockerd behind a socket --------------------------------------------------------
 
 
-def find_dockerd(socket_path: str, proc: Path = Path("/proc")) -> tuple[Optional[Dockerd], str]:
+def find_dockerd(
+    socket_path: str, proc: Path = Path("/proc"), *, scan_limit_s: float = SCAN_LIMIT_S
+) -> tuple[Optional[Dockerd], str]:
     """The dockerd serving `socket_path`, and how it was found (or why not)."""
+    deadline = time.monotonic() + scan_limit_s
     inodes = _socket_inodes(socket_path, proc)
-    holders = _pids_holding(inodes, proc) if inodes else []
+    holders = _pids_holding(inodes, proc, deadline) if inodes else []
     pid: Optional[int] = None
     how = ""
     if holders:
+        # With socket activation systemd holds the listening socket as well.
         named = [p for p in holders if _comm(p, proc) == "dockerd"]
-        if len(named) == 1 or len(set(named)) == 1:
+        if len(named) == 1:
             pid, how = named[0], f"holds {socket_path}"
         elif len(holders) == 1:
             pid, how = holders[0], f"holds {socket_path}"
@@ -208,22 +214,36 @@ def parse_environ(raw: bytes) -> dict[str, str]:
 
 
 def _socket_inodes(socket_path: str, proc: Path) -> set[str]:
+    """Inodes of the sockets bound at `socket_path`, under whichever of its names was bound.
+
+    /proc/net/unix shows the path given to bind(): systemd's docker.socket binds
+    /run/docker.sock, which clients reach as /var/run/docker.sock, and the other way round.
+    """
     try:
         lines = (proc / "net" / "unix").read_text().splitlines()[1:]
     except OSError:
         return set()
+    real = os.path.realpath(socket_path)
+    base = os.path.basename(socket_path)
     inodes = set()
     for line in lines:
         fields = line.split()
-        if len(fields) >= 8 and fields[7] == socket_path:
+        if len(fields) < 8:
+            continue
+        bound = fields[7]
+        if bound == socket_path or (
+            os.path.basename(bound) == base and os.path.realpath(bound) == real
+        ):
             inodes.add(fields[6])
     return inodes
 
 
-def _pids_holding(inodes: set[str], proc: Path) -> list[int]:
+def _pids_holding(inodes: set[str], proc: Path, deadline: float) -> list[int]:
     wanted = {f"socket:[{inode}]" for inode in inodes}
     holders = []
     for pid in _all_pids(proc):
+        if time.monotonic() > deadline:
+            break  # a host with very many processes: fall back to looking for dockerd by name
         fd_dir = proc / str(pid) / "fd"
         try:
             fds = os.listdir(fd_dir)
