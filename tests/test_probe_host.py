@@ -111,11 +111,17 @@ def test_a_hanging_binary_ends_within_its_timeout(tmp_path, private_tmp):
 
 
 def test_a_runtime_that_hangs_on_probes_costs_one_timeout(tmp_path, private_tmp):
-    body = 'case "$1" in --version) echo "runc version 1.1.5";; *) exec sleep 1000;; esac\n'
+    calls = tmp_path / "calls"
+    body = (
+        f'echo "$*" >>{calls}\n'
+        'case "$1" in --version) echo "runc version 1.1.5";; *) exec sleep 1000;; esac\n'
+    )
     hangs = script(tmp_path / "hangs", body)
     started = time.monotonic()
     facts = probe_binary(hangs, BUILDKIT_INVOCATIONS, timeout=1)
     assert time.monotonic() - started < 30
+    assert len(calls.read_text().splitlines()) == 2  # --version, the first probe; no features
+    assert facts.features is None
     assert facts.identity.name == "runc"
     assert statuses(facts) == dict.fromkeys(IDS, UNKNOWN)
     assert facts.probes[IDS[0]].evidence == "no answer within the time limit"

@@ -56,8 +56,9 @@ def probe_binary(path: str, invocations: Sequence[Any], *, timeout: float = 5.0)
     try:
         root = os.path.join(workdir, "root")
         os.mkdir(root, 0o700)
-        facts.probes = _probe_all(path, invocations, workdir, root, timeout)
-        facts.features = _features(path, root, timeout)
+        facts.probes, stalled = _probe_all(path, invocations, workdir, root, timeout)
+        if not stalled:  # a runtime that hung once would only hang again
+            facts.features = _features(path, root, timeout)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     facts.verified = True
@@ -66,7 +67,8 @@ def probe_binary(path: str, invocations: Sequence[Any], *, timeout: float = 5.0)
 
 def _probe_all(
     path: str, invocations: Sequence[Any], workdir: str, root: str, timeout: float
-) -> dict[str, ProbeOutcome]:
+) -> tuple[dict[str, ProbeOutcome], bool]:
+    """Each invocation's outcome, and whether one of them got no answer in time."""
     values = {
         "root": root,
         "bundle": os.path.join(workdir, "missing-bundle"),
@@ -92,7 +94,7 @@ def _probe_all(
         if done.timed_out:
             # A runtime that hangs once hangs again: do not spend a timeout on every invocation.
             stalled = f"not run: an earlier call got no answer within {timeout:g}s"
-    return outcomes
+    return outcomes, stalled is not None
 
 
 def _features(path: str, root: str, timeout: float) -> Optional[dict[str, Any]]:
