@@ -107,13 +107,18 @@ def run_in_container(
     try:
         code, out, err = exec_argv(argv, timeout)
     except Exception as e:  # any transport failure is a finding about this node
-        result.runtime.error = f"exec in the container failed: {e}"
+        # The SDK's APIError carries the daemon's own sentence in `explanation`.
+        detail = getattr(e, "explanation", None) or e
+        result.runtime.error = f"exec in the container failed: {detail}"
         return result
     records, complete = _parse(out or b"")
     _apply(result, records, invocations)
     if not complete:
         why = f"did not finish within {timeout:g}s" if code is None else f"exit {code}"
-        detail = (err or b"").decode("utf-8", "replace").strip().splitlines()
+        # An exec that never got to run the script (no sh, runtime error) may say why on
+        # either stream.
+        said = err if (err or b"").strip() or records else out
+        detail = (said or b"").decode("utf-8", "replace").strip().splitlines()
         problem = f"probe script {why}" + (f": {detail[0]}" if detail else "")
         result.runtime.error = result.runtime.error or problem
     return result
