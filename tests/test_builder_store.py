@@ -91,6 +91,16 @@ def test_bad_base64_file_is_dropped_with_a_note(tmp_path: Path) -> None:
     assert any("buildkitd.toml" in n for n in builder.nodes[0].notes)
 
 
+def test_node_fields_of_the_wrong_type_are_notes_not_crashes(tmp_path: Path) -> None:
+    node = {"Name": "w0", "DriverOpts": ["image=x"], "Files": "W3dvcmtlcl0K", "Flags": "--x"}
+    write_instance(tmp_path, "w", {"Name": "w", "Driver": "docker-container", "Nodes": [node]})
+    builder = store.read_instance(tmp_path, "w")
+    assert builder is not None
+    [read] = builder.nodes
+    assert (read.driver_opts, read.files, read.flags) == ({}, {}, None)
+    assert any("DriverOpts" in n for n in read.notes) and any("Files" in n for n in read.notes)
+
+
 @pytest.mark.parametrize(
     "content, says",
     [

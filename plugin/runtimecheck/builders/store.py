@@ -180,13 +180,13 @@ def _parse_node(doc: dict[str, Any], index: int, builder: str) -> Node:
         notes.append(f"stored node #{index} has no name; buildx would call it {name}")
     endpoint = doc.get("Endpoint") if isinstance(doc.get("Endpoint"), str) else None
     driver_opts = {
-        str(k): str(v) for k, v in (doc.get("DriverOpts") or {}).items() if v is not None
+        str(k): str(v) for k, v in _mapping(doc, "DriverOpts", notes).items() if v is not None
     }
     # The JSON key stayed "Flags" when the Go field became BuildkitdFlags (buildx 0.13).
     raw_flags = doc.get("Flags", doc.get("BuildkitdFlags"))
     flags = [str(f) for f in raw_flags] if isinstance(raw_flags, list) else None
     files: dict[str, bytes] = {}
-    for key, value in (doc.get("Files") or {}).items():
+    for key, value in _mapping(doc, "Files", notes).items():
         try:
             files[str(key)] = base64.b64decode(value or "", validate=True)
         except (binascii.Error, TypeError, ValueError):
@@ -209,6 +209,14 @@ def _parse_node(doc: dict[str, Any], index: int, builder: str) -> Node:
         platforms=list(platforms) if isinstance(platforms, list) else [],
         notes=notes,
     )
+
+
+def _mapping(doc: dict[str, Any], key: str, notes: list[str]) -> dict[str, Any]:
+    value = doc.get(key)
+    if value is None or isinstance(value, dict):
+        return value or {}
+    notes.append(f"stored {key} is not a JSON object; ignored")
+    return {}
 
 
 def _text(value: Any) -> Optional[str]:
