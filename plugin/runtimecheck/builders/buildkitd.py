@@ -49,7 +49,9 @@ def parse_flags(argv: list[str]) -> DaemonFlags:
     while i < len(argv):
         arg = argv[i]
         i += 1
-        if not arg.startswith("-") or arg in ("-", "--"):
+        if arg == "--":
+            break  # Go's flag package stops there
+        if not arg.startswith("-") or arg == "-":
             continue
         name, eq, value = arg.lstrip("-").partition("=")
         if name not in _VALUE_FLAGS:
@@ -198,18 +200,15 @@ def parse_version_output(text: str) -> Optional[str]:
     return None
 
 
-_TAG_VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)(?:-rootless)?$")
+_TAG_VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)$")
 
 
 def image_tag_version(image: Optional[str]) -> Optional[str]:
     """`v0.12.5` from `moby/buildkit:v0.12.5-rootless`; None for `buildx-stable-1`, `latest`, …"""
-    if not image:
-        return None
-    reference = image.split("@", 1)[0]
-    _, colon, tag = reference.rpartition(":")
-    if not colon or "/" in tag:
-        return None
-    match = _TAG_VERSION.match(tag)
+    # Imported here: knowledge loads `packaging`, and the build preflight imports this module.
+    from runtimecheck.knowledge import _image_tag
+
+    match = _TAG_VERSION.match(_image_tag(image) or "")
     return f"v{match.group(1)}" if match else None
 
 
