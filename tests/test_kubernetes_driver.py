@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -73,12 +74,26 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def pod(name: str, image: str, args: list[str]) -> dict:
+def pod(
+    name: str,
+    image: str,
+    args: list[str],
+    phase: str = "Running",
+    state: Optional[dict] = None,
+) -> dict:
+    state = {"running": {"startedAt": "2024-05-02T10:00:00Z"}} if state is None else state
     return {
         "metadata": {"name": name, "namespace": "buildkit", "labels": {"app": "builder-amd64"}},
         "spec": {"containers": [{"name": "buildkitd", "image": image, "args": args}]},
-        "status": {"phase": "Running", "containerStatuses": [{"name": "buildkitd", "ready": True}]},
+        "status": {
+            "phase": phase,
+            "containerStatuses": [{"name": "buildkitd", "ready": True, "state": state}],
+        },
     }
+
+
+def kube_builder(stand_in: Path) -> store.Builder:
+    return store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
 
 
 @pytest.mark.engine
@@ -95,7 +110,7 @@ def test_every_replica_is_probed(stand_in: Path, make_container, test_images) ->
     )
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
-    builder = store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+    builder = kube_builder(stand_in)
 
     facts = inspect.inspect_builder(cfg, builder, kb=kb)
 
@@ -121,7 +136,7 @@ def test_no_pods_means_not_started(stand_in: Path) -> None:
     (stand_in / "pods.json").write_text(json.dumps({"items": []}))
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
-    builder = store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+    builder = kube_builder(stand_in)
     [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
     assert facts.status == "inactive" and facts.error is None
     assert any("docker buildx inspect --bootstrap kube" in n for n in facts.notes)
@@ -131,6 +146,37 @@ def test_kubectl_failure_is_a_node_error(stand_in: Path) -> None:
     (stand_in / "bin" / "kubectl").write_text("#!/bin/sh\necho 'error: no context' >&2\nexit 1\n")
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
-    builder = store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+    builder = kube_builder(stand_in)
     [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
     assert facts.error is not None and "no context" in facts.error
+
+
+def test_pods_whose_buildkitd_does_not_run_are_judged_from_their_spec(stand_in: Path) -> None:
+    crashing = {"waiting": {"reason": "CrashLoopBackOff"}}
+    pending = {"waiting": {"reason": "ContainerCreating"}}
+    (stand_in / "pods.json").write_text(
+        json.dumps(
+            {
+                "items": [
+                    pod(
+                        "b-a", "moby/buildkit:v0.12.5", ["--oci-worker-binary=crun"], state=crashing
+                    ),
+                    pod("b-b", "moby/buildkit:v0.12.5", [], phase="Pending", state=pending),
+                ]
+            }
+        )
+    )
+    (stand_in / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
+
+    crash, waiting = inspect.inspect_builder(cfg, kube_builder(stand_in), kb=knowledge.load())
+
+    # Statuses stay within the documented set; nothing was exec'd into either pod.
+    assert (crash.status, waiting.status) == ("stopped", "stopped")
+    assert any("buildkitd is CrashLoopBackOff" in n for n in crash.notes)
+    assert any("buildkitd is Pending" in n for n in waiting.notes)
+    assert crash.fix_context.binary_override == "crun"
+    assert crash.runtime is not None and not crash.runtime.verified
+    assert not any("--bootstrap" in n for n in crash.notes + waiting.notes)
+    log = (stand_in / "argv.log").read_text()
+    assert " exec " not in log

@@ -47,6 +47,7 @@ class Observed:
     containerd_socket: Optional[bool] = None
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
     notes: list[str] = field(default_factory=list)
+    start_hint: str = ""  # how the user can get it running, when one flag of ours does that
 
 
 def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
@@ -130,9 +131,8 @@ def _static_runtime(
 ) -> Optional[RuntimeFacts]:
     """What the image is known to bundle, without running anything (verified=False)."""
     where = f"image {observed.image}" if observed.image else "builder configuration"
-    notes.append(
-        "the runtime was not run: the builder is not running (use --bootstrap to start it)"
-    )
+    hint = f" ({observed.start_hint})" if observed.start_hint else ""
+    notes.append(f"the runtime was not run: the builder is not running{hint}")
     if settings.binary_override:
         return RuntimeFacts(
             path=settings.binary_override,
@@ -198,6 +198,8 @@ def inspect_node(
             _start(engine, name, timeout)
         observed.status = "running"
         observed.notes.append(f"container {name} was started (--bootstrap)")
+    elif not state.get("Running"):
+        observed.start_hint = "use --bootstrap to start it"
 
     config_path = buildkitd.parse_flags(observed.cmd or []).config or buildkitd.DEFAULT_CONFIG_PATH
     if observed.status == "running":

@@ -9,6 +9,7 @@ Each replica is checked: they may run on different machines.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
@@ -17,11 +18,12 @@ from runtimecheck.facts import NodeFacts
 from runtimecheck.run import run
 
 from . import buildkitd
-from .docker_container import Observed, node_facts, probe_running
+from .docker_container import DEFAULT_IMAGE, Observed, node_facts, probe_running
 from .store import KUBERNETES, Builder, Node
 
 CONTAINER = "buildkitd"
 LIST_TIMEOUT_S = 15.0
+MIN_PROBE_S = 2.0  # less than this left of the bound: a pod is judged from its spec
 
 
 @dataclass
@@ -65,7 +67,8 @@ class Pod:
     name: str
     namespace: Optional[str]
     phase: str
-    ready: bool
+    running: bool  # the buildkitd container itself runs (a Running pod may be restarting it)
+    waiting: Optional[str]  # why it does not, e.g. CrashLoopBackOff
     image: Optional[str]
     args: Optional[list[str]]
 
@@ -81,16 +84,23 @@ def parse_pods(text: str) -> list[Pod]:
         container: dict[str, Any] = next(
             (c for c in spec.get("containers") or [] if c.get("name") == CONTAINER), {}
         )
-        ready = any(
-            c.get("name") == CONTAINER and c.get("ready")
-            for c in status.get("containerStatuses") or []
+        state: dict[str, Any] = next(
+            (
+                c.get("state") or {}
+                for c in status.get("containerStatuses") or []
+                if c.get("name") == CONTAINER
+            ),
+            {},
         )
+        waiting = state.get("waiting") or {}
         pods.append(
             Pod(
                 name=str(meta.get("name")),
                 namespace=meta.get("namespace"),
                 phase=str(status.get("phase") or "Unknown"),
-                ready=ready,
+                # No status for the container yet: the phase alone decides.
+                running="running" in state if state else True,
+                waiting=waiting.get("reason") if isinstance(waiting, dict) else None,
                 image=container.get("image"),
                 args=list(container["args"]) if isinstance(container.get("args"), list) else None,
             )
@@ -152,6 +162,7 @@ def inspect_node(
         return [facts]
 
     results = []
+    deadline = time.monotonic() + timeout
     for pod in pods:
         label_name = f"{node.name}/{pod.name}" if len(pods) > 1 else node.name
         where = f"pod {pod.namespace + '/' if pod.namespace else ''}{pod.name}"
@@ -159,20 +170,28 @@ def inspect_node(
             image=pod.image or node.driver_opts.get("image"),
             cmd=pod.args if pod.args is not None else None,
             config_text=None,
-            status="running" if pod.phase == "Running" else pod.phase.lower(),
+            status="running" if pod.phase == "Running" and pod.running else "stopped",
         )
-        if pod.phase == "Running":
+        left = deadline - time.monotonic()
+        if observed.status == "running" and left >= MIN_PROBE_S:
             base = kubectl_base(node)
             transport = incontainer.command_transport(
                 [*base, "exec", pod.name, "-c", CONTAINER, "--"]
             )
-            probe_running(
-                transport, where, node, observed, buildkitd.DEFAULT_CONFIG_PATH, kb, timeout
-            )
+            probe_running(transport, where, node, observed, buildkitd.DEFAULT_CONFIG_PATH, kb, left)
         else:
-            observed.notes.append(f"{where} is {pod.phase}: judged from its spec")
+            if observed.status == "running":
+                observed.status = "stopped"
+                observed.notes.append(
+                    f"{where} was not probed: the other pods used up the {timeout:g} s; "
+                    "judged from its spec"
+                )
+            else:
+                why = pod.phase if pod.phase != "Running" else (pod.waiting or "not running")
+                observed.notes.append(f"{where}: buildkitd is {why}; judged from its spec")
             toml = node.buildkitd_toml
             observed.config_text = toml.decode("utf-8", "replace") if toml is not None else None
+            observed.config_source = "store" if toml is not None else ""
         facts = node_facts(
             builder, node, node.endpoint, observed, kb, driver=KUBERNETES, node_label=label_name
         )
@@ -184,7 +203,7 @@ def inspect_node(
 def _static(node: Node) -> Observed:
     toml = node.buildkitd_toml
     return Observed(
-        image=node.driver_opts.get("image") or "moby/buildkit:buildx-stable-1",
+        image=node.driver_opts.get("image") or DEFAULT_IMAGE,
         cmd=list(node.flags or []),
         config_text=toml.decode("utf-8", "replace") if toml is not None else None,
         config_source="store" if toml is not None else "",
