@@ -413,3 +413,28 @@ def test_a_config_flag_naming_a_directory_is_not_read_whole(
 
     assert facts.error is None and facts.status == "stopped"
     assert any("/usr in the stopped container was not read" in n for n in facts.notes)
+
+
+def test_a_node_endpoint_naming_a_docker_context(home, make_container, test_images, kb) -> None:
+    from runtimecheck.dockercli import context_dir_name
+
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    meta = home.docker_config / "contexts" / "meta" / context_dir_name("local") / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"Name": "local", "Endpoints": {"docker": {"Host": home.host}}}))
+    home.write_builder(
+        name,
+        [
+            store_node(name + "0", image=image, endpoint="local"),
+            store_node(name + "1", image=image, endpoint="removed-context"),
+        ],
+    )
+    make_builder_container(make_container, name + "0", image, [])
+
+    local, removed = check(home, name, kb)
+
+    assert local.error is None and local.runtime is not None and local.runtime.verified
+    assert local.endpoint == home.host
+    assert removed.status == "unreachable" and removed.error is not None
+    assert "'removed-context'" in removed.error and "docker context ls" in removed.error
