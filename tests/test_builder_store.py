@@ -30,8 +30,7 @@ def test_current_shape_flags_and_base64_files(tmp_path: Path) -> None:
     assert node.endpoint == "unix:///var/run/docker.sock"
     assert node.flags == ["--oci-worker-binary=crun", "--allow-insecure-entitlement=network.host"]
     assert node.driver_opts == {"image": "moby/buildkit:buildx-stable-1"}
-    assert node.buildkitd_toml == b'[worker.oci]\n  binary = "crun"\n'
-    assert builder.raw == (FIXTURES / "rc.json").read_bytes()
+    assert node.buildkitd_toml == '[worker.oci]\n  binary = "crun"\n'
 
 
 def test_names_are_looked_up_lowercased(tmp_path: Path) -> None:
@@ -49,7 +48,7 @@ def test_old_configfile_is_read_from_the_host_path(tmp_path: Path) -> None:
     assert builder is not None
     node = builder.nodes[0]
     assert node.config_file == str(config)
-    assert node.buildkitd_toml == config.read_bytes()
+    assert node.buildkitd_toml == config.read_text()
     assert node.flags is None
 
 

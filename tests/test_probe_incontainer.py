@@ -55,7 +55,7 @@ def probe(box, shell, **kw):
     transport = local_transport(shell, box.path, box.tmp)
     kw.setdefault("invocations", BUILDKIT_INVOCATIONS)
     result = run_in_container(transport, **kw)
-    assert len(transport.calls) == 1 and result.exec_count == 1
+    assert len(transport.calls) == 1  # one exec, whatever was asked
     return result
 
 
@@ -223,7 +223,6 @@ def test_in_a_container_through_the_sdk(start):
     container = start("runtimes", "sleep", "600")
     transport = docker_exec_transport(container)
     crun = run_in_container(transport, candidates=["crun"], invocations=BUILDKIT_INVOCATIONS)
-    assert crun.exec_count == 1
     assert (crun.runtime.path, crun.runtime.identity.name) == ("/usr/bin/crun", "crun")
     assert {k: v.status for k, v in crun.runtime.probes.items()} == {
         i: REJECTED if i == "run-keep" else ACCEPTED for i in IDS

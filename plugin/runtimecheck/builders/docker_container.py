@@ -40,7 +40,6 @@ class Observed:
     image: Optional[str]
     cmd: Optional[list[str]]  # None: no container (flags then come from the store)
     config_text: Optional[str]  # buildkitd.toml as buildkitd reads it, or from the store
-    config_source: str = ""  # "container", "store"
     status: str = "unknown"
     buildkitd_version_output: Optional[str] = None
     default_runtime_on_path: Optional[bool] = None
@@ -213,16 +212,21 @@ def inspect_node(
     return node_facts(builder, node, engine.endpoint.host, observed, kb)
 
 
-def _never_created(builder: Builder, node: Node) -> Observed:
-    image = node.driver_opts.get("image") or DEFAULT_IMAGE
-    toml = node.buildkitd_toml
+def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
+    """A builder that was never started: what buildx would create from its stored node."""
     return Observed(
-        image=image,
+        image=node.driver_opts.get("image") or DEFAULT_IMAGE,
         cmd=None,
-        config_text=toml.decode("utf-8", "replace") if toml is not None else None,
-        config_source="store" if toml is not None else "",
+        config_text=node.buildkitd_toml,
         status="inactive",
-        notes=[
+        notes=list(notes or []),
+    )
+
+
+def _never_created(builder: Builder, node: Node) -> Observed:
+    return from_store(
+        node,
+        [
             f"container {container_name(node.name)} does not exist yet; judged from the store. "
             f"`docker buildx inspect --bootstrap {builder.name}` creates it"
         ],
@@ -288,7 +292,6 @@ def probe_running(
 
     config_text = probe.files.get(config_path)
     observed.config_text = config_text
-    observed.config_source = "container" if config_text is not None else ""
     if (
         config_text is None
         and node.buildkitd_toml is not None
@@ -333,7 +336,7 @@ def _guess_settings(
     store_view = Observed(
         image=observed.image,
         cmd=observed.cmd,
-        config_text=node.buildkitd_toml.decode("utf-8", "replace"),
+        config_text=node.buildkitd_toml,
     )
     return settings_for(node, store_view)[0]
 
@@ -358,10 +361,9 @@ def _read_stopped_config(
     except (tarfile.TarError, _TooLarge) as e:
         observed.notes.append(f"{config_path} in the stopped container was not read: {e}")
     if text is not None:
-        observed.config_text, observed.config_source = text, "container"
+        observed.config_text = text
     elif node.buildkitd_toml is not None:
-        observed.config_text = node.buildkitd_toml.decode("utf-8", "replace")
-        observed.config_source = "store"
+        observed.config_text = node.buildkitd_toml
         observed.notes.append(f"{config_path} taken from the builder store")
 
 

@@ -32,7 +32,6 @@ class Dockerd:
     environ: dict[str, str]
     same_root: Optional[bool]  # its / is ours (so a path on its PATH is the same file here)
     start_ticks: Optional[int] = None  # /proc/<pid>/stat starttime, for fingerprints
-    how: str = ""  # how it was found
 
 
 @dataclass
@@ -198,7 +197,6 @@ def find_dockerd(
             environ=parse_environ(raw),
             same_root=_same_root(pid, proc),
             start_ticks=start_ticks(pid, proc),
-            how=how,
         ),
         how,
     )

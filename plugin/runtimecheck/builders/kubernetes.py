@@ -18,7 +18,7 @@ from runtimecheck.facts import NodeFacts
 from runtimecheck.run import run
 
 from . import buildkitd
-from .docker_container import DEFAULT_IMAGE, Observed, node_facts, probe_running
+from .docker_container import Observed, from_store, node_facts, probe_running
 from .store import KUBERNETES, Builder, Node
 
 CONTAINER = "buildkitd"
@@ -153,8 +153,7 @@ def inspect_node(
     except KubectlError as e:
         return [failed_node(builder, node, str(e))]
     if not pods:
-        facts = node_facts(builder, node, node.endpoint, _static(node), kb, driver=KUBERNETES)
-        facts.status = "inactive"
+        facts = node_facts(builder, node, node.endpoint, from_store(node), kb, driver=KUBERNETES)
         facts.notes.append(
             f"no pod with label app={label}: the builder has not been started "
             f"(`docker buildx inspect --bootstrap {builder.name}` creates it)"
@@ -189,23 +188,10 @@ def inspect_node(
             else:
                 why = pod.phase if pod.phase != "Running" else (pod.waiting or "not running")
                 observed.notes.append(f"{where}: buildkitd is {why}; judged from its spec")
-            toml = node.buildkitd_toml
-            observed.config_text = toml.decode("utf-8", "replace") if toml is not None else None
-            observed.config_source = "store" if toml is not None else ""
+            observed.config_text = node.buildkitd_toml
         facts = node_facts(
             builder, node, node.endpoint, observed, kb, driver=KUBERNETES, node_label=label_name
         )
         facts.notes.append(f"checked in {where}")
         results.append(facts)
     return results
-
-
-def _static(node: Node) -> Observed:
-    toml = node.buildkitd_toml
-    return Observed(
-        image=node.driver_opts.get("image") or DEFAULT_IMAGE,
-        cmd=list(node.flags or []),
-        config_text=toml.decode("utf-8", "replace") if toml is not None else None,
-        config_source="store" if toml is not None else "",
-        status="inactive",
-    )

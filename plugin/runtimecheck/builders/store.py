@@ -57,8 +57,9 @@ class Node:
     notes: list[str] = field(default_factory=list)  # what was odd in the stored entry
 
     @property
-    def buildkitd_toml(self) -> Optional[bytes]:
-        return self.files.get("buildkitd.toml")
+    def buildkitd_toml(self) -> Optional[str]:
+        data = self.files.get("buildkitd.toml")
+        return None if data is None else data.decode("utf-8", "replace")
 
 
 @dataclass
@@ -69,7 +70,6 @@ class Builder:
     dynamic: bool = False
     from_context: bool = False  # a docker context's own builder, derived, never stored
     path: Optional[Path] = None  # the instances/ file
-    raw: bytes = b""  # the file's bytes, for fingerprints
 
 
 @dataclass
@@ -168,7 +168,6 @@ def parse_instance(name: str, path: Path, data: bytes) -> Builder:
         nodes=nodes,
         dynamic=bool(doc.get("Dynamic")),
         path=path,
-        raw=data,
     )
 
 

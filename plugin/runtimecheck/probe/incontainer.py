@@ -35,7 +35,6 @@ class ContainerProbe:
     runtime: RuntimeFacts
     files: dict[str, Optional[str]] = field(default_factory=dict)  # None: missing / unreadable
     commands: dict[str, tuple[Optional[int], str]] = field(default_factory=dict)
-    exec_count: int = 0
 
 
 @dataclass
@@ -63,10 +62,9 @@ def script_argv(
     read_files: Sequence[str] = (),
     commands: Mapping[str, Sequence[str]] = {},
     call_timeout: float = 5.0,
-    container_id: Optional[str] = None,
 ) -> list[str]:
     """The argv that runs the probe script: `sh -c SCRIPT sh DATA…`, data as parameters."""
-    data = [FORMAT, str(max(1, math.ceil(call_timeout))), container_id or new_container_id()]
+    data = [FORMAT, str(max(1, math.ceil(call_timeout))), new_container_id()]
     data += [str(len(candidates)), *map(_key, candidates)]
     data += [str(len(read_files)), *map(_key, read_files)]
     data.append(str(len(commands)))
@@ -103,7 +101,6 @@ def run_in_container(
         commands=commands,
         call_timeout=call_timeout,
     )
-    result.exec_count = 1
     try:
         code, out, err = exec_argv(argv, timeout)
     except Exception as e:  # any transport failure is a finding about this node
