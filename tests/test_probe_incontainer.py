@@ -271,3 +271,12 @@ def test_a_stopped_container_is_a_finding(start):
     assert result.runtime.error.startswith("exec in the container failed")
     assert "is not running" in result.runtime.error  # the daemon's words, not an HTTP dump
     assert "http" not in result.runtime.error.lower()
+
+
+@pytest.mark.engine
+def test_an_exec_that_never_ends_is_abandoned_at_the_timeout(start):
+    container = start("runtimes", "sleep", "600")
+    transport = docker_exec_transport(container)
+    started = time.monotonic()
+    assert transport(["sleep", "60"], 1.0) == (None, b"", b"")
+    assert time.monotonic() - started < 10
