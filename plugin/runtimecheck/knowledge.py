@@ -292,7 +292,7 @@ class Knowledge:
 
     def image_runc(self, tag: Optional[str]) -> Optional[tuple[str, str]]:
         """(runc version, source) bundled in moby/buildkit:<tag>, or None when unknown."""
-        parsed = parse_version(_image_tag(tag))
+        parsed = parse_version(image_tag(tag))
         if parsed is None:
             return None
         base = Version(parsed.base_version)
@@ -327,7 +327,7 @@ class Knowledge:
         return chosen
 
 
-def _image_tag(reference: Optional[str]) -> Optional[str]:
+def image_tag(reference: Optional[str]) -> Optional[str]:
     """`v0.12.5` from `moby/buildkit:v0.12.5-rootless@sha256:…`, `v0.12.5`, …; None: no tag."""
     if not reference:
         return None

@@ -206,9 +206,9 @@ _TAG_VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)$")
 def image_tag_version(image: Optional[str]) -> Optional[str]:
     """`v0.12.5` from `moby/buildkit:v0.12.5-rootless`; None for `buildx-stable-1`, `latest`, …"""
     # Imported here: knowledge loads `packaging`, and the build preflight imports this module.
-    from runtimecheck.knowledge import _image_tag
+    from runtimecheck.knowledge import image_tag
 
-    match = _TAG_VERSION.match(_image_tag(image) or "")
+    match = _TAG_VERSION.match(image_tag(image) or "")
     return f"v{match.group(1)}" if match else None
 
 
