@@ -106,6 +106,11 @@ def test_context_flag_reaches_the_plugin(plugin_config, zipapp_env, tmp_path):
     assert f"docker endpoint unix://{sock} (context elsewhere)" in answer.stderr
 
 
+def standalone(zipapp: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    """The plugin file run directly, the way the docker CLI would start it."""
+    return subprocess.run([str(zipapp), *args], capture_output=True, text=True, timeout=60, env=env)
+
+
 def test_missing_context_is_a_one_line_usage_error(plugin_config, zipapp, zipapp_env):
     zipapp_env = without_endpoint_env(zipapp_env)
     (plugin_config / "config.json").write_text('{"currentContext": "ghost"}')
@@ -124,13 +129,7 @@ def test_missing_context_is_a_one_line_usage_error(plugin_config, zipapp, zipapp
 
 
 def test_missing_config_directory_is_a_usage_error(zipapp, zipapp_env, tmp_path):
-    answer = subprocess.run(
-        [str(zipapp), "--config", str(tmp_path / "nope"), "runtimecheck"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=zipapp_env,
-    )
+    answer = standalone(zipapp, zipapp_env, "--config", str(tmp_path / "nope"), "runtimecheck")
     assert answer.returncode == 2
     assert "does not exist" in answer.stderr
     assert not (tmp_path / "nope").exists()
