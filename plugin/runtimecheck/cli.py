@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -152,10 +152,16 @@ def install(
 ) -> None:
     """Install this plugin into docker's CLI plugins directory."""
     from .dockercli import resolve
+    from .install import docker_cli
     from .install import install as install_plugin
 
     lines = install_plugin(
-        resolve(_globals), alias_build=alias_build, hooks=hooks, source=source, force=force
+        resolve(_globals),
+        alias_build=alias_build,
+        hooks=hooks,
+        source=source,
+        force=force,
+        docker=docker_cli(),
     )
     for line in lines:
         print(line)
@@ -178,24 +184,31 @@ def run_cli(opts: GlobalOptions, args: list[str]) -> int:
     _globals = opts
     prog = "docker runtimecheck" if opts.as_plugin else "docker-runtimecheck"
     command = typer.main.get_command(app)
-    errors = _click_exceptions()
     try:
         rv = command.main(args=args, prog_name=prog, standalone_mode=False)
-    except errors.Exit as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except errors.UsageError as e:
-        raise UsageError(f"{e.format_message()} (see '{prog} --help')") from None
-    except errors.Abort:
+    except typer.Abort:
         raise KeyboardInterrupt from None
-    except errors.ClickException as e:
-        raise RuntimecheckError(e.format_message(), exit_code=EXIT_USAGE) from None
+    except Exception as e:
+        problem = _framework_error(e)
+        if problem is None:
+            raise
+        message, code = problem
+        if code == EXIT_USAGE:
+            raise UsageError(f"{message} (see '{prog} --help')") from None
+        raise RuntimecheckError(message, exit_code=EXIT_USAGE) from None
     return rv if isinstance(rv, int) else 0
 
 
-def _click_exceptions() -> Any:
-    """click's exceptions as this typer raises them: typer 0.24+ vendors its own click."""
-    try:
-        from typer._click import exceptions
-    except ImportError:
-        from click import exceptions  # type: ignore[no-redef]
-    return exceptions
+def _framework_error(e: Exception) -> tuple[str, int] | None:
+    """(message, exit status) of an error the CLI framework raised about the command line.
+
+    click's exceptions (which typer raises, vendored or not) carry `format_message()` and
+    `exit_code`; that public interface is relied on, not where a typer release keeps them.
+    """
+    format_message = getattr(e, "format_message", None)
+    code = getattr(e, "exit_code", None)
+    if not callable(format_message) or not isinstance(code, int):
+        return None
+    return str(format_message()), code
