@@ -10,7 +10,9 @@ ZIPAPP := dist/docker-runtimecheck
 
 all: dist
 
+# A new venv whenever the dependencies change: pip never mixes old and new sets in it.
 $(VENV)/.installed: pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -21,13 +23,21 @@ venv: $(VENV)/.installed
 dist: $(VENV)/.installed
 	$(PY) scripts/build-zipapp
 
+# The plugin installs itself: written beside the old file, proven, then renamed into place.
 install: dist
-	mkdir -p $(PLUGIN_DIR)
-	install -m 0755 $(ZIPAPP) $(PLUGIN_DIR)/docker-runtimecheck
-	@echo "installed $(PLUGIN_DIR)/docker-runtimecheck"
+	DOCKER_CONFIG=$(DOCKER_CONFIG) $(ZIPAPP) install
 
+# The plugin's own uninstall: it also takes back what `install --alias-build/--hooks` set in
+# config.json (removing only the file would leave `docker build` pointing at nothing).
 uninstall:
-	rm -f $(PLUGIN_DIR)/docker-runtimecheck
+	@if [ -e $(PLUGIN_DIR)/docker-runtimecheck ]; then \
+	  DOCKER_CONFIG=$(DOCKER_CONFIG) $(PLUGIN_DIR)/docker-runtimecheck uninstall; \
+	elif [ -e $(ZIPAPP) ]; then \
+	  DOCKER_CONFIG=$(DOCKER_CONFIG) $(ZIPAPP) uninstall; \
+	else \
+	  echo "no plugin at $(PLUGIN_DIR)/docker-runtimecheck and no $(ZIPAPP) to uninstall with" >&2; \
+	  echo "see README.md, 'If docker build stops working'" >&2; exit 1; \
+	fi
 
 # Build the zipapp, install it as a docker CLI plugin, and check the current builder.
 run: install
@@ -35,8 +45,8 @@ run: install
 	  echo "exit status $$? (0 pass, 1 blocked, 3 could not inspect)" >&2
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check plugin tests bench scripts/build-zipapp
-	$(VENV)/bin/ruff format --check plugin tests bench scripts/build-zipapp
+	$(VENV)/bin/ruff check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py
+	$(VENV)/bin/ruff format --check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py
 	$(VENV)/bin/mypy
 
 # Everything, including the tests on the real engine (CI starts dockerd and builds the images).
@@ -50,6 +60,7 @@ test-fast: $(VENV)/.installed
 bench: dist
 	$(PY) bench/startup.py --python $(shell python3 -c 'import sys; print(sys.executable)')
 	$(PY) bench/preflight.py --python $(shell python3 -c 'import sys; print(sys.executable)')
+	$(PY) bench/zipapp.py --python $(shell python3 -c 'import sys; print(sys.executable)')
 
 clean:
 	rm -rf dist build *.egg-info plugin/*.egg-info

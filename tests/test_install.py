@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runtimecheck import install as installer
+from runtimecheck import launch
 from runtimecheck.dockercli import DockerConfig, Endpoint, GlobalOptions
 from runtimecheck.errors import EXIT_USAGE, RuntimecheckError, UsageError
 
@@ -82,16 +83,30 @@ def test_install_from_a_zipapp_copies_the_running_archive(
     archive.parent.mkdir()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("__main__.py", "print('hi')\n")
-    monkeypatch.setattr(sys, "argv", [str(archive), "install"])
+    # The launcher names the archive; argv[0] (here: something else entirely) is never asked.
+    monkeypatch.setattr(launch, "archive", str(archive))
+    monkeypatch.setattr(sys, "argv", ["python3", "-c"])
     origin, content = installer.plugin_content(None, plugin(cfg))
     assert content == archive.read_bytes()
     assert str(archive) in origin
 
 
+def test_the_running_plugin_is_not_replaced_by_a_copy_of_itself(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installer.install(cfg, source=source)
+    monkeypatch.setattr(launch, "archive", str(plugin(cfg)))
+    before = plugin(cfg).stat()
+    lines = installer.install(cfg, alias_build=True)
+    assert any("already in place" in line for line in lines)
+    assert plugin(cfg).stat().st_ino == before.st_ino
+    assert read_config(cfg) == {"aliases": {"builder": "runtimecheck"}}
+
+
 def test_installed_with_pip_the_plugin_runs_the_console_script_by_absolute_path(
     cfg: DockerConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "argv", ["/nonexistent/docker-runtimecheck"])
+    monkeypatch.setattr(launch, "archive", None)
     script = installer.installed_console_script(plugin(cfg))
     assert script is not None and script.is_absolute()
     installer.install(cfg)
@@ -285,7 +300,8 @@ def test_an_install_failing_while_writing_config_leaves_it_and_records_nothing(
     with pytest.raises(RuntimecheckError):
         installer.install(cfg, alias_build=True, source=source)
     assert path.read_text() == before
-    assert not (cfg.directory / "runtimecheck" / "install.json").exists()
+    assert not (cfg.directory / "runtimecheck").exists()
+    assert not plugin(cfg).parent.exists()  # the plugin went with the rest
     assert not [p for p in cfg.directory.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -310,3 +326,141 @@ def test_uninstall_refuses_a_malformed_config_and_keeps_the_plugin(
         installer.uninstall(cfg)
     assert plugin(cfg).exists()
     assert (cfg.directory / "runtimecheck" / "install.json").exists()
+
+
+# --- nothing changes unless the new plugin works --------------------------------------------
+
+
+BROKEN_SCRIPT = "#!/bin/sh\necho 'ImportError: no module named runtimecheck' >&2\nexit 1\n"
+
+
+def test_a_plugin_that_does_not_answer_is_not_installed_and_nothing_changes(
+    cfg: DockerConfig, source: Path, tmp_path: Path
+) -> None:
+    installer.install(cfg, source=source)
+    path = write_config(cfg, USER_CONFIG)
+    before_config, before_plugin = path.read_bytes(), plugin(cfg).read_bytes()
+    before_record = (cfg.directory / "runtimecheck" / "install.json").read_bytes()
+    broken = tmp_path / "broken"
+    broken.write_text(BROKEN_SCRIPT)
+    with pytest.raises(installer.InstallFailed) as caught:
+        installer.install(cfg, alias_build=True, hooks=True, source=broken)
+    assert caught.value.exit_code == 1
+    assert "ImportError: no module named runtimecheck" in caught.value.message
+    assert "nothing was changed" in caught.value.message
+    assert path.read_bytes() == before_config
+    assert plugin(cfg).read_bytes() == before_plugin
+    assert (cfg.directory / "runtimecheck" / "install.json").read_bytes() == before_record
+    assert sorted(p.name for p in plugin(cfg).parent.iterdir()) == ["docker-runtimecheck"]
+    assert not (cfg.directory / "config.json.runtimecheck.bak").exists()
+
+
+def test_a_first_install_that_fails_leaves_no_trace(cfg: DockerConfig, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.write_text(BROKEN_SCRIPT)
+    with pytest.raises(installer.InstallFailed):
+        installer.install(cfg, alias_build=True, source=broken)
+    assert list(cfg.directory.iterdir()) == []
+
+
+def test_the_docker_cli_proof_runs_exactly_the_new_file(
+    cfg: DockerConfig, source: Path, tmp_path: Path
+) -> None:
+    # A stand-in docker CLI that runs the plugin from the first of the config's extra dirs.
+    fake_docker = tmp_path / "fake-docker"
+    fake_docker.write_text(
+        "#!/bin/sh\n"
+        'dir=$(sed -n \'s/.*"cliPluginsExtraDirs": \\["\\([^"]*\\)".*/\\1/p\' "$2/config.json")\n'
+        'shift 3\nexec "$dir/docker-runtimecheck" "$@"\n'
+    )
+    fake_docker.chmod(0o755)
+    answers_version = tmp_path / "good"
+    answers_version.write_text(
+        METADATA_SCRIPT.replace("echo", 'test "$1" = --version && echo "docker-runtimecheck version 9"'
+                                ' && exit 0\necho', 1)
+    )  # fmt: skip
+    lines = installer.install(cfg, source=answers_version, docker=str(fake_docker))
+    assert any(f"through {fake_docker}" in line for line in lines)
+    with pytest.raises(installer.InstallFailed) as caught:
+        installer.install(cfg, source=source, docker=str(fake_docker))  # metadata only
+    assert "docker runtimecheck --version" in caught.value.message
+    assert plugin(cfg).read_bytes() == answers_version.read_bytes()
+
+
+# --- config.json: types, backups, the user's own bytes ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"aliases": [1]}, "aliases"),
+        ({"aliases": "runtimecheck"}, "aliases"),
+        ({"plugins": {"runtimecheck": True}}, "plugins.runtimecheck"),
+        ({"features": None}, "features"),
+    ],
+)
+def test_a_key_of_the_wrong_type_is_refused_naming_it(
+    cfg: DockerConfig, source: Path, config: dict, key: str
+) -> None:
+    path = write_config(cfg, config)
+    before = path.read_bytes()
+    with pytest.raises(UsageError) as caught:
+        installer.install(cfg, alias_build=True, hooks=True, source=source)
+    assert f"`{key}`" in caught.value.message
+    assert path.read_bytes() == before
+    assert not (cfg.directory / "config.json.runtimecheck.bak").exists()
+    assert not plugin(cfg).exists()
+    assert sorted(p.name for p in cfg.directory.iterdir()) == ["config.json"]
+
+
+def test_the_backup_always_holds_the_users_own_content(cfg: DockerConfig, source: Path) -> None:
+    path = write_config(cfg, USER_CONFIG)
+    backup = cfg.directory / "config.json.runtimecheck.bak"
+    users = path.read_bytes()
+    installer.install(cfg, alias_build=True, source=source)
+    installer.install(cfg, hooks=True, source=source)  # edits our own content: no new backup
+    assert backup.read_bytes() == users
+
+    config = read_config(cfg)
+    config["auths"]["registry.example"] = {"auth": "eDp5"}  # `docker login` meanwhile
+    path.write_text(json.dumps(config, indent="\t"))
+    users = path.read_bytes()
+    installer.uninstall(cfg)
+    assert backup.read_bytes() == users
+    assert "runtimecheck" not in path.read_text()
+
+
+def test_uninstall_restores_docker_s_own_file_byte_for_byte(
+    cfg: DockerConfig, source: Path
+) -> None:
+    # As the docker CLI writes it: tab indent, Go's escapes, no final newline.
+    docker_written = (
+        b'{\n\t"auths": {\n\t\t"https://index.docker.io/v1/": {\n\t\t\t"auth": "dXNlcjpwYXNz"\n'
+        b'\t\t}\n\t},\n\t"credsStore": "pass",\n\t"psFormat": "table {{.Names}}\\u003c\\u003e",\n'
+        b'\t"aliases": {}\n}'
+    )
+    path = cfg.directory / "config.json"
+    path.write_bytes(docker_written)
+    installer.install(cfg, alias_build=True, hooks=True, source=source)
+    assert path.read_bytes() != docker_written
+    installer.uninstall(cfg)
+    assert path.read_bytes() == docker_written
+    assert sorted(p.name for p in cfg.directory.iterdir()) == ["config.json"]
+
+
+def test_a_config_install_created_goes_with_uninstall(cfg: DockerConfig, source: Path) -> None:
+    installer.install(cfg, alias_build=True, hooks=True, source=source)
+    assert read_config(cfg)["aliases"] == {"builder": "runtimecheck"}
+    lines = installer.uninstall(cfg)
+    assert any("install created it" in line for line in lines)
+    assert list(cfg.directory.iterdir()) == []
+
+
+def test_a_config_dir_that_did_not_exist_is_created_and_removed(
+    tmp_path: Path, source: Path
+) -> None:
+    cfg = make_cfg(tmp_path / "new" / "docker")
+    installer.install(cfg, alias_build=True, source=source)
+    assert plugin(cfg).is_file()
+    installer.uninstall(cfg)
+    assert not (tmp_path / "new").exists()

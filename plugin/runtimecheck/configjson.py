@@ -66,28 +66,58 @@ def edit(
     directory: Path,
     change: Callable[[dict[str, Any]], None],
     *,
-    before_write: Optional[Callable[[], None]] = None,
-) -> bool:
-    """Apply `change` to config.json in place; True when the file was rewritten.
+    before_write: Optional[Callable[[bytes], None]] = None,
+    backup_unless: Optional[Callable[[bytes], bool]] = None,
+    same_as: Optional[bytes] = None,
+    remove_if_empty: bool = False,
+) -> Optional[bytes]:
+    """Apply `change` to config.json in place; the bytes written, None when nothing changed.
 
     `change` mutates the parsed object; when it leaves it equal, nothing is written.
-    `before_write` runs once the new content is known and before anything is written (to
-    record what is about to change); when it raises, nothing is written.
+    `before_write` gets the new content before anything is written (to record what is about
+    to change); when it raises, nothing is written. The previous content is kept as the
+    backup unless `backup_unless(previous)` says it is not worth keeping (bytes we wrote
+    ourselves). When `same_as` parses to the new object, those bytes are written as they
+    are (the user's own layout); with `remove_if_empty`, an empty object removes the file
+    (b"" is returned).
     """
     path = config_path(directory)
     data, before = read(path)
     original = json.loads(json.dumps(data))
     change(data)
     if data == original:
-        return False
-    text = dumps(data, before)
+        return None
+    if remove_if_empty and not data:
+        new = b""
+    elif same_as is not None and _parses_to(same_as, data):
+        new = same_as
+    else:
+        new = dumps(data, before).encode("utf-8")
+    keep_backup = bool(before) and (backup_unless is None or not backup_unless(before))
     if before_write is not None:
-        before_write()
-    if before:
+        before_write(new)
+    if keep_backup:
         write_atomic(backup_path(path), before, like=path)
     _check_unchanged(path, before)
-    write_atomic(path, text.encode("utf-8"), like=path)
-    return True
+    if new:
+        write_atomic(path, new, like=path)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise RuntimecheckError(
+                f"cannot remove {path}: {e.strerror or e}", exit_code=EXIT_USAGE
+            ) from None
+    return new
+
+
+def _parses_to(content: bytes, data: dict[str, Any]) -> bool:
+    try:
+        return bool(json.loads(content.decode("utf-8")) == data)
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def dumps(data: dict[str, Any], previous: bytes) -> str:
@@ -197,11 +227,30 @@ def get(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return node
 
 
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+
+
+def refuse_wrong_types(data: dict[str, Any], wanted: list[tuple[str, ...]], path: Path) -> None:
+    """UsageError naming the first key on the way to one of `wanted` that is not an object."""
+    for keys in wanted:
+        for depth in range(1, len(keys)):
+            value = get(data, keys[:depth])
+            if value is ABSENT:
+                break
+            if not isinstance(value, dict):
+                kind = _JSON_TYPES.get(type(value), "null" if value is None else "a number")
+                raise UsageError(
+                    f"{path}: `{'.'.join(keys[:depth])}` is {kind}, not an object; not editing it",
+                    hint="docker expects an object there: fix that key, then run this again",
+                )
+
+
 def put(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> list[str]:
     """Set (or with ABSENT remove) the value at `keys`.
 
     Returns the parent keys that had to be created (dotted), so that they can be removed
-    again by `prune` and nothing else is.
+    again by `prune` and nothing else is. A parent that is there but not an object is
+    never replaced: UsageError.
     """
     if value is ABSENT:
         parent = get(data, keys[:-1]) if len(keys) > 1 else data
@@ -211,11 +260,13 @@ def put(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> list[str]:
     created = []
     node = data
     for depth, key in enumerate(keys[:-1]):
-        child = node.get(key)
-        if not isinstance(child, dict):
+        child = node.get(key, ABSENT)
+        if child is ABSENT:
             child = {}
             node[key] = child
             created.append(".".join(keys[: depth + 1]))
+        elif not isinstance(child, dict):
+            refuse_wrong_types(data, [keys], Path(CONFIG_NAME))
         node = child
     node[keys[-1]] = value
     return created
