@@ -79,7 +79,7 @@ BOOL_SHORTHANDS = frozenset("qD")
 
 class BuildArgs:
     def __init__(self) -> None:
-        self.builder: str | None = None  # the `--builder` value; None when absent or empty
+        self.builder: str | None = None  # the last `--builder` value ("" too); None: absent
         self.skip = False  # `--skip-runtimecheck` was given
         self.help = False  # `--help` / `-h`: buildx prints its help and builds nothing
         self.forwarded: list[str] = []  # the arguments for buildx, ours taken out
@@ -112,7 +112,7 @@ def parse_build_args(args: list[str]) -> BuildArgs:
                 parsed.forwarded.append(arg)
                 i += 1
             if name == "builder":
-                parsed.builder = value or None
+                parsed.builder = value
             continue
         if arg.startswith("-") and len(arg) > 1:
             # A shorthand cluster (`-qt name`, `-tname`): a value letter takes the rest of
@@ -139,11 +139,24 @@ def _flag_bool(value: str) -> bool:
 # --- the preflight ------------------------------------------------------------------------------
 
 
-def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
+SKIP_HELP = (
+    f"      {SKIP_FLAG}       Skip the builder's runtime check"
+    f" (docker runtimecheck; also {SKIP_ENV}=1)"
+)
+
+
+def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: bool = False) -> int:
+    """Check the builder, then become `docker buildx build ARGS…`.
+
+    `docker_build`: called for `docker build` through the builder alias, which, as without
+    the alias, builds on the current context's builder unless one is named.
+    """
     parsed = parse_build_args(args)
     tail = ["buildx", "build", *parsed.forwarded]
     if parsed.help:
-        return exec_docker(opts, tail)  # buildx's own help; nothing will be built
+        return buildx_help(opts, tail)  # nothing will be built
+    if docker_build and parsed.builder is None and not os.environ.get("BUILDX_BUILDER"):
+        _name_the_context_builder(opts)
     if parsed.skip or _truthy(os.environ.get(SKIP_ENV, "")):
         log.info("runtime check skipped")
         return exec_docker(opts, tail)
@@ -170,6 +183,38 @@ def preflight_and_build(opts: GlobalOptions, args: list[str]) -> int:
     if refused is not None:
         return refused
     return exec_docker(opts, tail)
+
+
+def _name_the_context_builder(opts: GlobalOptions) -> None:
+    """BUILDX_BUILDER=<current context>, as the docker CLI sets it for `docker build`."""
+    from .dockercli import config_path, current_context_name, read_config
+
+    try:
+        context = current_context_name(opts, read_config(config_path(opts)), os.environ)
+    except RuntimecheckError as e:
+        log.debug(f"no context for BUILDX_BUILDER: {e.message}")
+        return
+    os.environ["BUILDX_BUILDER"] = context
+
+
+def buildx_help(opts: GlobalOptions, tail: list[str]) -> int:
+    """buildx's help for the build command, then the one flag this preflight adds."""
+    import subprocess
+
+    argv = [docker_command(opts), *opts.raw, *tail]
+    env = {k: v for k, v in os.environ.items() if k != PLUGIN_SOCKET_ENV}
+    sys.stdout.flush()
+    try:
+        code = subprocess.call(argv, env=env)
+    except OSError as e:
+        raise RuntimecheckError(
+            f"cannot run {argv[0]}: {e.strerror or e}",
+            exit_code=EXIT_CANNOT_RUN,
+            hint="is the docker CLI installed and on PATH?",
+        ) from None
+    if code == 0:
+        print(SKIP_HELP, flush=True)
+    return code
 
 
 def forward_to_buildx(opts: GlobalOptions, rest: list[str]) -> int:

@@ -50,7 +50,8 @@ def cache_key(
 ) -> str:
     """What identifies one kind of preflight: same key, same question."""
     env = os.environ if env is None else env
-    parts = [__version__, cwd or os.getcwd(), builder or "", SEPARATOR.join(endpoint_flags)]
+    flag = "-" if builder is None else "=" + builder  # `--builder=` is not the flag's absence
+    parts = [__version__, cwd or os.getcwd(), flag, SEPARATOR.join(endpoint_flags)]
     parts += [f"{name}={env.get(name, '')}" for name in KEY_ENV]
     return "\x1e".join(parts)
 

@@ -45,11 +45,16 @@ __all__ = [
 def selected_builder_name(
     cfg: DockerConfig, explicit: Optional[str] = None, env: Optional[Mapping[str, str]] = None
 ) -> str:
-    """The name of the builder a build would use. Reads a few small files, nothing else."""
+    """The name of the builder a build would use. Reads a few small files, nothing else.
+
+    `explicit` is the `--builder` value: None when the flag is absent. buildx takes the
+    flag's default from BUILDX_BUILDER, so an explicit empty value (`--builder=`) means the
+    current builder, whatever BUILDX_BUILDER says.
+    """
     env = environment(env)
     if explicit:
         return explicit
-    if env.get("BUILDX_BUILDER"):
+    if explicit is None and env.get("BUILDX_BUILDER"):
         return env["BUILDX_BUILDER"]
     from_store = _current_from_store(cfg, env)
     return from_store if from_store else cfg.endpoint.context
