@@ -198,6 +198,19 @@ def make_module_container(
 
 
 @pytest.fixture(scope="session")
+def docker_cli() -> str:
+    """The docker CLI on PATH (the one users run; CI has it)."""
+    import shutil
+
+    found = shutil.which("docker")
+    if not found:
+        if in_ci():
+            pytest.fail("the docker CLI is not on PATH", pytrace=False)
+        pytest.skip("the docker CLI is not on PATH")
+    return found
+
+
+@pytest.fixture(scope="session")
 def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dist/docker-runtimecheck as `make dist` builds it, built once per run into a temp dir."""
     import sys
