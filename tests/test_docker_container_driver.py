@@ -94,7 +94,7 @@ def make_builder_container(
     """As buildx's docker-container driver: Cmd = [--config …] + flags, files under /etc."""
     cmd = (["--config", "/etc/buildkit/buildkitd.toml"] if toml else []) + flags
     container = make_container(
-        image, name=docker_container.container_name(node), command=cmd, start=False
+        image, name=docker_container.container_name(node), command=cmd, start=False, init=True
     )
     if toml is not None:
         put_file(container, "/etc", "buildkit/buildkitd.toml", toml)
@@ -242,34 +242,19 @@ def test_stopped_builder_is_judged_statically(
     assert facts.runtime is not None and not facts.runtime.verified
     assert facts.fix_context.binary_override == "crun"  # read from the stopped container
     assert facts.buildkit.version == "v0.12.5" and facts.buildkit.source.startswith("image tag")
-    assert any("not run" in n for n in facts.notes)
+    assert facts.runtime.error is not None and facts.runtime.error.endswith("names crun")
     container.reload()
     assert container.status == "created"  # nothing was started
-
-
-def test_bootstrap_starts_a_stopped_builder(home, make_container, test_images, kb) -> None:
-    name = unique()
-    image = test_images["crun_as_runc"]
-    home.write_builder(name, [store_node(name + "0", image=image)])
-    container = make_builder_container(make_container, name + "0", image, [], start=False)
-
-    [facts] = check(home, name, kb, bootstrap=True)
-
-    container.reload()
-    assert container.status == "running"
-    assert facts.status == "running"
-    assert facts.runtime is not None and facts.runtime.verified
-    assert facts.runtime.identity.name == "crun"
 
 
 def test_never_started_builder_creates_nothing(home, engine, kb) -> None:
     name = unique()
     home.write_builder(name, [store_node(name + "0", image="moby/buildkit:v0.12.5")])
 
-    [facts] = check(home, name, kb, bootstrap=True)
+    [facts] = check(home, name, kb)
 
     assert facts.status == "inactive" and facts.error is None
-    assert any(f"docker buildx inspect --bootstrap {name}" in n for n in facts.notes)
+    assert any("does not exist yet" in n for n in facts.notes)
     assert facts.runtime is not None and not facts.runtime.verified
     assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", "1.1.12")
     assert facts.buildkit.version == "v0.12.5"

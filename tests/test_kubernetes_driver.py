@@ -139,7 +139,7 @@ def test_no_pods_means_not_started(stand_in: Path) -> None:
     builder = kube_builder(stand_in)
     [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
     assert facts.status == "inactive" and facts.error is None
-    assert any("docker buildx inspect --bootstrap kube" in n for n in facts.notes)
+    assert any("no pod with label app=" in n and "not been started" in n for n in facts.notes)
 
 
 def test_kubectl_failure_is_a_node_error(stand_in: Path) -> None:

@@ -138,6 +138,15 @@ def _parse_bool(name: str, value: str) -> bool:
     raise UsageError(f"invalid boolean {value!r} for {name}")
 
 
+def docker_command(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> str:
+    """The docker CLI to run docker again: the one that ran us as a plugin, else `docker`."""
+    env = os.environ if env is None else env
+    original = env.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND")
+    if opts.as_plugin and original:
+        return original
+    return "docker"
+
+
 # --- config directory and config.json -------------------------------------------------------
 # The str-based functions serve the build preflight's warm path (no pathlib); the Path-based
 # ones are the API for everything else.

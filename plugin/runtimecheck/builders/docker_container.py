@@ -3,15 +3,14 @@
 A running container is asked directly, in one exec: which binary buildkitd would run, what
 it answers, the config file it reads and `buildkitd --version`. A stopped or never-created
 one is judged from its static configuration, and the report says the runtime was not run.
-Nothing is created or started unless `bootstrap` (then a stopped container is started;
-creating one is left to `docker buildx inspect --bootstrap`).
+Nothing is created or started here: booting a builder is buildx's job
+(`docker buildx inspect --bootstrap`, see runtimecheck.bootstrap).
 """
 
 from __future__ import annotations
 
 import io
 import tarfile
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -26,7 +25,6 @@ CONTAINER_PREFIX = "buildx_buildkit_"
 DEFAULT_IMAGE = "moby/buildkit:buildx-stable-1"  # driver/bkimage
 STOCK_RUNC_PATH = "/usr/bin/buildkit-runc"
 MAX_CONFIG_BYTES = 1 << 20
-START_WAIT_S = 10.0
 
 
 def container_name(node: str) -> str:
@@ -46,7 +44,6 @@ class Observed:
     containerd_socket: Optional[bool] = None
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
     notes: list[str] = field(default_factory=list)
-    start_hint: str = ""  # how the user can get it running, when one flag of ours does that
 
 
 def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
@@ -99,7 +96,7 @@ def node_facts(
     worker, worker_note = buildkitd.decide_worker(
         settings, observed.default_runtime_on_path, observed.containerd_socket
     )
-    if worker_note:
+    if worker_note and observed.status == "running":
         notes.append(worker_note)
 
     runtime = observed.runtime
@@ -127,28 +124,28 @@ def node_facts(
 
 def _static_runtime(
     settings: buildkitd.Settings, observed: Observed, kb: Any, notes: list[str]
-) -> Optional[RuntimeFacts]:
-    """What the image is known to bundle, without running anything (verified=False)."""
+) -> RuntimeFacts:
+    """What the image is known to bundle, without running anything (verified=False).
+
+    When that is not known, the runtime's `error` says why, in one sentence.
+    """
     where = f"image {observed.image}" if observed.image else "builder configuration"
-    hint = f" ({observed.start_hint})" if observed.start_hint else ""
-    notes.append(f"the runtime was not run: the builder is not running{hint}")
+    unknown = RuntimeFacts(
+        path=None, identity=RuntimeIdentity(name=None, version=None), verified=False, where=where
+    )
     if settings.binary_override:
-        return RuntimeFacts(
-            path=settings.binary_override,
-            identity=RuntimeIdentity(name=None, version=None),
-            verified=False,
-            error=f"{settings.binary_from} names {settings.binary_override}, which was not run",
-            where=where,
-        )
+        unknown.path = settings.binary_override
+        unknown.error = f"{settings.binary_from} names {settings.binary_override}"
+        return unknown
     if not buildkitd.is_stock_image(observed.image):
-        notes.append(f"{observed.image} is not a moby/buildkit image: its runc is unknown")
-        return None
+        unknown.error = f"{observed.image} is not a moby/buildkit image"
+        return unknown
     bundled = kb.image_runc(observed.image) if kb is not None else None
     if bundled is None:
-        notes.append(f"which runc {observed.image} bundles is not known")
-        return None
+        unknown.error = f"which runc {observed.image} bundles is not known"
+        return unknown
     runc_version, source = bundled
-    notes.append(f"runc {runc_version} assumed from the image ({source})")
+    notes.append(f"runc {runc_version} assumed from the image ({source}); not run")
     return RuntimeFacts(
         path=STOCK_RUNC_PATH,
         identity=RuntimeIdentity(name="runc", version=runc_version),
@@ -167,7 +164,6 @@ def inspect_node(
     *,
     kb: Any,
     engine_for: Callable[[Optional[str]], Any],
-    bootstrap: bool = False,
     timeout: float = 20.0,
 ) -> NodeFacts:
     """Look at one node's container (its daemon reached through `engine_for(node.endpoint)`)."""
@@ -188,17 +184,10 @@ def inspect_node(
         config_text=None,
         status="running" if state.get("Running") else "stopped",
     )
-    if state.get("Paused") or state.get("Restarting"):
-        # No exec is possible; judged like a stopped one.
+    if state.get("Paused") or state.get("Restarting") or not state.get("Running"):
+        # No exec is possible; judged from its configuration.
         observed.status = "stopped"
-        observed.notes.append(f"container {name} is {state.get('Status')}")
-    elif not state.get("Running") and bootstrap:
-        with engine_mod.engine_errors(engine.endpoint, timeout, f"starting {name}"):
-            _start(engine, name, timeout)
-        observed.status = "running"
-        observed.notes.append(f"container {name} was started (--bootstrap)")
-    elif not state.get("Running"):
-        observed.start_hint = "use --bootstrap to start it"
+        observed.notes.append(f"container {name} is {state.get('Status') or 'not running'}")
 
     config_path = buildkitd.parse_flags(observed.cmd or []).config or buildkitd.DEFAULT_CONFIG_PATH
     if observed.status == "running":
@@ -225,36 +214,8 @@ def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
 
 def _never_created(builder: Builder, node: Node) -> Observed:
     return from_store(
-        node,
-        [
-            f"container {container_name(node.name)} does not exist yet; judged from the store. "
-            f"`docker buildx inspect --bootstrap {builder.name}` creates it"
-        ],
+        node, [f"container {container_name(node.name)} does not exist yet; judged from the store"]
     )
-
-
-def _start(engine: Any, name: str, timeout: float) -> None:
-    import docker.errors
-
-    try:
-        engine.api.start(name)
-    except docker.errors.NotFound:
-        raise RuntimecheckError(
-            f"container {name} was removed while it was being checked",
-            hint="run the check again",
-        ) from None
-    deadline = time.monotonic() + min(START_WAIT_S, timeout)
-    while time.monotonic() < deadline:
-        state = engine.api.inspect_container(name).get("State") or {}
-        if state.get("Running"):
-            return
-        if state.get("Status") in ("exited", "dead"):
-            raise RuntimecheckError(
-                f"container {name} exited right after being started "
-                f"(exit {state.get('ExitCode')}); see `docker logs {name}`"
-            )
-        time.sleep(0.1)
-    raise RuntimecheckError(f"container {name} did not reach running within {START_WAIT_S:g} s")
 
 
 def probe_running(

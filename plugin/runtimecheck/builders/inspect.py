@@ -65,7 +65,6 @@ def inspect_builder(
     builder: Builder,
     *,
     kb: Any,
-    bootstrap: bool = False,
     assumed: Optional[dict[str, str]] = None,
     timeout: float = 20.0,
 ) -> list[NodeFacts]:
@@ -88,7 +87,7 @@ def inspect_builder(
 
     engines = _Engines(cfg, timeout, ask_version=builder.driver == DOCKER)
     try:
-        inspect_one = _driver_function(cfg, builder, kb, engines, bootstrap, timeout)
+        inspect_one = _driver_function(cfg, builder, kb, engines, timeout)
         facts = _run_bounded(builder, inspect_one, timeout)
     finally:
         engines.close()
@@ -107,14 +106,13 @@ def _driver_function(
     builder: Builder,
     kb: Any,
     engines: _Engines,
-    bootstrap: bool,
     timeout: float,
 ) -> NodeInspector:
     if builder.driver == DOCKER_CONTAINER:
         from . import docker_container
 
         return lambda node: docker_container.inspect_node(
-            cfg, builder, node, kb=kb, engine_for=engines, bootstrap=bootstrap, timeout=timeout
+            cfg, builder, node, kb=kb, engine_for=engines, timeout=timeout
         )
     if builder.driver == DOCKER:
         from . import docker_driver

@@ -154,10 +154,7 @@ def inspect_node(
         return [failed_node(builder, node, str(e))]
     if not pods:
         facts = node_facts(builder, node, node.endpoint, from_store(node), kb, driver=KUBERNETES)
-        facts.notes.append(
-            f"no pod with label app={label}: the builder has not been started "
-            f"(`docker buildx inspect --bootstrap {builder.name}` creates it)"
-        )
+        facts.notes.append(f"no pod with label app={label}: the builder has not been started")
         return [facts]
 
     results = []

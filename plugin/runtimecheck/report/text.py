@@ -41,10 +41,28 @@ def render_text(result: Result, style: Style) -> str:
     for builder in result.builders:
         lines.extend(builder_lines(builder, style))
         lines.append("")
+    for advisory in result.advisory:
+        lines.extend(advisory_lines(advisory, style))
+        lines.append("")
     for note in result.notes:
         lines.append(f"note: {note}")
     lines.append(summary_line(result, style))
     return style.text("\n".join(lines) + "\n")
+
+
+ADVISORY_HEAD = (
+    "advisory, not a builder's verdict: this host's runtimes, judged against the newest "
+    "BuildKit this data knows"
+)
+
+
+def advisory_lines(advisory: BuilderResult, style: Style) -> list[str]:
+    lines = [style.paint(ADVISORY_HEAD, "bold")]
+    if advisory.error:
+        lines.append(f"  {advisory.error}")
+    for node in advisory.nodes:
+        lines.extend(node_lines(node, style, indent="  "))
+    return lines
 
 
 def render_node_text(node: NodeResult, style: Style) -> str:
@@ -77,9 +95,11 @@ def node_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
     else:
         lines.append(f"{sub}BuildKit  {buildkit_text(node.buildkit)}")
         lines.append(f"{sub}runtime   {runtime_text(node.runtime)}")
-        lines.extend(checks_lines(node.checks, style, indent=sub))
+        if node.runtime is not None and node.runtime.error is None:
+            # Without a runtime, every check is "could not tell" for that one reason.
+            lines.extend(checks_lines(node.checks, style, indent=sub))
         lines.extend(fix_lines(node.checks, style, indent=sub))
-    lines.extend(f"{sub}note: {note}" for note in node.notes)
+    lines.extend(f"{sub}note: {note}" for note in dict.fromkeys(node.notes))
     return lines
 
 
@@ -102,8 +122,10 @@ def runtime_text(runtime: Optional[RuntimeFacts]) -> str:
         who += f" {identity.version}"
     if identity.wrapper:
         who += f" (via {identity.wrapper})"
-    where = runtime.where + (", verified" if runtime.verified else ", not verified")
     path = f" at {runtime.path}" if runtime.path else ""
+    if runtime.error and not runtime.verified and identity.name is None:
+        return f"not known until it runs ({runtime.error})"
+    where = runtime.where + (", verified" if runtime.verified else ", not verified")
     text = f"{who}{path} ({where})"
     if runtime.error:
         text += f": not inspected: {runtime.error}"
