@@ -289,3 +289,34 @@ def test_a_new_buildkit_release_needs_only_a_data_edit(kb, tmp_path: Path):
     assert "run-future" not in {
         c.id for c in decide(edited, node("crun", "1.15", "v0.39.0")).checks
     }
+
+
+# --- a pass is confirmed ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "evidence", ["exit 139: no output", "killed by SIGSEGV", "no answer within the time limit"]
+)
+def test_a_probe_that_ended_otherwise_leaves_data_acceptance_a_warning(kb, evidence) -> None:
+    facts = node("runc", "1.1.12", "v0.12.5", probes=all_accepted(kb, "v0.12.5"))
+    facts.runtime.probes["run-keep"] = ProbeOutcome("run-keep", UNKNOWN, evidence)
+    result = decide(kb, facts)
+    keep = check(result, "run-keep")
+    assert (keep.status, keep.verdict) == (ACCEPTED, "warn")
+    assert keep.evidence.startswith(f"accepted by version data, not confirmed: probe: {evidence}")
+    assert "not confirmed" in keep.reason
+    assert keep.fix == []
+    assert result.verdict == "warn"
+
+
+def test_data_alone_passes_when_the_probe_could_not_run_at_all(kb) -> None:
+    # A builder that is not running, judged from the runc its image is known to bundle.
+    result = decide(kb, node("runc", "1.1.12", "v0.12.5", probes=None))
+    assert result.verdict == "pass"
+    assert check(result, "run-keep").evidence.startswith("from version data")
+
+
+def test_no_fix_for_a_check_that_could_not_be_told(kb) -> None:
+    result = decide(kb, node("brand-new-rt", "1.0", "v0.12.5", probes={"run-keep": UNKNOWN}))
+    assert result.verdict == "unknown"
+    assert all(c.fix == [] for c in result.checks)

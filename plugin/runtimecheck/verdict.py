@@ -40,6 +40,8 @@ from .knowledge import (
 )
 
 CONTAINERD_WORKER = "containerd"
+# Node statuses in which nothing in the builder could be run.
+NOT_RUNNING = ("inactive", "stopped")
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
             "calls `run`, so the OCI runtime's command line does not matter here."
         )
         return result
-    if facts.buildkit.worker is None:
+    running = facts.status not in NOT_RUNNING
+    if facts.buildkit.worker is None and running:
         result.notes.append(
             "BuildKit worker unknown: evaluated as the OCI worker, BuildKit's default when "
             "runc is on its PATH."
@@ -103,7 +106,7 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
     floors: list[str] = []
     buildkit_version = _buildkit_to_evaluate(kb, facts, result.notes, floors)
     invocations = kb.invocations(buildkit_version, no_pivot=facts.buildkit.no_pivot)
-    runtime = _resolve_runtime(kb, facts.runtime, result.notes, floors)
+    runtime = _resolve_runtime(kb, facts.runtime, result.notes, floors, running=running)
     runc_min = _runc_min(kb, invocations)
     for invocation in invocations:
         check = _check(kb, invocation, runtime, facts.fix_context, runc_min)
@@ -139,11 +142,17 @@ def _buildkit_to_evaluate(
 
 
 def _resolve_runtime(
-    kb: Knowledge, facts: Optional[RuntimeFacts], notes: list[str], floors: list[str]
+    kb: Knowledge,
+    facts: Optional[RuntimeFacts],
+    notes: list[str],
+    floors: list[str],
+    *,
+    running: bool = True,
 ) -> _Runtime:
     if facts is None or facts.error:
         why = facts.error if facts is not None else "no runtime could be determined"
-        notes.append(f"Runtime not inspected: {why}.")
+        if running:
+            notes.append(f"Runtime not inspected: {why}.")
         floors.append(VERDICT_UNKNOWN)
         return _Runtime(facts, None, None, known=False)
     identity = facts.identity
@@ -209,7 +218,13 @@ def _data_evidence(runtime: _Runtime, row: Support) -> str:
 
 def _status_and_evidence(
     kb: Knowledge, invocation: Invocation, runtime: _Runtime
-) -> tuple[str, str, Optional[Support]]:
+) -> tuple[str, str, Optional[Support], bool]:
+    """(status, evidence, the data row used, whether an ACCEPTED is confirmed).
+
+    An acceptance is confirmed when the probe saw it, or when the probe could not be run at
+    all and the version data says so. A probe that ran and ended otherwise (a signal, a
+    timeout, an unexplained error) leaves a data acceptance unconfirmed.
+    """
     row = _data_row(kb, runtime, invocation.id)
     probe: Optional[ProbeOutcome] = None
     if runtime.facts is not None and runtime.facts.verified:
@@ -229,26 +244,36 @@ def _status_and_evidence(
                 f"{evidence}; but {runtime.name} is known not to honour it{note} "
                 f"({ignored_row.source})",
                 ignored_row,
+                True,
             )
         if row is not None and row.status != status:
             evidence += (
                 f"; version data says otherwise ({_data_evidence(runtime, row)}): the probe wins"
             )
-        return status, evidence, row
+        return status, evidence, row, True
 
     inconclusive = f"; probe inconclusive: {probe.evidence}" if probe is not None else ""
     if row is not None:
-        return row.status, _data_evidence(runtime, row) + inconclusive, row
+        if probe is not None and row.status == ACCEPTED:
+            return (
+                row.status,
+                f"accepted by version data, not confirmed: probe: {probe.evidence} "
+                f"({_data_evidence(runtime, row)})",
+                row,
+                False,
+            )
+        return row.status, _data_evidence(runtime, row) + inconclusive, row, True
     if runtime.facts is None or runtime.facts.error:
         why = runtime.facts.error if runtime.facts is not None else "no runtime could be determined"
-        return UNKNOWN, f"runtime not inspected: {why}", None
+        return UNKNOWN, f"runtime not inspected: {why}", None, True
     if not runtime.known:
         return (
             UNKNOWN,
             f"{runtime.who} is not probed and not in the version data{inconclusive}",
             None,
+            True,
         )
-    return UNKNOWN, f"no version data for {runtime.who} and not probed{inconclusive}", None
+    return UNKNOWN, f"no version data for {runtime.who} and not probed{inconclusive}", None, True
 
 
 def _check(
@@ -258,10 +283,16 @@ def _check(
     context: FixContext,
     runc_min: Optional[str],
 ) -> Check:
-    status, evidence, row = _status_and_evidence(kb, invocation, runtime)
+    status, evidence, row, confirmed = _status_and_evidence(kb, invocation, runtime)
     blocks = invocation.severity == SEVERITY_BLOCK
-    if status == ACCEPTED:
+    if status == ACCEPTED and confirmed:
         verdict, reason = PASS, ""
+    elif status == ACCEPTED:
+        verdict = WARN
+        reason = (
+            f"`{invocation.display}` is accepted by version data, not confirmed: the probe "
+            f"of {runtime.who} ended without an answer; if it fails, {invocation.fails}."
+        )
     elif status == UNKNOWN:
         verdict = VERDICT_UNKNOWN if blocks else WARN
         reason = (
@@ -277,7 +308,10 @@ def _check(
             )
         else:
             reason = f"{runtime.who} rejects `{invocation.display}`: {invocation.fails}."
-    fixes = [] if verdict == PASS else _fixes(kb, invocation, runtime, status, context, runc_min)
+    # A fix only where the evidence says what is wrong: never for a pass, an unknown, or an
+    # acceptance the probe could not confirm.
+    justified = status in (REJECTED, IGNORED)
+    fixes = _fixes(kb, invocation, runtime, status, context, runc_min) if justified else []
     sources = [invocation.source] + ([row.source] if row is not None else [])
     return Check(
         id=invocation.id,
