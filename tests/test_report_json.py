@@ -9,7 +9,7 @@ import pytest
 import report_samples as samples
 from runtimecheck import __version__, report
 
-TOP = ["schemaVersion", "tool", "verdict", "inspectedNothing", "builders", "notes"]
+TOP = ["schemaVersion", "tool", "verdict", "inspectedNothing", "builders", "notes", "advisory"]
 BUILDER = ["name", "driver", "verdict", "error", "nodes"]
 NODE = [
     "name",

@@ -181,18 +181,25 @@ def test_exit_status(sample, fail_on, expected):
     assert report.exit_status(samples.ALL[sample](), fail_on) == expected
 
 
-def test_unknown_next_to_a_pass_is_exit_0_unless_fail_on_warn():
+@pytest.mark.parametrize("fail_on", ["block", "warn", "never"])
+def test_unknown_next_to_a_pass_is_the_headline_and_exit_3(fail_on):
     result = Result(samples.runc_pass().builders + samples.unknown_runtime().builders)
-    assert report.exit_status(result, "block") == EXIT_PASS
-    assert report.exit_status(result, "warn") == EXIT_BLOCK
+    assert result.verdict == "unknown"
+    assert report.exit_status(result, fail_on) == EXIT_UNINSPECTED
 
 
-def test_uninspected_node_next_to_a_pass_fails_only_with_fail_on_warn():
+@pytest.mark.parametrize("fail_on", ["block", "warn", "never"])
+def test_uninspected_node_next_to_a_pass_is_exit_3(fail_on):
     result = Result(samples.runc_pass().builders + samples.uninspectable().builders)
-    assert report.exit_status(result, "block") == EXIT_PASS
-    assert report.exit_status(result, "warn") == EXIT_BLOCK
+    assert report.exit_status(result, fail_on) == EXIT_UNINSPECTED
     unread = Result([*samples.runc_pass().builders, BuilderResult("gone", "docker", error="gone")])
-    assert report.exit_status(unread, "warn") == EXIT_BLOCK
+    assert report.exit_status(unread, fail_on) == EXIT_UNINSPECTED
+
+
+def test_a_block_outweighs_an_unknown():
+    result = Result(samples.crun_blocked().builders + samples.uninspectable().builders)
+    assert result.verdict == "block"
+    assert report.exit_status(result, "block") == EXIT_BLOCK
 
 
 def test_no_builder_at_all_is_exit_3():

@@ -155,6 +155,9 @@ class BuilderResult:
 class Result:
     builders: list[BuilderResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Checked for information only, never a builder's verdict: this host's runtimes when no
+    # builder could be inspected.
+    advisory: list[BuilderResult] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:

@@ -10,7 +10,7 @@ from typing import Optional
 from . import log
 from .dockercli import GlobalOptions
 from .errors import EXIT_BLOCK, EXIT_PASS, EXIT_UNINSPECTED, UsageError
-from .facts import BLOCK, BuilderResult, BuildKitFacts, FixContext, NodeFacts, NodeResult, Result
+from .facts import BLOCK, BuilderResult, BuildKitFacts, FixContext, NodeFacts, NodeResult
 
 # Runtimes looked for on the host's PATH when no daemon answers.
 HOST_RUNTIMES = ("buildkit-runc", "runc", "crun", "youki", "runsc", "krun", "sysbox-runc")
@@ -52,24 +52,11 @@ def check_command(
     with Progress(sys.stderr) as progress:
         result = run_check(cfg, options, progress=progress.update)
         if result.inspected_nothing and not all_builders:
+            # For information only: it never stands in for the builder's verdict.
             progress.update("checking the runtimes on this host's PATH")
-            result.builders.append(host_runtimes(conf.ignore))
-            result.notes.append(
-                "No builder could be inspected; the runtimes found on this host's PATH were "
-                "checked against the newest BuildKit instead."
-            )
+            result.advisory.append(host_runtimes(conf.ignore))
     sys.stdout.write(report.render(result, conf.format or "text"))
-    return _exit_status(result, conf.fail_on)
-
-
-def _exit_status(result: Result, fail_on: str) -> int:
-    from . import report
-
-    builders = [b for b in result.builders if b.driver != "host"]
-    if len(builders) != len(result.builders):
-        # The host PATH fallback informs; it does not stand in for the builder.
-        return EXIT_UNINSPECTED
-    return report.exit_status(result, fail_on)
+    return report.exit_status(result, conf.fail_on)
 
 
 def _parse_assumed(value: str) -> tuple[str, str]:

@@ -65,27 +65,26 @@ def render_node(
 
 
 def exit_status(result: Result, fail_on: str = "block") -> int:
-    """0 pass, 1 blocked, 3 could not tell; see docs/json-format.md, "Exit status".
+    """The exit status of the headline verdict (docs/json-format.md, "Exit status").
 
-    - No node could be inspected, or every inspected node is unknown: 3, whatever `fail_on`
-      (nothing was found out, which is not the same as nothing being wrong).
-    - Any node blocked: 1, unless `fail_on` is "never".
-    - `fail_on` "warn": a warning or an unknown anywhere (including a node or builder that
-      could not be inspected) is 1.
-    - Otherwise 0: warnings and unknown nodes are reported, not failed.
+    - block: 1, unless `fail_on` is "never";
+    - unknown (something could not be told, or nothing was inspected at all): 3, whatever
+      `fail_on` (nothing was found out, which is not the same as nothing being wrong);
+    - warn: 1 with `fail_on` "warn", else 0;
+    - pass: 0.
+
+    The advisory results (this host's runtimes) never count.
     """
     if fail_on not in FAIL_ON:
         raise UsageError(
             f"unknown fail-on value {fail_on!r}", hint=f"use one of: {', '.join(FAIL_ON)}"
         )
-    if result.inspected_nothing:
-        return EXIT_UNINSPECTED
-    verdicts = [n.verdict for b in result.builders for n in b.nodes if n.error is None]
-    if BLOCK in verdicts:
+    verdict = result.verdict
+    if verdict == BLOCK:
         return EXIT_PASS if fail_on == "never" else EXIT_BLOCK
-    if all(v == VERDICT_UNKNOWN for v in verdicts):
+    if verdict == VERDICT_UNKNOWN:
         return EXIT_UNINSPECTED
-    if fail_on == "warn" and result.verdict in (WARN, VERDICT_UNKNOWN):
+    if verdict == WARN and fail_on == "warn":
         return EXIT_BLOCK
     return EXIT_PASS
 

@@ -39,6 +39,18 @@ def render_github(result: Result) -> str:
             )
         for node in builder.nodes:
             lines.extend(node_commands(f"{builder.name}/{node.name}", node))
+    for advisory in result.advisory:
+        for node in advisory.nodes:
+            failing = [c.invocation for c in node.checks if c.verdict != PASS and not c.ignored]
+            said = f"; not passing: {', '.join(failing)}" if failing else ""
+            lines.append(
+                command(
+                    "notice",
+                    f"runtimecheck: this host's runtime {node.name} (advisory)",
+                    f"Not a builder's verdict: {node.name} would be {node.verdict} with the "
+                    f"newest BuildKit{said}.",
+                )
+            )
     lines.append("docker-runtimecheck: " + summary_line(result, PLAIN))
     return "\n".join(lines) + "\n"
 

@@ -38,6 +38,7 @@ def result_document(result: Result) -> dict[str, Any]:
         "inspectedNothing": result.inspected_nothing,
         "builders": [builder_document(b) for b in result.builders],
         "notes": list(result.notes),
+        "advisory": [builder_document(b) for b in result.advisory],
     }
 
 
