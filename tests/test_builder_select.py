@@ -162,3 +162,40 @@ def test_buildx_config_env_moves_the_store(tmp_path: Path) -> None:
     assert name(tmp_path, env=env) == "e"
     builder = select.selected_builder(config(tmp_path), env=env)
     assert isinstance(builder, store.Builder) and builder.driver == "remote"
+
+
+# Every spelling of the build's --builder against buildx's recorded choice. buildx takes the
+# flag's default from BUILDX_BUILDER (docker/buildx v0.36.1 commands/root.go:149,
+# `flags.StringVar(&options.builder, "builder", os.Getenv("BUILDX_BUILDER"), …)`; pflag keeps
+# the last value given) and an empty name means the current builder (builder/builder.go:107,
+# `if b.opts.name != "" { GetNodeGroup } else { GetCurrentInstance }`).
+BUILDX_CHOICES = [
+    (["--builder", "x", "."], {}, "x"),
+    (["--builder=x", "."], {}, "x"),
+    (["--builder", "x", "."], {"BUILDX_BUILDER": "envb"}, "x"),
+    (["--builder=", "."], {"BUILDX_BUILDER": "envb"}, "cur"),
+    (["--builder", "", "."], {"BUILDX_BUILDER": "envb"}, "cur"),
+    (["--builder=x", "--builder=", "."], {"BUILDX_BUILDER": "envb"}, "cur"),
+    (["--builder", "envb", "--builder=x", "."], {}, "x"),
+    (["."], {"BUILDX_BUILDER": "envb"}, "envb"),
+    (["."], {"BUILDX_BUILDER": ""}, "cur"),
+    (["."], {}, "cur"),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "chosen"), BUILDX_CHOICES)
+def test_the_preflight_picks_buildx_s_builder_for_every_spelling(
+    tmp_path: Path, args: list[str], env: dict, chosen: str
+) -> None:
+    from runtimecheck.preflight import parse_build_args
+
+    for builder in ("x", "envb", "cur"):
+        add_builder(tmp_path, builder)
+    set_current(tmp_path, SOCK, "cur")
+    explicit = parse_build_args(args).builder
+    assert select.selected_builder_name(config(tmp_path), explicit, env) == chosen
+
+
+def test_without_a_current_builder_an_empty_flag_means_the_context_s(tmp_path: Path) -> None:
+    add_builder(tmp_path, "envb")
+    assert name(tmp_path, "", {"BUILDX_BUILDER": "envb"}) == "default"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shlex
 import subprocess
 import sys
-import sysconfig
 import types
 from pathlib import Path
 
@@ -485,7 +483,6 @@ def test_skipping_checks_nothing_and_hands_over(
 def test_help_is_buildx_s_plus_the_skip_flag(
     world: World, flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import subprocess
 
     world.verdict = BLOCK
     called = []
@@ -512,72 +509,12 @@ def test_a_help_word_as_a_value_is_not_help() -> None:
 # --- through the real docker CLI ----------------------------------------------------------------
 
 REPO = Path(__file__).resolve().parent.parent
-RECORDER = REPO / "tests" / "fixtures" / "docker-buildx-recorder"
 # The CLI framework and the SDK, and the standard library wrappers that cost more than the
 # whole warm path may spend.
 BANNED_ON_THE_WARM_PATH = (
     "typer", "rich", "click", "docker", "requests", "typing", "dataclasses", "json", "socket",
     "threading", "signal", "enum", "pathlib", "re", "tomllib", "tomli", "hashlib", "subprocess",
 )  # fmt: skip
-
-
-class DockerConfigDir:
-    """A temporary DOCKER_CONFIG with the recording buildx and this plugin (from source)."""
-
-    def __init__(self, root: Path, docker: str) -> None:
-        self.docker = docker
-        self.dir = root / "docker-config"
-        self.log = root / "recorder.jsonl"
-        self.cache = root / "cache"
-        plugins = self.dir / "cli-plugins"
-        plugins.mkdir(parents=True)
-        recorder = RECORDER.read_text().split("\n", 1)[1]
-        buildx = plugins / "docker-buildx"
-        buildx.write_text(f"#!{sys.executable}\n{recorder}")
-        buildx.chmod(0o755)
-        self.plugin = plugins / "docker-runtimecheck"
-        # Started as the zipapp's launcher starts it (isolated, no site), so that what the
-        # warm path imports is the plugin's doing alone; RTC_PYFLAGS lets a test add
-        # -X importtime.
-        start = (
-            "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.path.append(sys.argv.pop(1)); "
-            "from runtimecheck.__main__ import main; sys.exit(main())"
-        )
-        site = sysconfig.get_paths()["purelib"]
-        self.plugin.write_text(
-            f"#!/bin/sh\nexec {shlex.quote(sys.executable)} $RTC_PYFLAGS -I -S -c "
-            f'{shlex.quote(start)} {shlex.quote(str(REPO / "plugin"))} {shlex.quote(site)} "$@"\n'
-        )
-        self.plugin.chmod(0o755)
-
-    def run(self, *args: str, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:
-        full_env = {
-            **os.environ,
-            "RECORDER_LOG": str(self.log),
-            "XDG_CACHE_HOME": str(self.cache),
-            **env,
-        }
-        for name in ("BUILDX_BUILDER", "DOCKER_CONFIG", "RUNTIMECHECK_SKIP"):
-            if name not in env:
-                full_env.pop(name, None)
-        return subprocess.run(
-            [self.docker, "--config", str(self.dir), *args],
-            input=stdin,
-            capture_output=True,
-            timeout=180,
-            env=full_env,
-            check=False,
-        )
-
-    def records(self) -> list[dict]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-
-@pytest.fixture
-def dockerconfig(tmp_path: Path, docker_cli: str) -> DockerConfigDir:
-    return DockerConfigDir(tmp_path, docker_cli)
 
 
 TRICKY_ARGS = [
@@ -592,7 +529,7 @@ DOCKERFILE = "FROM scratch\n# é ✓ \x00 bytes kept\n".encode()
 
 
 def test_the_handover_keeps_arguments_stdin_and_exit_status(
-    dockerconfig: DockerConfigDir,
+    dockerconfig,
 ) -> None:
     proc = dockerconfig.run(
         "runtimecheck", "build", "--skip-runtimecheck", *TRICKY_ARGS,
@@ -607,7 +544,7 @@ def test_the_handover_keeps_arguments_stdin_and_exit_status(
 
 
 def test_with_the_alias_docker_builder_commands_reach_buildx(
-    dockerconfig: DockerConfigDir,
+    dockerconfig,
 ) -> None:
     from runtimecheck import install as installer
     from runtimecheck.dockercli import DockerConfig, Endpoint
@@ -632,32 +569,6 @@ def test_with_the_alias_docker_builder_commands_reach_buildx(
 # --- with a real builder ------------------------------------------------------------------------
 
 
-def add_builder(dockerconfig: DockerConfigDir, make_container, image: str) -> str:
-    """A docker-container builder in the store, its buildkitd container running `image`."""
-    import uuid
-
-    name = f"rtc{uuid.uuid4().hex[:10]}"
-    node = f"{name}0"
-    endpoint = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    instances = dockerconfig.dir / "buildx" / "instances"
-    instances.mkdir(parents=True, exist_ok=True)
-    (instances / name).write_text(
-        json.dumps(
-            {
-                "Name": name,
-                "Driver": "docker-container",
-                "Nodes": [
-                    {"Name": node, "Endpoint": endpoint, "Platforms": None,
-                     "DriverOpts": {"image": image}, "Flags": None, "Files": None}
-                ],
-                "Dynamic": False,
-            }
-        )
-    )  # fmt: skip
-    make_container(image, name=f"buildx_buildkit_{node}")
-    return name
-
-
 def imported_modules(stderr: bytes) -> set[str]:
     """Module names in `-X importtime` output."""
     names = set()
@@ -669,9 +580,9 @@ def imported_modules(stderr: bytes) -> set[str]:
 
 @pytest.mark.engine
 def test_a_runc_builder_passes_hands_over_and_then_starts_from_the_cache(
-    dockerconfig: DockerConfigDir, make_container, test_images: dict[str, str]
+    dockerconfig, make_container, test_images: dict[str, str]
 ) -> None:
-    name = add_builder(dockerconfig, make_container, test_images["buildkit_v0_12"])
+    name = dockerconfig.add_builder(make_container, test_images["buildkit_v0_12"])
     args = ["--builder", name, *TRICKY_ARGS]
 
     proc = dockerconfig.run("--log-level", "debug", "runtimecheck", "build", *args,
@@ -698,9 +609,9 @@ def test_a_runc_builder_passes_hands_over_and_then_starts_from_the_cache(
 
 @pytest.mark.engine
 def test_a_changed_builder_is_checked_again(
-    dockerconfig: DockerConfigDir, make_container, test_images: dict[str, str], engine
+    dockerconfig, make_container, test_images: dict[str, str], engine
 ) -> None:
-    name = add_builder(dockerconfig, make_container, test_images["buildkit_v0_12"])
+    name = dockerconfig.add_builder(make_container, test_images["buildkit_v0_12"])
 
     def checked() -> bool:
         proc = dockerconfig.run("--log-level", "debug", "runtimecheck", "build",
@@ -720,10 +631,40 @@ def test_a_changed_builder_is_checked_again(
 
 
 @pytest.mark.engine
-def test_a_crun_1_8_1_builder_is_refused_before_buildx(
-    dockerconfig: DockerConfigDir, make_container, test_images: dict[str, str]
+def test_a_runtime_replaced_inside_a_running_builder_is_seen_by_the_next_build(
+    dockerconfig, make_container, test_images: dict[str, str], engine
 ) -> None:
-    name = add_builder(dockerconfig, make_container, test_images["crun_as_runc"])
+    import shutil
+
+    name = dockerconfig.add_builder(make_container, test_images["buildkit_v0_12"])
+
+    def build():
+        return dockerconfig.run("--log-level", "debug", "runtimecheck", "build",
+                                "--builder", name, ".")  # fmt: skip
+
+    assert build().returncode == 0
+    cached = build()
+    assert cached.returncode == 0 and b"checking" not in cached.stderr  # from the cache
+    crun = shutil.which("crun")
+    assert crun, "Debian's crun is needed on this machine"
+    copied = subprocess.run(
+        ["docker", "cp", crun, f"buildx_buildkit_{name}0:/usr/bin/buildkit-runc"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+
+    refused = build()
+    stderr = refused.stderr.decode()
+    assert refused.returncode == 1, stderr
+    assert "unrecognized option '--keep'" in stderr
+    assert len(dockerconfig.records()) == 2  # buildx ran for the first two builds only
+
+
+@pytest.mark.engine
+def test_a_crun_1_8_1_builder_is_refused_before_buildx(
+    dockerconfig, make_container, test_images: dict[str, str]
+) -> None:
+    name = dockerconfig.add_builder(make_container, test_images["crun_as_runc"])
     proc = dockerconfig.run("runtimecheck", "build", "--builder", name, "-f", "-", ".",
                             stdin=DOCKERFILE)  # fmt: skip
     stderr = proc.stderr.decode()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = "docker-runtimecheck"
 CACHE_FILE_NAME = "preflight.json"
-FORMAT = 3
+FORMAT = 4
 MAX_ENTRIES = 32
 # A safety net for what a fingerprint could miss; a week of builds costs one re-check.
 MAX_AGE_S = 7 * 24 * 3600

@@ -201,6 +201,8 @@ def buildx_help(opts: GlobalOptions, tail: list[str]) -> int:
     """buildx's help for the build command, then the one flag this preflight adds."""
     import subprocess
 
+    from .dockercli import docker_command
+
     argv = [docker_command(opts), *opts.raw, *tail]
     env = {k: v for k, v in os.environ.items() if k != PLUGIN_SOCKET_ENV}
     sys.stdout.flush()
@@ -314,14 +316,18 @@ def _check(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
     seen = witnesses(cfg, name)
     if seen is None:
         log.debug(f"builder {name}: not cacheable, checked in full on every build")
+    # A builder that is not running is booted as the build is about to boot it anyway, so
+    # that what is checked is the runtime the build will run.
     options = CheckOptions(
-        builder=builder, ignore=conf.ignore, assume_runtime=dict(conf.assume_runtime)
+        builder=builder,
+        ignore=conf.ignore,
+        assume_runtime=dict(conf.assume_runtime),
+        bootstrap=True,
     )
     log.debug(f"builder {name}: checking")
     with Progress(sys.stderr) as progress:
         result = run_check(cfg, options, progress=progress.update)
-    verdict = VERDICT_UNKNOWN if result.inspected_nothing else result.verdict
-    return Outcome(verdict, findings(result), result, builder=name, witnesses=seen)
+    return Outcome(result.verdict, findings(result), result, builder=name, witnesses=seen)
 
 
 def _own_witnesses() -> list:
@@ -381,16 +387,10 @@ def _truthy(value: str) -> bool:
 # --- handing over -------------------------------------------------------------------------------
 
 
-def docker_command(opts: GlobalOptions) -> str:
-    """The docker CLI that ran us (when run as a plugin), else `docker` from PATH."""
-    original = os.environ.get(REEXEC_ENV)
-    if opts.as_plugin and original:
-        return original
-    return "docker"
-
-
 def exec_docker(opts: GlobalOptions, tail: list[str]) -> int:
     """Replace this process with `docker [global flags] TAIL…`; returns only on failure."""
+    from .dockercli import docker_command
+
     docker = docker_command(opts)
     argv = [docker, *opts.raw, *tail]
     env = {k: v for k, v in os.environ.items() if k != PLUGIN_SOCKET_ENV}
