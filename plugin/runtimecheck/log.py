@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .safe import printable
+
 _LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40, "fatal": 50, "panic": 50}
 _threshold = _LEVELS["warn"]
 
@@ -15,7 +17,7 @@ def set_level(name: str) -> None:
 
 def _emit(level: str, message: str) -> None:
     if _LEVELS[level] >= _threshold:
-        print(f"runtimecheck: {level}: {message}", file=sys.stderr, flush=True)
+        print(f"runtimecheck: {level}: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def debug(message: str) -> None:
@@ -31,4 +33,4 @@ def warn(message: str) -> None:
 
 
 def error(message: str) -> None:
-    print(f"docker runtimecheck: {message}", file=sys.stderr, flush=True)
+    print(f"docker runtimecheck: {printable(message)}", file=sys.stderr, flush=True)

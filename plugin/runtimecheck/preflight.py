@@ -377,7 +377,9 @@ def _render(result: Result) -> str:
 
 
 def _say(message: str) -> None:
-    print(f"runtimecheck: {message}", file=sys.stderr, flush=True)
+    from .safe import printable
+
+    print(f"runtimecheck: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def _truthy(value: str) -> bool:

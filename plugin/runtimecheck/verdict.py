@@ -5,6 +5,7 @@ A pure function of its inputs (`NodeFacts` and the knowledge base); it runs noth
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Optional
 
@@ -368,19 +369,20 @@ def _fixes(
         pin_helps=invocation.id not in pinned,
     )
     override_flags = (
-        f" --buildkitd-flags '--oci-worker-binary={context.binary_override}'"
+        " --buildkitd-flags " + _quoted(f"--oci-worker-binary={context.binary_override}")
         if context.binary_override
         else ""
     )
+    # Names from outside go into commands to paste: each is one shell word, whatever it holds.
     values = {
-        "builder": context.builder,
-        "node": context.node,
-        "image": context.image,
-        "binary_override": context.binary_override,
+        "builder": _word(context.builder),
+        "node": _word(context.node),
+        "image": _word(context.image),
+        "binary_override": _word(context.binary_override),
         "engine_version": context.engine_version,
         "runtime": runtime.name,
         "runtime_version": runtime.version,
-        "path": runtime.facts.path if runtime.facts else None,
+        "path": _word(runtime.facts.path if runtime.facts else None),
         "invocation": invocation.display,
         "fixed_in": fixed_in,
         "runc_min": runc_min,
@@ -391,3 +393,12 @@ def _fixes(
     }
     filled = _Blanks({k: v for k, v in values.items() if v is not None})
     return [t.text.format_map(filled) for t in templates]
+
+
+def _word(value: Optional[str]) -> Optional[str]:
+    return None if value is None else shlex.quote(value)
+
+
+def _quoted(value: str) -> str:
+    """Single-quoted even when it need not be (it reads as one argument)."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"

@@ -7,6 +7,7 @@ and LF; in property values also `:` and `,`.
 from __future__ import annotations
 
 from runtimecheck.facts import BLOCK, PASS, Check, NodeResult, Result
+from runtimecheck.safe import escaped
 
 from .style import Style
 from .text import fix_steps, summary_line
@@ -27,6 +28,7 @@ def command(level: str, title: str, message: str) -> str:
 
 
 def render_github(result: Result) -> str:
+    result = escaped(result)
     lines: list[str] = []
     for builder in result.builders:
         if builder.error:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import IO, Any, Optional
 
+from runtimecheck.safe import printable
+
 from .style import encodes
 
 UNICODE_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -69,7 +71,7 @@ class Progress:
         if not self.enabled:
             return
         with self._lock:
-            text = " ".join(text.split())
+            text = printable(" ".join(text.split()))
             if self._frames is ASCII_FRAMES:
                 text = text.encode("ascii", "replace").decode("ascii")
             self._text = text

@@ -22,6 +22,7 @@ from runtimecheck.facts import (
     Result,
     RuntimeFacts,
 )
+from runtimecheck.safe import escaped
 
 from .style import Style
 
@@ -37,6 +38,7 @@ _VERDICT_WORDS = {
 
 
 def render_text(result: Result, style: Style) -> str:
+    result = escaped(result)
     lines: list[str] = []
     for builder in result.builders:
         lines.extend(builder_lines(builder, style))
@@ -66,6 +68,7 @@ def advisory_lines(advisory: BuilderResult, style: Style) -> list[str]:
 
 
 def render_node_text(node: NodeResult, style: Style) -> str:
+    node = escaped(node)
     lines = node_lines(node, style, indent="")
     lines.append(f"verdict: {style.mark(node.verdict)} {_word(node.verdict, style)}")
     return style.text("\n".join(lines) + "\n")
