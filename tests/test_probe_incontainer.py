@@ -171,6 +171,25 @@ def test_a_runtime_hanging_on_version(box, shell):
     assert all(p.status == UNKNOWN for p in result.runtime.probes.values())
 
 
+def test_a_runtime_killing_itself_is_no_timeout_and_no_answer(box, shell):
+    script(box.bin / "runc", "kill -KILL $$\n")
+    result = probe(box, shell, candidates=["runc"])
+    assert result.runtime.error == "killed by SIGKILL while answering --version"
+    assert not result.runtime.verified
+
+
+def test_a_runtime_killed_by_a_signal_is_no_refusal(box, shell):
+    script(
+        box.bin / "runc",
+        'case "$*" in *--keep*) kill -SEGV $$;; esac\n'
+        'case "$1" in --version) echo "runc version 1.1.5";; *) echo "does not exist" >&2; exit 1;; esac\n',
+    )
+    result = probe(box, shell, candidates=["runc"])
+    keep = result.runtime.probes["run-keep"]
+    assert (keep.status, keep.evidence, keep.exit_code) == (UNKNOWN, "killed by SIGSEGV", -11)
+    assert result.runtime.probes["run-bundle"].status == ACCEPTED
+
+
 def test_transport_timeout_and_failure():
     def times_out(argv, timeout):
         return None, b"RUNTIMECHECK-PROBE 1\npath\tfound\t9\truncx\n/bin/runc\n", b""

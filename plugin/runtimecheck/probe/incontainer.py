@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,6 +29,8 @@ ExecArgv = Callable[[list[str], float], tuple[Optional[int], bytes, bytes]]
 
 FORMAT = "1"
 HEADER = b"RUNTIMECHECK-PROBE 1\n"
+# Statuses above 128 are how the shell reports a death by signal (128 + N).
+_SIGNALLED = range(129, 128 + signal.NSIG)
 
 
 @dataclass
@@ -48,7 +51,11 @@ class _Record:
         return self.payloads[i].decode("utf-8", "replace") if i < len(self.payloads) else ""
 
     def exit_code(self) -> Optional[int]:
-        return int(self.status) if self.status.lstrip("-").isdigit() else None
+        """The status as subprocess has it: negative for a death by that signal."""
+        if not self.status.isdigit():
+            return None
+        code = int(self.status)
+        return 128 - code if code in _SIGNALLED else code
 
 
 def script() -> str:
@@ -179,8 +186,11 @@ def _apply(result: ContainerProbe, records: list[_Record], invocations: Sequence
         elif r.tag == "command":
             result.commands[r.key] = (r.exit_code(), r.text(0) + r.text(1))
         elif r.tag == "version":
+            code = r.exit_code()
             if r.status == "timeout":
                 facts.error = "no answer to --version within the time limit"
+            elif code is not None and code < 0:
+                facts.error = f"killed by {observe.signal_name(-code)} while answering --version"
             else:
                 out = r.payloads[0] if r.payloads and r.payloads[0].strip() else b""
                 text = (out or (r.payloads[1] if len(r.payloads) > 1 else b"")).decode(
