@@ -16,6 +16,7 @@ from runtimecheck.probe.incontainer import (
     script_argv,
 )
 from runtimecheck.run import run
+from test_docker_container_driver import put_file
 from test_probe_host import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, processes_running, script
 
 SHELLS = ["dash", "busybox"]  # Debian's /bin/sh, and the sh of busybox-based images
@@ -355,6 +356,51 @@ def start(make_container, test_images):
         return make_container(test_images[image], command=list(command) or None)
 
     return start_container
+
+
+def container_processes(container):
+    """(pid, command line) of what runs in the container, but for the `ps` that lists them
+    and zombies (dead, left for the container's init to collect)."""
+    listing = container.exec_run(["ps", "-o", "pid,stat,args"]).output.decode()
+    rows = [line.split(None, 2) for line in listing.splitlines()[1:]]
+    return {(pid, args) for pid, stat, args in rows if not stat.startswith("Z")} - {
+        (pid, args) for pid, _, args in rows if args.startswith("ps -o")
+    }
+
+
+@pytest.fixture
+def builder(make_container, test_images):
+    """A builder-shaped container (buildkitd under docker's init, as buildx runs it) whose
+    buildkit-runc is the given sh script."""
+
+    def start_builder(runtime_script):
+        container = make_container(test_images["buildkit_v0_12"], init=True, start=False)
+        body = runtime_script.replace("{hold}", "sleep").replace("{flood}", "yes")
+        put_file(container, "/usr/bin", "buildkit-runc", ("#!/bin/sh\n" + body).encode(), 0o755)
+        container.start()
+        return container
+
+    return start_builder
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_runtime_in_a_builder_is_bounded_and_leaves_nothing(builder, name):
+    container = builder(HOSTILE[name])
+    before = container_processes(container)
+    started = time.monotonic()
+    result = run_in_container(
+        docker_exec_transport(container),
+        candidates=["buildkit-runc", "runc"],
+        invocations=BUILDKIT_INVOCATIONS,
+        call_timeout=1,
+        timeout=BOUND,
+    )
+    assert time.monotonic() - started < BOUND
+    assert result.runtime.path == "/usr/bin/buildkit-runc"
+    expect_hostile(name, result)
+    assert container_processes(container) == before
+    assert container.exec_run(["ls", "-A", "/tmp"]).output == b""
 
 
 @pytest.mark.engine
