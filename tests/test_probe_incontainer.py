@@ -311,6 +311,13 @@ def test_a_script_killed_mid_call_leaves_nothing(box, shell, sig):
         proc.wait()
 
 
+def test_no_private_directory_is_an_error(tmp_path, shell):
+    transport = local_transport(shell, "/usr/bin:/bin", tmp_path / "missing")
+    result = run_in_container(transport, candidates=[need(RUNC)], invocations=BUILDKIT_INVOCATIONS)
+    assert result.runtime.error == "mktemp -d failed: no private directory for the probe"
+    assert result.runtime.probes == {}
+
+
 def test_transport_timeout_and_failure():
     def times_out(argv, timeout):
         return None, b"RUNTIMECHECK-PROBE 1\npath\tfound\t9\truncx\n/bin/runc\n", b""

@@ -152,7 +152,8 @@ trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
 if [ -z "$d" ] || ! mkdir "$d/root"; then
-    printf 'note\terror\t0\tmktemp -d failed: no private directory for the probe\n\n'
+    _msg="mktemp -d failed: no private directory for the probe"
+    printf 'note\terror\t%s\t\n%s\n' "${#_msg}" "$_msg"
     printf 'end\t-\t0\t\n\n'
     exit 0
 fi
