@@ -107,7 +107,7 @@ def test_a_hanging_binary_ends_within_its_timeout(tmp_path, private_tmp):
     assert time.monotonic() - started < 30
     assert "no answer to --version" in facts.error
     assert not facts.verified
-    assert not _processes_running(sleeper)
+    assert not processes_running(sleeper)
 
 
 def test_a_runtime_that_hangs_on_probes_costs_one_timeout(tmp_path, private_tmp):
@@ -126,7 +126,7 @@ def test_a_runtime_that_hangs_on_probes_costs_one_timeout(tmp_path, private_tmp)
     assert statuses(facts) == dict.fromkeys(IDS, UNKNOWN)
     assert facts.probes[IDS[0]].evidence == "no answer within the time limit"
     assert facts.probes[IDS[1]].evidence.startswith("not run")
-    assert not _processes_running(hangs)
+    assert not processes_running(hangs)
 
 
 def test_a_binary_killed_by_a_signal(tmp_path, private_tmp):
@@ -227,12 +227,16 @@ def test_which(tmp_path):
     assert which("runc", "") is None
 
 
-def _processes_running(path: str) -> bool:
+def processes_running(marker: str) -> list[str]:
+    """Command lines of the processes on this machine that mention `marker`; zombies, which
+    are dead and only wait for a parent to collect them, are not counted."""
+    found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
-        if path.encode() in cmdline:
-            return True
-    return False
+        if marker.encode() in cmdline and state != "Z":
+            found.append(cmdline.replace(b"\0", b" ").decode("utf-8", "replace"))
+    return found

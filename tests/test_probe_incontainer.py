@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,9 +16,16 @@ from runtimecheck.probe.incontainer import (
     script_argv,
 )
 from runtimecheck.run import run
-from test_probe_host import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, script
+from test_docker_container_driver import put_file
+from test_probe_host import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, processes_running, script
 
 SHELLS = ["dash", "busybox"]  # Debian's /bin/sh, and the sh of busybox-based images
+
+
+def with_shell(shell: str, argv: list[str]) -> list[str]:
+    """`sh …` as `shell …`."""
+    assert argv[0] == "sh"
+    return ["busybox", "sh", *argv[1:]] if shell == "busybox" else ["dash", *argv[1:]]
 
 
 def local_transport(shell: str, path_env: str, tmpdir: Path):
@@ -25,10 +34,8 @@ def local_transport(shell: str, path_env: str, tmpdir: Path):
 
     def exec_argv(argv, timeout):
         calls.append(argv)
-        assert argv[0] == "sh"
-        shell_argv = ["busybox", "sh", *argv[1:]] if shell == "busybox" else ["dash", *argv[1:]]
         env = {"PATH": path_env, "TMPDIR": str(tmpdir)}
-        done = run(shell_argv, timeout=timeout, env=env)
+        done = run(with_shell(shell, argv), timeout=timeout, env=env)
         return (None if done.timed_out else done.returncode), done.stdout, done.stderr
 
     exec_argv.calls = calls
@@ -137,38 +144,178 @@ def test_arguments_reach_the_runtime_verbatim(box, shell, tmp_path):
     assert not list(tmp_path.rglob("pwned"))
 
 
-def test_a_hanging_runtime_is_cut_by_the_script(box, shell):
-    script(
-        box.bin / "runc",
-        'case "$1" in --version) echo "runc version 1.1.5";; *) exec sleep 1000;; esac\n',
-    )
-    started = time.monotonic()
-    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)
-    assert time.monotonic() - started < 30
-    probes = result.runtime.probes
-    assert {k: v.status for k, v in probes.items()} == dict.fromkeys(IDS, UNKNOWN)
-    assert probes[IDS[0]].evidence == "no answer within the time limit"
-    assert probes[IDS[1]].evidence.startswith("not run")
-    assert result.runtime.error is None
-
-
 def test_a_runtime_that_floods_its_output_is_cut_to_a_bounded_record(box, shell):
     script(
         box.bin / "runc",
         'case "$1" in --version) echo "runc version 1.1.5";; *) exec yes flood;; esac\n',
     )
-    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)
+    result = probe(box, shell, candidates=["runc"], call_timeout=60, timeout=120)
     assert result.runtime.error is None
     assert result.runtime.identity.name == "runc"  # the records after the flood still parse
-    first = result.runtime.probes[IDS[0]]
-    assert first.status == UNKNOWN and first.evidence == "no answer within the time limit"
+    # Cut at the cap where it is written: the runtime dies of SIGPIPE, long before its time.
+    assert {p.evidence for p in result.runtime.probes.values()} == {
+        "printed more than 64 KiB: cut there, no exit status"
+    }
+    assert {p.exit_code for p in result.runtime.probes.values()} == {-signal.SIGPIPE}
 
 
-def test_a_runtime_hanging_on_version(box, shell):
-    script(box.bin / "runc", "exec sleep 1000\n")
-    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=60)
-    assert "--version" in result.runtime.error
-    assert all(p.status == UNKNOWN for p in result.runtime.probes.values())
+# Runtimes that misbehave, as sh scripts. {hold} sleeps and {flood} prints "y" lines without
+# end: programs whose processes the tests can tell apart from everything else.
+VERSION = 'case "$1" in --version) echo "runc version 1.1.5"; exit 0;; esac\n'
+REFUSE = 'echo "container does not exist" >&2\nexit 1\n'
+HOSTILE = {
+    "hangs": "{hold} 1000\n",
+    "hangs-on-version": 'case "$1" in --version) {hold} 1000;; esac\n' + REFUSE,
+    "hangs-after-version": VERSION + "{hold} 1000\n",
+    # Children that keep the pipes, that let them go, and one in a session of its own.
+    "forks": VERSION
+    + "{hold} 1000 &\n"
+    + "{hold} 1000 </dev/null >/dev/null 2>&1 &\n"
+    + "setsid {hold} 1000 </dev/null >/dev/null 2>&1 &\n"
+    + REFUSE,
+    "child-floods": VERSION + "{flood} &\nsetsid {flood} &\n" + REFUSE,
+    # Megabytes of random bytes (tabs, newlines, NULs) on every call, and into --log.
+    "prints-megabytes": 'echo "runc version 1.1.5"\nhead -c 3000000 /dev/urandom\n' + REFUSE,
+    "floods-log": 'p=\nfor a do [ "$p" = --log ] && {flood} >>"$a"; p=$a; done\n'
+    + VERSION
+    + REFUSE,
+    "segv-on-keep": 'case "$*" in *--keep*) kill -SEGV $$;; esac\n' + VERSION + REFUSE,
+}
+# The probe's stated bound: the exec's timeout; each call gets 1 s.
+BOUND = 20
+
+
+def expect_hostile(name, result):
+    """What the check makes of each HOSTILE runtime, beyond staying in its bound."""
+    facts = result.runtime
+    probes = {k: (v.status, v.evidence) for k, v in facts.probes.items()}
+    skipped = (UNKNOWN, "not run: an earlier call got no answer in time")
+    refused = (ACCEPTED, "exit 1: container does not exist")
+    if name in ("hangs", "hangs-on-version"):
+        assert facts.error == "no answer to --version within the time limit"
+        assert probes == dict.fromkeys(IDS, skipped)
+        return
+    assert facts.error is None
+    assert facts.identity.name == "runc"
+    if name == "hangs-after-version":
+        assert probes == {
+            IDS[0]: (UNKNOWN, "no answer within the time limit"),
+            **dict.fromkeys(IDS[1:], skipped),
+        }
+    elif name == "segv-on-keep":
+        assert probes == {**dict.fromkeys(IDS, refused), "run-keep": (UNKNOWN, "killed by SIGSEGV")}
+        assert facts.probes["run-keep"].exit_code == -signal.SIGSEGV
+    else:
+        assert probes == dict.fromkeys(IDS, refused)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_runtime_is_bounded_and_leaves_nothing(box, shell, name):
+    need("/usr/bin/setsid")
+    (box.bin / "hold").symlink_to(need("/usr/bin/sleep"))
+    (box.bin / "flood").symlink_to(need("/usr/bin/yes"))
+    body = HOSTILE[name].replace("{hold}", str(box.bin / "hold"))
+    script(box.bin / "runc", body.replace("{flood}", str(box.bin / "flood")))
+    started = time.monotonic()
+    result = probe(box, shell, candidates=["runc"], call_timeout=1, timeout=BOUND)
+    assert time.monotonic() - started < BOUND
+    expect_hostile(name, result)
+    assert processes_running(str(box.bin)) == []
+    # The box fixture checks that the private directory is gone.
+
+
+def test_the_whole_probe_ends_within_the_exec_timeout(box, shell):
+    # Each call answers within its own limit, but together they would take 9 s and more.
+    script(box.bin / "runc", VERSION + "sleep 1\n" + REFUSE)
+    started = time.monotonic()
+    result = probe(box, shell, candidates=["runc"], call_timeout=3, timeout=8)
+    assert time.monotonic() - started < 8
+    assert result.runtime.error is None  # the script ended itself, with its end record
+    statuses = [(p.status, p.evidence) for p in result.runtime.probes.values()]
+    answered = statuses.count((ACCEPTED, "exit 1: container does not exist"))
+    not_run = statuses.count((UNKNOWN, "not run: the time for the whole probe was spent"))
+    assert answered >= 1 and not_run >= 1
+    # At most the call under way when the time ran out was cut.
+    assert answered + not_run >= len(IDS) - 1
+    assert result.runtime.features is None
+
+
+def test_a_runtime_killing_itself_is_no_timeout_and_no_answer(box, shell):
+    script(box.bin / "runc", "kill -KILL $$\n")
+    result = probe(box, shell, candidates=["runc"])
+    assert result.runtime.error == "killed by SIGKILL while answering --version"
+    assert not result.runtime.verified
+
+
+@pytest.mark.parametrize("missing", ["setsid", "mkfifo"])
+def test_without_setsid_or_mkfifo_nothing_is_left_either(box, tmp_path, missing):
+    # dash, as busybox sh finds its own applets without PATH.
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for tool in (
+        "dash",
+        "sleep",
+        "head",
+        "mkfifo",
+        "grep",
+        "wc",
+        "cat",
+        "mktemp",
+        "mkdir",
+        "rm",
+        "setsid",
+    ):
+        if tool != missing:
+            (tools / tool).symlink_to(need(f"/usr/bin/{tool}"))
+    (box.bin / "hold").symlink_to(need("/usr/bin/sleep"))
+    body = HOSTILE["forks"].replace("setsid ", "" if missing == "setsid" else "setsid ")
+    script(box.bin / "runc", body.replace("{hold}", str(box.bin / "hold")))
+    box.path = f"{box.bin}:{tools}"
+    result = probe(box, "dash", candidates=["runc"], call_timeout=1, timeout=BOUND)
+    expect_hostile("forks", result)
+    assert processes_running(str(box.bin)) == []
+
+
+def start_script(box, shell, **kw):
+    """The probe script on this machine as its own process, for signals to it."""
+    argv = script_argv(candidates=["runc"], invocations=BUILDKIT_INVOCATIONS, **kw)
+    env = {"PATH": box.path, "TMPDIR": str(box.tmp)}
+    return subprocess.Popen(
+        with_shell(shell, argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL])
+def test_a_script_killed_mid_call_leaves_nothing(box, shell, sig):
+    (box.bin / "hold").symlink_to(need("/usr/bin/sleep"))
+    # As "forks", but the runtime does not return either.
+    body = HOSTILE["forks"].replace("exit 1\n", "{hold} 1000\n")
+    script(box.bin / "runc", body.replace("{hold}", str(box.bin / "hold")))
+    proc = start_script(box, shell, call_timeout=60, timeout=120)
+    try:
+        # All three children and the runtime itself are up.
+        wait_for(lambda: len(processes_running(str(box.bin))) >= 4, 30)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        # Without its traps (SIGKILL) the script's timer cleans up at its next tick.
+        wait_for(lambda: not processes_running(str(box.bin)) and not list(box.tmp.iterdir()), 10)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_no_private_directory_is_an_error(tmp_path, shell):
+    transport = local_transport(shell, "/usr/bin:/bin", tmp_path / "missing")
+    result = run_in_container(transport, candidates=[need(RUNC)], invocations=BUILDKIT_INVOCATIONS)
+    assert result.runtime.error == "mktemp -d failed: no private directory for the probe"
+    assert result.runtime.probes == {}
 
 
 def test_transport_timeout_and_failure():
@@ -216,6 +363,51 @@ def start(make_container, test_images):
         return make_container(test_images[image], command=list(command) or None)
 
     return start_container
+
+
+def container_processes(container):
+    """(pid, command line) of what runs in the container, but for the `ps` that lists them
+    and zombies (dead, left for the container's init to collect)."""
+    listing = container.exec_run(["ps", "-o", "pid,stat,args"]).output.decode()
+    rows = [line.split(None, 2) for line in listing.splitlines()[1:]]
+    return {(pid, args) for pid, stat, args in rows if not stat.startswith("Z")} - {
+        (pid, args) for pid, _, args in rows if args.startswith("ps -o")
+    }
+
+
+@pytest.fixture
+def builder(make_container, test_images):
+    """A builder-shaped container (buildkitd under docker's init, as buildx runs it) whose
+    buildkit-runc is the given sh script."""
+
+    def start_builder(runtime_script):
+        container = make_container(test_images["buildkit_v0_12"], init=True, start=False)
+        body = runtime_script.replace("{hold}", "sleep").replace("{flood}", "yes")
+        put_file(container, "/usr/bin", "buildkit-runc", ("#!/bin/sh\n" + body).encode(), 0o755)
+        container.start()
+        return container
+
+    return start_builder
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_runtime_in_a_builder_is_bounded_and_leaves_nothing(builder, name):
+    container = builder(HOSTILE[name])
+    before = container_processes(container)
+    started = time.monotonic()
+    result = run_in_container(
+        docker_exec_transport(container),
+        candidates=["buildkit-runc", "runc"],
+        invocations=BUILDKIT_INVOCATIONS,
+        call_timeout=1,
+        timeout=BOUND,
+    )
+    assert time.monotonic() - started < BOUND
+    assert result.runtime.path == "/usr/bin/buildkit-runc"
+    expect_hostile(name, result)
+    assert container_processes(container) == before
+    assert container.exec_run(["ls", "-A", "/tmp"]).output == b""
 
 
 @pytest.mark.engine

@@ -1,16 +1,27 @@
 """Probing the runtime inside a container (a builder node) in one exec round trip.
 
 `probe.sh` runs in the container's `sh`: it resolves the runtime among candidates on the
-container's PATH, runs `--version`, every invocation and `features` (each call time-limited,
-with a private `mktemp -d` state dir it removes), reads files and runs extra commands, and
-answers with framed records. Any exec transport works: the docker SDK, `docker exec`,
-`kubectl exec` — it only has to run an argv and return (exit code, stdout, stderr).
+container's PATH, runs `--version`, every invocation and `features` with a private
+`mktemp -d` state dir it removes, reads files and runs extra commands, and answers with
+framed records. Any exec transport works: the docker SDK, `docker exec`, `kubectl exec` — it
+only has to run an argv and return (exit code, stdout, stderr).
+
+The runtime is not trusted, so the script bounds every call. Each call runs in a session of
+its own (`setsid`) and has its whole process group killed when it returns or its time is up;
+its processes carry a mark in their environment, by which one that left the group is killed
+too, so nothing of the probe is left in the container. A call gets `call_timeout` seconds
+(rounded up, plus at most one second: the script's timer ticks once a second); once three
+quarters of `timeout` are spent the running call is ended and no further call is started, so
+the script finishes before the exec is abandoned. stdout, stderr and the `--log` file are
+named pipes read by `head -c`, which cuts them at OUTPUT_CAP bytes where they are written (a
+runtime printing more dies of SIGPIPE).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,8 +37,14 @@ from runtimecheck.run import run
 # stdout; stderr). May raise when the exec cannot be started at all.
 ExecArgv = Callable[[list[str], float], tuple[Optional[int], bytes, bytes]]
 
-FORMAT = "1"
+FORMAT = "2"
 HEADER = b"RUNTIMECHECK-PROBE 1\n"
+OUTPUT_CAP = 64 * 1024  # bytes kept of each output of a call
+# Of the exec's timeout, what the script may spend on calls; the rest is for the exec's round
+# trip and the script's timer, which ticks once a second.
+BUDGET_SHARE = 0.75
+# Statuses above 128 are how the shell reports a death by signal (128 + N).
+_SIGNALLED = range(129, 128 + signal.NSIG)
 
 
 @dataclass
@@ -48,7 +65,18 @@ class _Record:
         return self.payloads[i].decode("utf-8", "replace") if i < len(self.payloads) else ""
 
     def exit_code(self) -> Optional[int]:
-        return int(self.status) if self.status.lstrip("-").isdigit() else None
+        """The status as subprocess has it: negative for a death by that signal."""
+        if not self.status.isdigit():
+            return None
+        code = int(self.status)
+        return 128 - code if code in _SIGNALLED else code
+
+    def cut(self) -> bool:
+        """Whether the call died of SIGPIPE because an output reached the cap: it said more
+        than was kept, which is no failure of its own."""
+        return self.exit_code() == -signal.SIGPIPE and any(
+            len(p) >= OUTPUT_CAP for p in self.payloads
+        )
 
 
 def script() -> str:
@@ -62,9 +90,12 @@ def script_argv(
     read_files: Sequence[str] = (),
     commands: Mapping[str, Sequence[str]] = {},
     call_timeout: float = 5.0,
+    timeout: float = 20.0,
 ) -> list[str]:
     """The argv that runs the probe script: `sh -c SCRIPT sh DATA…`, data as parameters."""
-    data = [FORMAT, str(max(1, math.ceil(call_timeout))), new_container_id()]
+    seconds = max(1, math.ceil(call_timeout))
+    budget = max(1, math.floor(timeout * BUDGET_SHARE))
+    data = [FORMAT, str(seconds), str(budget), str(OUTPUT_CAP), new_container_id()]
     data += [str(len(candidates)), *map(_key, candidates)]
     data += [str(len(read_files)), *map(_key, read_files)]
     data.append(str(len(commands)))
@@ -90,8 +121,9 @@ def run_in_container(
 ) -> ContainerProbe:
     """Probe the first of `candidates` found in the container, in one `exec_argv` call.
 
-    `timeout` bounds the whole exec; `call_timeout` each runtime call inside it. Never raises:
-    what could not be learnt is in `runtime.error` / unknown statuses.
+    `timeout` bounds the whole exec; `call_timeout` each runtime call inside it (see the
+    module's docstring for how). Never raises: what could not be learnt is in `runtime.error`
+    / unknown statuses.
     """
     result = ContainerProbe(RuntimeFacts(None, RuntimeIdentity(None, None), where=where))
     argv = script_argv(
@@ -100,6 +132,7 @@ def run_in_container(
         read_files=read_files,
         commands=commands,
         call_timeout=call_timeout,
+        timeout=timeout,
     )
     try:
         code, out, err = exec_argv(argv, timeout)
@@ -179,8 +212,13 @@ def _apply(result: ContainerProbe, records: list[_Record], invocations: Sequence
         elif r.tag == "command":
             result.commands[r.key] = (r.exit_code(), r.text(0) + r.text(1))
         elif r.tag == "version":
+            code = r.exit_code()
             if r.status == "timeout":
                 facts.error = "no answer to --version within the time limit"
+            elif code is None:
+                facts.error = f"--version was not run: {_NOT_RUN.get(r.status, r.status)}"
+            elif code < 0 and not r.cut():
+                facts.error = f"killed by {observe.signal_name(-code)} while answering --version"
             else:
                 out = r.payloads[0] if r.payloads and r.payloads[0].strip() else b""
                 text = (out or (r.payloads[1] if len(r.payloads) > 1 else b"")).decode(
@@ -200,16 +238,22 @@ def _apply(result: ContainerProbe, records: list[_Record], invocations: Sequence
         facts.error = "no runtime binary found among the candidates on the container's PATH"
 
 
+_NOT_RUN = {
+    "skipped": "an earlier call got no answer in time",
+    "budget": "the time for the whole probe was spent",
+}
+
+
 def _outcome(r: _Record, invocation: Any) -> ProbeOutcome:
-    if r.status == "skipped":
-        return ProbeOutcome(
-            str(invocation.id), UNKNOWN, "not run: an earlier call got no answer in time"
-        )
-    output = "\n".join(r.text(i) for i in range(len(r.payloads)))
     # The paths are filled in inside the container; the template is what can be shown.
-    return observe.classify(
-        r.exit_code(), output, r.status == "timeout", invocation, argv=tuple(invocation.probe)
-    )
+    argv = tuple(invocation.probe)
+    if r.status in _NOT_RUN:
+        return ProbeOutcome(str(invocation.id), UNKNOWN, f"not run: {_NOT_RUN[r.status]}")
+    if r.cut():
+        evidence = f"printed more than {OUTPUT_CAP // 1024} KiB: cut there, no exit status"
+        return ProbeOutcome(str(invocation.id), UNKNOWN, evidence, r.exit_code(), argv)
+    output = "\n".join(r.text(i) for i in range(len(r.payloads)))
+    return observe.classify(r.exit_code(), output, r.status == "timeout", invocation, argv=argv)
 
 
 def _parse(out: bytes) -> tuple[list[_Record], bool]:
