@@ -107,3 +107,35 @@ def test_nvidia_wrapper_whose_runtime_did_not_answer():
     identity = parse_version_output("NVIDIA Container Runtime version 1.14.3\ncommit: abc\n")
     assert identity.name is None
     assert identity.wrapper == "nvidia-container-runtime"
+
+
+def test_a_new_runtime_is_recognised_from_data_alone(tmp_path):
+    import shutil
+
+    from runtimecheck import knowledge
+
+    for name in knowledge.FILES:
+        shutil.copy(knowledge.default_directory() / name, tmp_path / name)
+    with open(tmp_path / "runtimes.toml", "a", encoding="utf-8") as f:
+        f.write(
+            "\n[[runtime]]\nname = \"newrt\"\nversion_line = ['^newrt/(\\S+) ']\n"
+            'binaries = ["newrt"]\nsource = "a test"\n'
+        )
+    kb = knowledge.load(tmp_path)
+    identity = parse_version_output("newrt/2.4.1 (commit abc)\n", kb.identities())
+    assert (identity.name, identity.version) == ("newrt", "2.4.1")
+    assert "newrt" in kb.binaries()
+    assert parse_version_output("newrt/2.4.1 (commit abc)\n").name is None  # packaged data
+
+
+def test_a_version_line_that_is_no_regular_expression_names_its_line(tmp_path):
+    import shutil
+
+    from runtimecheck import knowledge
+
+    for name in knowledge.FILES:
+        shutil.copy(knowledge.default_directory() / name, tmp_path / name)
+    with open(tmp_path / "runtimes.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[runtime]]\nname = "bad"\nversion_line = ["(unclosed"]\nsource = "x"\n')
+    with pytest.raises(knowledge.KnowledgeError, match=r"runtimes\.toml:\d+: .*not a regular"):
+        knowledge.load(tmp_path)

@@ -12,8 +12,6 @@ from .dockercli import GlobalOptions
 from .errors import EXIT_BLOCK, EXIT_PASS, EXIT_UNINSPECTED, UsageError
 from .facts import BLOCK, BuilderResult, BuildKitFacts, FixContext, NodeFacts, NodeResult
 
-# Runtimes looked for on the host's PATH when no daemon answers.
-HOST_RUNTIMES = ("buildkit-runc", "runc", "crun", "youki", "runsc", "krun", "sysbox-runc")
 HOST_BUILDER = "host PATH"
 
 
@@ -74,12 +72,12 @@ def host_runtimes(ignore: frozenset[str] = frozenset()) -> BuilderResult:
     kb = knowledge.load()
     nodes: list[NodeResult] = []
     seen: set[Path] = set()
-    for name in HOST_RUNTIMES:
+    for name in kb.binaries():
         path = shutil.which(name)
         if not path or Path(path).resolve() in seen:
             continue
         seen.add(Path(path).resolve())
-        facts = host.probe_binary(path, kb.invocations())
+        facts = host.probe_binary(path, kb.invocations(), runtimes=kb.identities())
         nodes.append(
             verdict.decide(
                 kb, _host_node(path, facts, kb.newest_buildkit(), "newest known"), ignore
@@ -109,7 +107,7 @@ def probe_command(path: str, *, buildkit: Optional[str], fmt: str, timeout: floa
 
     kb = knowledge.load()
     resolved = path if "/" in path else (shutil.which(path) or path)
-    facts = host.probe_binary(resolved, kb.invocations(), timeout=timeout)
+    facts = host.probe_binary(resolved, kb.invocations(), timeout=timeout, runtimes=kb.identities())
     version = buildkit or kb.newest_buildkit()
     source = "--buildkit" if buildkit else "newest known"
     node = verdict.decide(kb, _host_node(resolved, facts, version, source))

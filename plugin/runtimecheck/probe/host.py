@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from runtimecheck.facts import UNKNOWN, ProbeOutcome, RuntimeFacts, RuntimeIdentity
+from runtimecheck.knowledge import Runtime
 from runtimecheck.probe import observe
 from runtimecheck.probe.identify import parse_version_output
 from runtimecheck.probe.placeholders import fill, new_container_id, with_private_root
@@ -38,8 +39,17 @@ def which(name: str, path_env: Optional[str]) -> Optional[str]:
     return None
 
 
-def probe_binary(path: str, invocations: Sequence[Any], *, timeout: float = 5.0) -> RuntimeFacts:
-    """Identify the binary at `path` and ask it each invocation; never raises, never hangs."""
+def probe_binary(
+    path: str,
+    invocations: Sequence[Any],
+    *,
+    timeout: float = 5.0,
+    runtimes: Optional[Sequence[Runtime]] = None,
+) -> RuntimeFacts:
+    """Identify the binary at `path` and ask it each invocation; never raises, never hangs.
+
+    `runtimes`: how runtimes introduce themselves (`Knowledge.identities()`; by default the
+    packaged knowledge's)."""
     facts = RuntimeFacts(path=path, identity=RuntimeIdentity(name=None, version=None))
     facts.error = _unusable(path)
     if facts.error:
@@ -50,7 +60,7 @@ def probe_binary(path: str, invocations: Sequence[Any], *, timeout: float = 5.0)
     if facts.error:
         return facts
     text = version.stdout if version.stdout.strip() else version.stderr
-    facts.identity = parse_version_output(text.decode("utf-8", "replace")[:RAW_MAX])
+    facts.identity = parse_version_output(text.decode("utf-8", "replace")[:RAW_MAX], runtimes)
 
     workdir = tempfile.mkdtemp(prefix="runtimecheck-")
     try:

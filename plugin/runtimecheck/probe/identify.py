@@ -1,68 +1,90 @@
 """Who a runtime binary is, from what it prints for `--version` (never from its file name).
 
 A crun renamed or symlinked to `runc` or `buildkit-runc` still prints `crun version …`, and
-that is the case this tool exists for. Pure: text in, `RuntimeIdentity` out.
+that is the case this tool exists for. How each runtime introduces itself is data
+(`version_line`, `version_later`, `feature_tag` and `wrapper` in metadata/runtimes.toml).
+Pure: text and the known runtimes in, `RuntimeIdentity` out.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Optional
 
 from runtimecheck.facts import RuntimeIdentity
-
-NVIDIA_WRAPPER = "nvidia-container-runtime"
-
-# First line of each runtime's own --version block.
-_FIRST_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("runc", re.compile(r"^runc version\s+(\S+)")),
-    ("crun", re.compile(r"^crun version\s+(\S+)")),
-    ("crun", re.compile(r"^crun\s+(\d\S*)$")),  # up to crun 0.9: PACKAGE_STRING
-    ("youki", re.compile(r"^youki version:?\s+(\S+)")),  # the colon appears in 0.5.6
-    ("runsc", re.compile(r"^runsc version\s+(\S+)")),
-)
-_SYSBOX_FIRST_LINE = "sysbox-runc"
-_SYSBOX_VERSION = re.compile(r"^\s*version:\s*(\S+)")
-_NVIDIA_FIRST_LINE = re.compile(r"^NVIDIA Container Runtime version\b")
+from runtimecheck.knowledge import Runtime
 
 
-def parse_version_output(text: str) -> RuntimeIdentity:
+def identities(runtimes: Optional[Sequence[Runtime]] = None) -> Sequence[Runtime]:
+    """`runtimes`, or the packaged knowledge's when None."""
+    if runtimes is not None:
+        return runtimes
+    from runtimecheck import knowledge
+
+    return knowledge.load().identities()
+
+
+def parse_version_output(
+    text: str, runtimes: Optional[Sequence[Runtime]] = None
+) -> RuntimeIdentity:
+    """The identity in a `--version` output; `runtimes` as `Knowledge.identities()` gives
+    them (by default the packaged knowledge's)."""
+    runtimes = identities(runtimes)
     lines = [line.strip() for line in text.splitlines()]
     first = _first_nonempty(lines)
-    if first is not None and _NVIDIA_FIRST_LINE.match(lines[first]):
-        # The wrapper prints its own block, then execs the wrapped runtime with --version.
-        wrapped = next(
-            (_parse_lines(lines[i:]) for i in range(first + 1, len(lines)) if _is_head(lines[i])),
+    wrapper = _recognise(lines[first], (), runtimes) if first is not None else None
+    if wrapper is not None and wrapper.wrapper:
+        # The wrapper prints its own block, then runs the wrapped runtime with --version.
+        inner = next(
+            (
+                _parse_lines(lines[i:], runtimes)
+                for i in range((first or 0) + 1, len(lines))
+                if _recognise(lines[i], (), runtimes, wrappers=False) is not None
+            ),
             RuntimeIdentity(name=None, version=None),
         )
         return RuntimeIdentity(
-            name=wrapped.name,
-            version=wrapped.version,
+            name=inner.name,
+            version=inner.version,
             raw=text,
-            wrapper=NVIDIA_WRAPPER,
-            features_tags=wrapped.features_tags,
+            wrapper=wrapper.name,
+            features_tags=inner.features_tags,
         )
-    identity = _parse_lines(lines)
+    identity = _parse_lines(lines, runtimes)
     identity.raw = text
     return identity
 
 
-def _parse_lines(lines: list[str]) -> RuntimeIdentity:
+def _parse_lines(lines: list[str], runtimes: Sequence[Runtime]) -> RuntimeIdentity:
     first = _first_nonempty(lines)
     if first is None:
         return RuntimeIdentity(name=None, version=None)
     head, rest = lines[first], lines[first + 1 :]
-    if head == _SYSBOX_FIRST_LINE:
-        version = next((m.group(1) for m in map(_SYSBOX_VERSION.match, rest) if m), None)
-        return RuntimeIdentity(name="sysbox-runc", version=_version(version))
-    for name, pattern in _FIRST_LINES:
-        m = pattern.match(head)
-        if m:
-            tags = _feature_tags(rest) if name == "crun" else ()
-            if "+LIBKRUN" in tags:
-                name = "krun"  # the crun binary built with libkrun
-            return RuntimeIdentity(name=name, version=_version(m.group(1)), features_tags=tags)
-    return RuntimeIdentity(name=None, version=None)
+    tags = _feature_tags(rest)
+    runtime = _recognise(head, tags, runtimes, wrappers=False)
+    if runtime is None:
+        return RuntimeIdentity(name=None, version=None)
+    if runtime.version_later is not None:
+        later = runtime.version_later
+        word = next((m.group(1) for m in map(later.match, rest) if m and m.groups()), None)
+    else:
+        found = [m for m in map(lambda p: p.match(head), runtime.version_line) if m]
+        word = found[0].group(1) if found and found[0].groups() else None
+    return RuntimeIdentity(name=runtime.name, version=_version(word), features_tags=tags)
+
+
+def _recognise(
+    line: str, tags: Sequence[str], runtimes: Sequence[Runtime], *, wrappers: bool = True
+) -> Optional[Runtime]:
+    for runtime in runtimes:
+        if runtime.wrapper and not wrappers:
+            continue
+        if runtime.feature_tag is not None and runtime.feature_tag not in tags:
+            continue
+        if any(p.match(line) for p in runtime.version_line):
+            return runtime
+    return None
 
 
 def _feature_tags(lines: list[str]) -> tuple[str, ...]:
@@ -74,7 +96,8 @@ def _feature_tags(lines: list[str]) -> tuple[str, ...]:
 
 
 def _version(word: Optional[str]) -> Optional[str]:
-    # A build without version stamping prints a template, e.g. runsc's "{VERSION}".
+    # A build without version stamping prints a template, e.g. runsc's "{VERSION}", or
+    # "unknown" (runc 1.0–1.2 as BuildKit's images build it).
     if word is None or not re.search(r"\d", word) or "{" in word:
         return None
     return word
@@ -82,7 +105,3 @@ def _version(word: Optional[str]) -> Optional[str]:
 
 def _first_nonempty(lines: list[str]) -> Optional[int]:
     return next((i for i, line in enumerate(lines) if line), None)
-
-
-def _is_head(line: str) -> bool:
-    return line == _SYSBOX_FIRST_LINE or any(p.match(line) for _, p in _FIRST_LINES)

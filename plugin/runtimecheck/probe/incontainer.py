@@ -28,6 +28,7 @@ from importlib import resources
 from typing import Any, Callable, Optional
 
 from runtimecheck.facts import UNKNOWN, ProbeOutcome, RuntimeFacts, RuntimeIdentity
+from runtimecheck.knowledge import Runtime
 from runtimecheck.probe import observe
 from runtimecheck.probe.identify import parse_version_output
 from runtimecheck.probe.placeholders import new_container_id, with_private_root
@@ -118,6 +119,7 @@ def run_in_container(
     timeout: float = 20.0,
     where: str = "container",
     call_timeout: float = 5.0,
+    runtimes: Optional[Sequence[Runtime]] = None,
 ) -> ContainerProbe:
     """Probe the first of `candidates` found in the container, in one `exec_argv` call.
 
@@ -142,7 +144,7 @@ def run_in_container(
         result.runtime.error = f"exec in the container failed: {detail}"
         return result
     records, complete = _parse(out or b"")
-    _apply(result, records, invocations)
+    _apply(result, records, invocations, runtimes)
     if not complete:
         why = f"did not finish within {timeout:g}s" if code is None else f"exit {code}"
         # An exec that never got to run the script (no sh, runtime error) may say why on
@@ -200,7 +202,12 @@ def docker_exec_transport(container: Any) -> ExecArgv:
     return exec_argv
 
 
-def _apply(result: ContainerProbe, records: list[_Record], invocations: Sequence[Any]) -> None:
+def _apply(
+    result: ContainerProbe,
+    records: list[_Record],
+    invocations: Sequence[Any],
+    runtimes: Optional[Sequence[Runtime]],
+) -> None:
     facts = result.runtime
     by_id = {str(i.id): i for i in invocations}
     notes = []
@@ -224,7 +231,7 @@ def _apply(result: ContainerProbe, records: list[_Record], invocations: Sequence
                 text = (out or (r.payloads[1] if len(r.payloads) > 1 else b"")).decode(
                     "utf-8", "replace"
                 )
-                facts.identity = parse_version_output(text[:4096])
+                facts.identity = parse_version_output(text[:4096], runtimes)
                 facts.verified = True
         elif r.tag == "probe" and r.key in by_id:
             facts.probes[r.key] = _outcome(r, by_id[r.key])

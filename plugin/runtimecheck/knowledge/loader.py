@@ -1,350 +1,54 @@
-"""The knowledge base: what BuildKit sends, what each runtime accepts, and the fixes.
+"""Loading and validating the data files of metadata/ into a `Knowledge`.
 
-All of it lives in the TOML files of `metadata/`; this module loads and validates them and
-answers questions about them. It reads nothing but those files.
+A malformed entry is a KnowledgeError naming the file and the line of the offending key.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from .errors import RuntimecheckError
-from .facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK, SEVERITY_WARN
+from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK, SEVERITY_WARN
+
+from .base import Knowledge
+from .model import (
+    DRIVERS,
+    FILES,
+    FIX_PLACEHOLDERS,
+    PROBE_PLACEHOLDERS,
+    PROBLEMS,
+    WHEN_ALWAYS,
+    WHEN_NO_PIVOT,
+    EngineRow,
+    FixSettings,
+    FixTemplate,
+    ImageRow,
+    Invocation,
+    KnowledgeError,
+    Release,
+    Runtime,
+    Support,
+    Where,
+)
+from .versions import in_range, parse_version
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
-FILES = ("buildkit.toml", "runtimes.toml", "engines.toml", "images.toml", "fixes.toml")
-WHEN_ALWAYS = "always"
-WHEN_NO_PIVOT = "no_pivot"
-PROBLEM_TOO_OLD = "too-old"
-PROBLEM_UNSUPPORTED = "unsupported"
-PROBLEM_UNKNOWN = "unknown"
-PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
-DRIVERS = ("docker", "docker-container", "kubernetes", "remote", "host")
-PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
-FIX_PLACEHOLDERS = frozenset(
-    {
-        "builder",
-        "node",
-        "image",
-        "binary_override",
-        "engine_version",
-        "runtime",
-        "runtime_version",
-        "path",
-        "invocation",
-        "fixed_in",
-        "runc_min",
-        "stock_image",
-        "pin_image",
-        "pin_buildkit",
-        "override_flags",
-    }
-)
-
-
-class KnowledgeError(RuntimecheckError):
-    """A data file of metadata/ is malformed or contradicts itself."""
-
-
-# --- versions -----------------------------------------------------------------------------
-
-_RUNSC_RELEASE = re.compile(r"^release-(\d{8})(?:\.(\d+))?$")
-_LEADING_RELEASE = re.compile(r"^(\d+(?:\.\d+)*)")
-
-
-def parse_version(text: Optional[str]) -> Optional[Version]:
-    """A comparable version from what a binary or tag prints, or None when hopeless.
-
-    `v0.13.0-beta3` is a pre-release of 0.13.0; `1.1.5+ds1` is 1.1.5 with a local label;
-    crun's dev build `1.4.5.0.0.0.25-7077` sorts after 1.4.5 and before 1.4.6; runsc's
-    `release-20240513.0` compares by date; a distribution suffix such as `1.1.12-0ubuntu1`
-    keeps its leading release. `0.0.0-dev` (a build from a main branch) and `unknown` say
-    nothing about what the binary supports, so they give None.
-    """
-    if not text:
-        return None
-    s = text.strip()
-    if s[:1] in ("v", "V") and s[1:2].isdigit():
-        s = s[1:]
-    runsc = _RUNSC_RELEASE.match(s)
-    if runsc:
-        s = f"{runsc.group(1)}.{runsc.group(2) or 0}"
-    try:
-        version = Version(s)
-    except InvalidVersion:
-        leading = _LEADING_RELEASE.match(s)
-        if not leading:
-            return None
-        version = Version(leading.group(1))
-    if not any(version.release):
-        return None
-    return version
-
-
-def in_range(version: Version, spec: SpecifierSet) -> bool:
-    return spec.contains(version, prereleases=True)
-
-
-def describe_match(version_text: str, spec_text: str) -> str:
-    """`1.8.1 < 1.15`, `0.5.2 in >=0.2.0`, `1.4 (every version)`."""
-    parts = [p.strip() for p in spec_text.split(",") if p.strip()]
-    if not parts:
-        return f"{version_text} (every version)"
-    if len(parts) == 1:
-        op = re.match(r"^(~=|==|!=|<=|>=|<|>)", parts[0])
-        if op:
-            return f"{version_text} {op.group(1)} {parts[0][len(op.group(1)) :].strip()}"
-    return f"{version_text} in {spec_text}"
-
-
-# --- entries ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Where:
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-
-@dataclass(frozen=True)
-class Invocation:
-    id: str
-    display: str
-    buildkit: SpecifierSet
-    buildkit_text: str
-    when: str  # WHEN_ALWAYS / WHEN_NO_PIVOT
-    severity: str
-    fails: str
-    probe: tuple[str, ...]
-    source: str
-    where: Where
-
-    def sent_by(self, buildkit: Version, no_pivot: bool = False) -> bool:
-        if self.when == WHEN_NO_PIVOT and not no_pivot:
-            return False
-        return in_range(buildkit, self.buildkit)
-
-
-@dataclass(frozen=True)
-class Release:
-    version: str
-    parsed: Version
-    source: str
-    where: Where
-
-
-@dataclass(frozen=True)
-class Runtime:
-    name: str
-    flags_of: Optional[str]
-    wrapper: bool
-    source: str
-    where: Where
-
-
-@dataclass(frozen=True)
-class Support:
-    runtime: str
-    invocation: str
-    versions: SpecifierSet
-    versions_text: str
-    status: str  # ACCEPTED / REJECTED / IGNORED
-    note: str
-    source: str
-    where: Where
-
-    def lower_bound(self) -> Optional[Version]:
-        """The lowest version the row admits, when it has one."""
-        bounds = [Version(s.version) for s in self.versions if s.operator in (">=", "==", "~=")]
-        return min(bounds) if bounds else None
-
-
-@dataclass(frozen=True)
-class EngineRow:
-    engine: SpecifierSet
-    engine_text: str
-    buildkit: str
-    exact: bool
-    source: str
-    where: Where
-
-
-@dataclass(frozen=True)
-class ImageRow:
-    tags: SpecifierSet
-    tags_text: str
-    runc: str
-    source: str
-    where: Where
-
-
-@dataclass(frozen=True)
-class FixTemplate:
-    id: str
-    problems: tuple[str, ...]
-    drivers: tuple[str, ...]
-    text: str
-    override: Optional[str]  # "set" / "unset" / None: either
-    engine: Optional[SpecifierSet]
-    pin_helps: bool
-    source: str
-    where: Where
-
-
-@dataclass(frozen=True)
-class FixSettings:
-    stock_image: str
-    pin_image: str
-    pin_buildkit: str
-    source: str
-
-
-# --- the knowledge base -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    directory: Path
-    invocation_list: tuple[Invocation, ...]
-    releases: tuple[Release, ...]
-    runtimes: tuple[Runtime, ...]
-    support_rows: tuple[Support, ...]
-    engines: tuple[EngineRow, ...]
-    images: tuple[ImageRow, ...]
-    fix_settings: FixSettings
-    fixes: tuple[FixTemplate, ...]
-
-    def newest_buildkit(self) -> str:
-        return max(self.releases, key=lambda r: r.parsed).version
-
-    def invocation(self, invocation_id: str) -> Optional[Invocation]:
-        return next((i for i in self.invocation_list if i.id == invocation_id), None)
-
-    def invocations(
-        self, buildkit_version: Optional[str] = None, no_pivot: bool = False
-    ) -> list[Invocation]:
-        """All invocations, or those this BuildKit version sends (an unparsable one: none)."""
-        if buildkit_version is None:
-            return list(self.invocation_list)
-        parsed = parse_version(buildkit_version)
-        if parsed is None:
-            return []
-        return [i for i in self.invocation_list if i.sent_by(parsed, no_pivot)]
-
-    def runtime(self, name: Optional[str]) -> Optional[Runtime]:
-        if not name:
-            return None
-        return next((r for r in self.runtimes if r.name == name), None)
-
-    def flags_runtime(self, name: str) -> str:
-        """The runtime whose command line `name` has (krun -> crun)."""
-        runtime = self.runtime(name)
-        return runtime.flags_of if runtime and runtime.flags_of else name
-
-    def support_for(self, runtime: str, invocation_id: str) -> list[Support]:
-        name = self.flags_runtime(runtime)
-        return [s for s in self.support_rows if s.runtime == name and s.invocation == invocation_id]
-
-    def support(
-        self, runtime: str, invocation_id: str, version: Optional[str]
-    ) -> Optional[Support]:
-        parsed = parse_version(version)
-        if parsed is None:
-            return None
-        rows = self.support_for(runtime, invocation_id)
-        return next((s for s in rows if in_range(parsed, s.versions)), None)
-
-    def fixed_in(self, runtime: str, invocation_id: str) -> Optional[Support]:
-        """The accepting row with the lowest lower bound: where the runtime started to accept."""
-        rows = [
-            s
-            for s in self.support_for(runtime, invocation_id)
-            if s.status == ACCEPTED and s.lower_bound() is not None
-        ]
-        return min(rows, key=lambda s: s.lower_bound() or Version("0"), default=None)
-
-    def engine_buildkit(self, engine_version: Optional[str]) -> Optional[tuple[str, str]]:
-        """(BuildKit tag, source) bundled by this Docker Engine, or None when unknown."""
-        row = self.engine_row(engine_version)
-        return (row.buildkit, row.source) if row else None
-
-    def engine_row(self, engine_version: Optional[str]) -> Optional[EngineRow]:
-        parsed = parse_version(engine_version)
-        if parsed is None:
-            return None
-        base = Version(parsed.base_version)
-        return next((e for e in self.engines if in_range(base, e.engine)), None)
-
-    def image_runc(self, tag: Optional[str]) -> Optional[tuple[str, str]]:
-        """(runc version, source) bundled in moby/buildkit:<tag>, or None when unknown."""
-        parsed = parse_version(image_tag(tag))
-        if parsed is None:
-            return None
-        base = Version(parsed.base_version)
-        row = next((i for i in self.images if in_range(base, i.tags)), None)
-        return (row.runc, row.source) if row else None
-
-    def fixes_for(
-        self,
-        problem: str,
-        driver: str,
-        *,
-        override_set: bool,
-        engine_version: Optional[str],
-        pin_helps: bool,
-    ) -> list[FixTemplate]:
-        engine = parse_version(engine_version)
-        chosen = []
-        for fix in self.fixes:
-            if problem not in fix.problems or driver not in fix.drivers:
-                continue
-            if fix.override == "set" and not override_set:
-                continue
-            if fix.override == "unset" and override_set:
-                continue
-            if fix.engine is not None and (
-                engine is None or not in_range(Version(engine.base_version), fix.engine)
-            ):
-                continue
-            if fix.pin_helps and not pin_helps:
-                continue
-            chosen.append(fix)
-        return chosen
-
-
-def image_tag(reference: Optional[str]) -> Optional[str]:
-    """`v0.12.5` from `moby/buildkit:v0.12.5-rootless@sha256:…`, `v0.12.5`, …; None: no tag."""
-    if not reference:
-        return None
-    reference = reference.split("@", 1)[0]
-    _, colon, tag = reference.rpartition(":")
-    if not colon or "/" in tag:
-        tag = "" if "/" in reference else reference
-    return tag.removesuffix("-rootless") or None
-
-
-# --- loading ------------------------------------------------------------------------------
-
 
 def default_directory() -> Path:
-    here = Path(__file__).resolve().parent
-    packaged = here / "metadata"
-    return packaged if packaged.is_dir() else here.parents[1] / "metadata"
+    """runtimecheck/metadata when installed, else the checkout's metadata/."""
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "metadata"
+    return packaged if packaged.is_dir() else package.parents[1] / "metadata"
 
 
 def load(directory: Optional[Path] = None) -> Knowledge:
@@ -460,6 +164,15 @@ class _Entry:
         except InvalidSpecifier:
             self.fail(key, f"'{key}' = {value!r} is not a version range (e.g. \">=1.1.0,<1.2\")")
 
+    def compiled(self, key: str, pattern: str) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern)
+        except re.error as err:
+            self.fail(key, f"'{key}': {pattern!r} is not a regular expression: {err}")
+
+    def pattern(self, key: str) -> re.Pattern[str]:
+        return self.compiled(key, self.text(key))
+
     def version(self, key: str) -> Version:
         value = self.text(key)
         parsed = parse_version(value)
@@ -558,14 +271,42 @@ def _releases(file: _File) -> list[Release]:
 def _runtimes(file: _File) -> list[Runtime]:
     result: list[Runtime] = []
     for e in _entries(file, "runtime"):
-        e.no_unknown_keys({"name", "flags_of", "wrapper", "source"})
+        e.no_unknown_keys(
+            {
+                "name",
+                "flags_of",
+                "wrapper",
+                "source",
+                "version_line",
+                "version_later",
+                "feature_tag",
+                "binaries",
+            }
+        )
         name = e.text("name")
         if any(r.name == name for r in result):
             e.fail("name", f"runtime {name!r} is listed twice")
         flags_of = e.data.get("flags_of")
         if flags_of is not None:
             flags_of = e.text("flags_of")
-        result.append(Runtime(name, flags_of, e.flag("wrapper"), e.source(), e.where))
+        lines = e.strings("version_line") if "version_line" in e.data else ()
+        later = e.pattern("version_later") if "version_later" in e.data else None
+        tag = e.text("feature_tag") if "feature_tag" in e.data else None
+        if (later or tag) and not lines:
+            e.fail("version_line", f"runtime {name!r}: needs 'version_line' to be recognised")
+        result.append(
+            Runtime(
+                name,
+                flags_of,
+                e.flag("wrapper"),
+                e.source(),
+                e.where,
+                version_line=tuple(e.compiled("version_line", p) for p in lines),
+                version_later=later,
+                feature_tag=tag,
+                binaries=e.strings("binaries") if "binaries" in e.data else (),
+            )
+        )
     names = {r.name for r in result}
     for r in result:
         if r.flags_of is not None and r.flags_of not in names:

@@ -1,0 +1,153 @@
+"""The entries of the knowledge base, as the data files of metadata/ describe them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from runtimecheck.errors import RuntimecheckError
+
+from .versions import in_range
+
+FILES = ("buildkit.toml", "runtimes.toml", "engines.toml", "images.toml", "fixes.toml")
+WHEN_ALWAYS = "always"
+WHEN_NO_PIVOT = "no_pivot"
+PROBLEM_TOO_OLD = "too-old"
+PROBLEM_UNSUPPORTED = "unsupported"
+PROBLEM_UNKNOWN = "unknown"
+PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
+DRIVERS = ("docker", "docker-container", "kubernetes", "remote", "host")
+PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
+FIX_PLACEHOLDERS = frozenset(
+    {
+        "builder",
+        "node",
+        "image",
+        "binary_override",
+        "engine_version",
+        "runtime",
+        "runtime_version",
+        "path",
+        "invocation",
+        "fixed_in",
+        "runc_min",
+        "stock_image",
+        "pin_image",
+        "pin_buildkit",
+        "override_flags",
+    }
+)
+
+
+class KnowledgeError(RuntimecheckError):
+    """A data file of metadata/ is malformed or contradicts itself."""
+
+
+@dataclass(frozen=True)
+class Where:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    id: str
+    display: str
+    buildkit: SpecifierSet
+    buildkit_text: str
+    when: str  # WHEN_ALWAYS / WHEN_NO_PIVOT
+    severity: str
+    fails: str
+    probe: tuple[str, ...]
+    source: str
+    where: Where
+
+    def sent_by(self, buildkit: Version, no_pivot: bool = False) -> bool:
+        if self.when == WHEN_NO_PIVOT and not no_pivot:
+            return False
+        return in_range(buildkit, self.buildkit)
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    parsed: Version
+    source: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    flags_of: Optional[str]
+    wrapper: bool
+    source: str
+    where: Where
+    version_line: tuple[re.Pattern[str], ...] = ()
+    version_later: Optional[re.Pattern[str]] = None
+    feature_tag: Optional[str] = None
+    binaries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Support:
+    runtime: str
+    invocation: str
+    versions: SpecifierSet
+    versions_text: str
+    status: str  # ACCEPTED / REJECTED / IGNORED
+    note: str
+    source: str
+    where: Where
+
+    def lower_bound(self) -> Optional[Version]:
+        """The lowest version the row admits, when it has one."""
+        bounds = [Version(s.version) for s in self.versions if s.operator in (">=", "==", "~=")]
+        return min(bounds) if bounds else None
+
+
+@dataclass(frozen=True)
+class EngineRow:
+    engine: SpecifierSet
+    engine_text: str
+    buildkit: str
+    exact: bool
+    source: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class ImageRow:
+    tags: SpecifierSet
+    tags_text: str
+    runc: str
+    source: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class FixTemplate:
+    id: str
+    problems: tuple[str, ...]
+    drivers: tuple[str, ...]
+    text: str
+    override: Optional[str]  # "set" / "unset" / None: either
+    engine: Optional[SpecifierSet]
+    pin_helps: bool
+    source: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class FixSettings:
+    stock_image: str
+    pin_image: str
+    pin_buildkit: str
+    source: str

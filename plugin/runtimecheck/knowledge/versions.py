@@ -1,0 +1,68 @@
+"""Versions as binaries and tags print them, and ranges of them. Pure."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+_RUNSC_RELEASE = re.compile(r"^release-(\d{8})(?:\.(\d+))?$")
+_LEADING_RELEASE = re.compile(r"^(\d+(?:\.\d+)*)")
+
+
+def parse_version(text: Optional[str]) -> Optional[Version]:
+    """A comparable version from what a binary or tag prints, or None when hopeless.
+
+    `v0.13.0-beta3` is a pre-release of 0.13.0; `1.1.5+ds1` is 1.1.5 with a local label;
+    crun's dev build `1.4.5.0.0.0.25-7077` sorts after 1.4.5 and before 1.4.6; runsc's
+    `release-20240513.0` compares by date; a distribution suffix such as `1.1.12-0ubuntu1`
+    keeps its leading release. `0.0.0-dev` (a build from a main branch) and `unknown` say
+    nothing about what the binary supports, so they give None.
+    """
+    if not text:
+        return None
+    s = text.strip()
+    if s[:1] in ("v", "V") and s[1:2].isdigit():
+        s = s[1:]
+    runsc = _RUNSC_RELEASE.match(s)
+    if runsc:
+        s = f"{runsc.group(1)}.{runsc.group(2) or 0}"
+    try:
+        version = Version(s)
+    except InvalidVersion:
+        leading = _LEADING_RELEASE.match(s)
+        if not leading:
+            return None
+        version = Version(leading.group(1))
+    if not any(version.release):
+        return None
+    return version
+
+
+def in_range(version: Version, spec: SpecifierSet) -> bool:
+    return spec.contains(version, prereleases=True)
+
+
+def describe_match(version_text: str, spec_text: str) -> str:
+    """`1.8.1 < 1.15`, `0.5.2 in >=0.2.0`, `1.4 (every version)`."""
+    parts = [p.strip() for p in spec_text.split(",") if p.strip()]
+    if not parts:
+        return f"{version_text} (every version)"
+    if len(parts) == 1:
+        op = re.match(r"^(~=|==|!=|<=|>=|<|>)", parts[0])
+        if op:
+            return f"{version_text} {op.group(1)} {parts[0][len(op.group(1)) :].strip()}"
+    return f"{version_text} in {spec_text}"
+
+
+def image_tag(reference: Optional[str]) -> Optional[str]:
+    """`v0.12.5` from `moby/buildkit:v0.12.5-rootless@sha256:…`, `v0.12.5`, …; None: no tag."""
+    if not reference:
+        return None
+    reference = reference.split("@", 1)[0]
+    _, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:
+        tag = "" if "/" in reference else reference
+    return tag.removesuffix("-rootless") or None
