@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runtimecheck.builders import select, store
+from runtimecheck.builders import selection, store
 from runtimecheck.dockercli import DockerConfig, GlobalOptions, context_dir_name, resolve
 from runtimecheck.errors import EXIT_USAGE, UsageError
 
@@ -46,12 +46,12 @@ def set_default(tmp_path: Path, key: str, name: str) -> None:
 
 
 def name(tmp_path: Path, explicit: str | None = None, env: dict | None = None, **kw) -> str:
-    return select.selected_builder_name(config(tmp_path, **kw), explicit, env or {})
+    return selection.selected_builder_name(config(tmp_path, **kw), explicit, env or {})
 
 
 def test_no_store_means_the_context_builder(tmp_path: Path) -> None:
     assert name(tmp_path) == "default"
-    builder = select.selected_builder(config(tmp_path), env={})
+    builder = selection.selected_builder(config(tmp_path), env={})
     assert isinstance(builder, store.Builder)
     assert (builder.driver, builder.from_context, builder.nodes[0].name) == (
         "docker",
@@ -106,7 +106,7 @@ def test_context_key_is_the_context_name(tmp_path: Path) -> None:
 
 def test_context_builder_of_another_context(tmp_path: Path) -> None:
     add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
-    builder = select.selected_builder(config(tmp_path), "box", env={})
+    builder = selection.selected_builder(config(tmp_path), "box", env={})
     assert isinstance(builder, store.Builder)
     assert (builder.name, builder.driver) == ("box", "docker")
 
@@ -115,7 +115,7 @@ def test_unknown_builder_is_a_usage_error_listing_the_others(tmp_path: Path) -> 
     add_builder(tmp_path, "alpha")
     add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
     with pytest.raises(UsageError) as info:
-        select.selected_builder(config(tmp_path), "typo", env={})
+        selection.selected_builder(config(tmp_path), "typo", env={})
     assert info.value.exit_code == EXIT_USAGE
     assert "'typo'" in info.value.message
     assert info.value.hint is not None
@@ -125,14 +125,14 @@ def test_unknown_builder_is_a_usage_error_listing_the_others(tmp_path: Path) -> 
 
 def test_unknown_builder_from_env_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        select.selected_builder(config(tmp_path), env={"BUILDX_BUILDER": "nope"})
+        selection.selected_builder(config(tmp_path), env={"BUILDX_BUILDER": "nope"})
 
 
 def test_malformed_selected_builder_is_a_finding(tmp_path: Path) -> None:
     path = tmp_path / "buildx" / "instances" / "bad"
     path.parent.mkdir(parents=True)
     path.write_text("{")
-    found = select.selected_builder(config(tmp_path), "bad", env={})
+    found = selection.selected_builder(config(tmp_path), "bad", env={})
     assert isinstance(found, store.BuilderError)
     assert found.name == "bad" and "not valid JSON" in found.message
 
@@ -142,7 +142,7 @@ def test_all_builders_lists_stored_then_contexts(tmp_path: Path) -> None:
     add_builder(tmp_path, "kube", driver="kubernetes")
     (tmp_path / "buildx" / "instances" / "broken").write_text("not json")
     add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
-    found = select.all_builders(config(tmp_path), env={})
+    found = selection.all_builders(config(tmp_path), env={})
     assert [(b.name, b.driver) for b in found] == [
         ("alpha", "docker-container"),
         ("broken", "unknown"),
@@ -160,7 +160,7 @@ def test_buildx_config_env_moves_the_store(tmp_path: Path) -> None:
     (elsewhere / "current").write_text(json.dumps({"Key": SOCK, "Name": "e", "Global": False}))
     env = {"BUILDX_CONFIG": str(elsewhere)}
     assert name(tmp_path, env=env) == "e"
-    builder = select.selected_builder(config(tmp_path), env=env)
+    builder = selection.selected_builder(config(tmp_path), env=env)
     assert isinstance(builder, store.Builder) and builder.driver == "remote"
 
 
@@ -193,7 +193,7 @@ def test_the_preflight_picks_buildx_s_builder_for_every_spelling(
         add_builder(tmp_path, builder)
     set_current(tmp_path, SOCK, "cur")
     explicit = parse_build_args(args).builder
-    assert select.selected_builder_name(config(tmp_path), explicit, env) == chosen
+    assert selection.selected_builder_name(config(tmp_path), explicit, env) == chosen
 
 
 def test_without_a_current_builder_an_empty_flag_means_the_context_s(tmp_path: Path) -> None:

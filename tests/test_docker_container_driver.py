@@ -21,7 +21,7 @@ import docker.errors
 import pytest
 
 from runtimecheck import knowledge, verdict
-from runtimecheck.builders import docker_container, inspect, select, store
+from runtimecheck.builders import buildkitd_container, docker_container, gather, selection, store
 from runtimecheck.dockercli import DEFAULT_HOST, DockerConfig, GlobalOptions, resolve
 from runtimecheck.facts import ACCEPTED, BLOCK, PASS, REJECTED, NodeFacts
 
@@ -60,7 +60,7 @@ class BuildxHome:
         path.write_text(json.dumps(doc))
 
     def builder(self, name: str) -> store.Builder:
-        found = select.selected_builder(self.cfg, name, env=self.env)
+        found = selection.selected_builder(self.cfg, name, env=self.env)
         assert isinstance(found, store.Builder)
         return found
 
@@ -118,7 +118,7 @@ def unique(prefix: str = "rtc") -> str:
 
 
 def check(home: BuildxHome, name: str, kb: Any, **kw: Any) -> list[NodeFacts]:
-    return inspect.inspect_builder(home.cfg, home.builder(name), kb=kb, **kw)
+    return gather.inspect_builder(home.cfg, home.builder(name), kb=kb, **kw)
 
 
 @pytest.fixture
@@ -314,10 +314,12 @@ def test_unknown_driver_is_a_builder_error(home, kb) -> None:
 
 def test_static_runtime_of_a_stock_image_comes_from_the_knowledge_base(kb) -> None:
     builder = store.Builder("b", "docker-container", [store.Node("b0", None)])
-    observed = docker_container.Observed(
+    observed = buildkitd_container.Observed(
         image="moby/buildkit:v0.15.1", cmd=[], config_text=None, status="stopped"
     )
-    facts = docker_container.node_facts(builder, builder.nodes[0], None, observed, kb)
+    facts = buildkitd_container.node_facts(
+        builder, builder.nodes[0], None, observed, kb, driver="docker-container"
+    )
     assert facts.runtime is not None and not facts.runtime.verified
     assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", "1.1.13")
     assert facts.buildkit.version == "v0.15.1"

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from runtimecheck import knowledge, verdict
-from runtimecheck.builders import docker_driver, inspect, select, store
+from runtimecheck.builders import dockerd as docker_driver
+from runtimecheck.builders import gather, selection, store
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
 from runtimecheck.facts import ACCEPTED, BLOCK, PASS, REJECTED
 from runtimecheck.probe import host
@@ -46,7 +47,7 @@ def crun_as_runc(tmp_path: Path) -> Path:
 
 
 def facts_for(kb: Any, version: str, environ: dict[str, str]) -> Any:
-    builder = store.context_builder("default", "default")
+    builder = selection.context_builder("default", "default")
     dockerd = docker_driver.Dockerd(pid=1, environ=environ, same_root=True)
     located = docker_driver.locate_runtime(version, environ)
     runtime = docker_driver.resolved_runtime(
@@ -174,10 +175,10 @@ def test_this_machines_dockerd(engine, kb, tmp_path) -> None:
     env = {"DOCKER_HOST": os.environ.get("DOCKER_HOST") or DEFAULT_HOST}
     (tmp_path / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(tmp_path / "docker")), env=env)
-    builder = select.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
+    builder = selection.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
     assert isinstance(builder, store.Builder) and builder.driver == "docker"
 
-    [facts] = inspect.inspect_builder(cfg, builder, kb=kb)
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb)
 
     version = engine.version()["Version"]
     assert facts.error is None
@@ -197,9 +198,9 @@ def test_daemon_down_is_a_node_finding(kb, tmp_path) -> None:
     nothing = f"unix://{tmp_path}/nothing.sock"
     (tmp_path / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(tmp_path / "docker"), hosts=[nothing]), env={})
-    builder = select.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
+    builder = selection.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
 
-    [facts] = inspect.inspect_builder(cfg, builder, kb=kb)
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb)
 
     assert facts.error is not None
     assert "nothing listens" in facts.error and "start dockerd" in facts.error

@@ -15,7 +15,7 @@ from typing import Optional
 import pytest
 
 from runtimecheck import knowledge, verdict
-from runtimecheck.builders import inspect, kubernetes, store
+from runtimecheck.builders import gather, kubernetes, store
 from runtimecheck.dockercli import GlobalOptions, resolve
 from runtimecheck.facts import BLOCK, PASS
 
@@ -112,7 +112,7 @@ def test_every_replica_is_probed(stand_in: Path, make_container, test_images) ->
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
     builder = kube_builder(stand_in)
 
-    facts = inspect.inspect_builder(cfg, builder, kb=kb)
+    facts = gather.inspect_builder(cfg, builder, kb=kb)
 
     assert [f.node for f in facts] == [f"builder-amd64/{n}" for n in pods]
     first, second = facts
@@ -137,7 +137,7 @@ def test_no_pods_means_not_started(stand_in: Path) -> None:
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
     builder = kube_builder(stand_in)
-    [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
+    [facts] = gather.inspect_builder(cfg, builder, kb=knowledge.load())
     assert facts.status == "inactive" and facts.error is None
     assert any("no pod with label app=" in n and "not been started" in n for n in facts.notes)
 
@@ -147,7 +147,7 @@ def test_kubectl_failure_is_a_node_error(stand_in: Path) -> None:
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
     builder = kube_builder(stand_in)
-    [facts] = inspect.inspect_builder(cfg, builder, kb=knowledge.load())
+    [facts] = gather.inspect_builder(cfg, builder, kb=knowledge.load())
     assert facts.error is not None and "no context" in facts.error
 
 
@@ -169,7 +169,7 @@ def test_pods_whose_buildkitd_does_not_run_are_judged_from_their_spec(stand_in: 
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
 
-    crash, waiting = inspect.inspect_builder(cfg, kube_builder(stand_in), kb=knowledge.load())
+    crash, waiting = gather.inspect_builder(cfg, kube_builder(stand_in), kb=knowledge.load())
 
     # Statuses stay within the documented set; nothing was exec'd into either pod.
     assert (crash.status, waiting.status) == ("stopped", "stopped")

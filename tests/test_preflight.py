@@ -110,13 +110,13 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     monkeypatch.setattr(settings, "load", lambda *a, **k: w.settings)
 
     from runtimecheck import check
-    from runtimecheck.builders import fingerprint, select
+    from runtimecheck.builders import fingerprint, selection
 
     def selected(cfg, explicit=None, env=None):
         w.selected.append(explicit)
         return explicit or "current-builder"
 
-    monkeypatch.setattr(select, "selected_builder_name", selected)
+    monkeypatch.setattr(selection, "selected_builder_name", selected)
     w.state = tmp_path / "builder-state"
     w.state.write_text("as first seen")
 

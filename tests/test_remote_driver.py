@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtimecheck import knowledge, verdict
-from runtimecheck.builders import inspect, remote, store
+from runtimecheck.builders import gather, remote, store
 from runtimecheck.dockercli import GlobalOptions, resolve
 from runtimecheck.errors import UsageError
 from runtimecheck.facts import BLOCK, PASS, VERDICT_UNKNOWN, WARN
@@ -29,7 +29,7 @@ def setup(tmp_path: Path):
 
 def test_unknown_runtime_says_how_to_declare_it(setup) -> None:
     cfg, builder, kb = setup
-    [facts] = inspect.inspect_builder(cfg, builder, kb=kb)
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb)
     assert facts.error is None and facts.runtime is None
     assert facts.endpoint == "tcp://buildkitd.example:1234"
     assert any("--assume-runtime" in n for n in facts.notes)
@@ -39,7 +39,7 @@ def test_unknown_runtime_says_how_to_declare_it(setup) -> None:
 @pytest.mark.parametrize("key", ["farm", "*"])
 def test_declared_runtime_is_used_unverified(setup, key: str) -> None:
     cfg, builder, kb = setup
-    [facts] = inspect.inspect_builder(cfg, builder, kb=kb, assumed={key: "crun=1.14.4"})
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb, assumed={key: "crun=1.14.4"})
     runtime = facts.runtime
     assert runtime is not None and not runtime.verified and runtime.where == "declared"
     assert (runtime.identity.name, runtime.identity.version) == ("crun", "1.14.4")
@@ -48,13 +48,13 @@ def test_declared_runtime_is_used_unverified(setup, key: str) -> None:
 
 def test_declared_runtime_for_another_builder_does_not_apply(setup) -> None:
     cfg, builder, kb = setup
-    [facts] = inspect.inspect_builder(cfg, builder, kb=kb, assumed={"other": "crun=1.15"})
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb, assumed={"other": "crun=1.15"})
     assert facts.runtime is None
 
 
 def test_declared_runtime_with_a_known_buildkit_decides(setup) -> None:
     cfg, builder, kb = setup
-    [facts] = inspect.inspect_builder(cfg, builder, kb=kb, assumed={"*": "crun=1.14.4"})
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb, assumed={"*": "crun=1.14.4"})
     facts.buildkit.version = "v0.12.5"  # as a BuildKit API answer would give it
     assert verdict.decide(kb, facts, frozenset()).verdict == BLOCK
     facts.runtime = remote.declared_runtime("crun", "1.15")
@@ -65,4 +65,4 @@ def test_declared_runtime_with_a_known_buildkit_decides(setup) -> None:
 def test_malformed_declaration_is_a_usage_error(setup, bad: str) -> None:
     cfg, builder, kb = setup
     with pytest.raises(UsageError):
-        inspect.inspect_builder(cfg, builder, kb=kb, assumed={"*": bad})
+        gather.inspect_builder(cfg, builder, kb=kb, assumed={"*": bad})

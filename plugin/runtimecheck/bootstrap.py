@@ -17,13 +17,14 @@ from .run import run
 BOOTSTRAP_TIMEOUT_S = 300.0  # buildx may pull the BuildKit image first
 # Node statuses in which nothing in the builder could be run (facts.NodeFacts.status).
 NOT_RUNNING = ("inactive", "stopped")
-# The drivers whose nodes buildx boots on demand: the others always run (docker) or are
-# started by someone else (remote).
-BOOTED_BY_BUILDX = ("docker-container", "kubernetes")
 
 
 def needed(driver: str, nodes: Sequence[NodeFacts]) -> bool:
-    return driver in BOOTED_BY_BUILDX and any(n.status in NOT_RUNNING for n in nodes)
+    """Whether buildx would boot a node of these (the others always run, as the docker
+    driver's, or are started by someone else, as the remote driver's)."""
+    from .builders import registry
+
+    return driver in registry.booted_on_demand() and any(n.status in NOT_RUNNING for n in nodes)
 
 
 def command(opts: GlobalOptions, builder: str) -> list[str]:

@@ -32,17 +32,17 @@ def run_check(
     progress: Optional[Callable[[str], None]] = None,
 ) -> Result:
     from . import bootstrap, knowledge, verdict
-    from .builders import inspect, select
+    from .builders import gather, selection
 
     kb = knowledge.load()
     result = Result()
     if options.all:
-        candidates = select.all_builders(cfg)
+        candidates = selection.all_builders(cfg)
     else:
-        candidates = [select.selected_builder(cfg, options.builder)]
+        candidates = [selection.selected_builder(cfg, options.builder)]
 
     for builder in candidates:
-        if isinstance(builder, select.BuilderError):
+        if isinstance(builder, selection.BuilderError):
             result.builders.append(
                 BuilderResult(builder.name, builder.driver, error=builder.message)
             )
@@ -50,7 +50,7 @@ def run_check(
         if progress:
             progress(f"inspecting builder {builder.name} ({builder.driver})")
         try:
-            node_facts = inspect.inspect_builder(
+            node_facts = gather.inspect_builder(
                 cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
             )
             if bootstrap.needed(builder.driver, node_facts):
@@ -73,7 +73,7 @@ def _booted(
 ) -> list[NodeFacts]:
     """The nodes after `docker buildx inspect --bootstrap`, or as they were, saying why."""
     from . import bootstrap
-    from .builders import inspect
+    from .builders import gather
 
     if not options.bootstrap:
         how = bootstrap.check_command(cfg.options, builder.name)
@@ -93,6 +93,6 @@ def _booted(
         return node_facts
     if progress:
         progress(f"inspecting builder {builder.name} ({builder.driver})")
-    return inspect.inspect_builder(
+    return gather.inspect_builder(
         cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
     )

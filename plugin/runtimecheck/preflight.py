@@ -305,7 +305,7 @@ def _preflight(
 
 def _check(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
     from .builders.fingerprint import witnesses
-    from .builders.select import selected_builder_name
+    from .builders.selection import selected_builder_name
     from .check import CheckOptions, run_check
     from .dockercli import resolve
     from .report.progress import Progress

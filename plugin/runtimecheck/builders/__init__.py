@@ -1,7 +1,7 @@
-"""buildx builders: which one a build uses (`select`), what the store says (`store`), and what
-each driver's nodes really run (`docker_container`, `docker_driver`, `kubernetes`, `remote`,
-gathered by `inspect`). `fingerprint` is the cheap change detector for the build preflight.
-"""
+"""buildx builders: which one a build uses (`selection`, from the `store`), and what each
+node really runs (`gather`, through the driver `registry`: one module per buildx driver
+implementing `driver.Driver`; `buildkitd_container` is what docker-container and kubernetes
+share). `fingerprint` is the cheap change detector for the build preflight."""
 
 from __future__ import annotations
 

@@ -10,171 +10,62 @@ Nothing is created or started here: booting a builder is buildx's job
 from __future__ import annotations
 
 import io
+import posixpath
 import tarfile
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
+from runtimecheck import warm
 from runtimecheck.dockercli import DockerConfig
 from runtimecheck.errors import RuntimecheckError
-from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+from runtimecheck.facts import NodeFacts
 
-from . import buildkitd
-from .store import DOCKER_CONTAINER, Builder, Node
+from . import buildkitd, docker_endpoint
+from .buildkitd_container import (
+    DEFAULT_IMAGE,
+    Observed,
+    from_store,
+    node_facts,
+    probe_running,
+    settings_for,
+)
+from .driver import InspectContext, NotCheap, local_socket
+from .store import Builder, Node
 
+NAME = "docker-container"
 CONTAINER_PREFIX = "buildx_buildkit_"
-DEFAULT_IMAGE = "moby/buildkit:buildx-stable-1"  # driver/bkimage
-STOCK_RUNC_PATH = "/usr/bin/buildkit-runc"
 MAX_CONFIG_BYTES = 1 << 20
+
+# The driver's attributes (driver.Driver): this module is the driver.
+name = NAME
+priority = 30
+boots_on_demand = True
+asks_engine_version = False
 
 
 def container_name(node: str) -> str:
     return CONTAINER_PREFIX + node
 
 
-@dataclass
-class Observed:
-    """What is known about one node before the runtime is judged; filled by the edge."""
-
-    image: Optional[str]
-    cmd: Optional[list[str]]  # None: no container (flags then come from the store)
-    config_text: Optional[str]  # buildkitd.toml as buildkitd reads it, or from the store
-    status: str = "unknown"
-    buildkitd_version_output: Optional[str] = None
-    default_runtime_on_path: Optional[bool] = None
-    containerd_socket: Optional[bool] = None
-    runtime: Optional[RuntimeFacts] = None  # probed inside the container
-    notes: list[str] = field(default_factory=list)
-
-
-def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
-    """The effective buildkitd settings and what looked wrong on the way. Pure."""
-    argv = observed.cmd if observed.cmd is not None else _store_cmd(node)
-    flags = buildkitd.parse_flags(argv)
-    toml = buildkitd.parse_toml(observed.config_text)
-    problems = list(flags.problems)
-    if toml.error:
-        problems.append(toml.error)
-    return buildkitd.effective(flags, toml), problems
-
-
-def _store_cmd(node: Node) -> list[str]:
-    """The Cmd buildx would give a new container (driver getBuildkitFlags)."""
-    flags = list(node.flags or [])
-    if node.buildkitd_toml is not None:
-        return ["--config", buildkitd.DEFAULT_CONFIG_PATH, *flags]
-    return flags
-
-
-def node_facts(
-    builder: Builder,
-    node: Node,
-    endpoint: Optional[str],
-    observed: Observed,
-    kb: Any,
-    *,
-    driver: str = DOCKER_CONTAINER,
-    node_label: Optional[str] = None,
-) -> NodeFacts:
-    """Everything observed about one node → NodeFacts for the decision. Pure."""
-    settings, problems = settings_for(node, observed)
-    notes = [*node.notes, *observed.notes, *problems]
-
-    version = None
-    source = ""
-    if observed.buildkitd_version_output:
-        version = buildkitd.parse_version_output(observed.buildkitd_version_output)
-        source = "buildkitd --version" if version else ""
-    if version is None:
-        version = buildkitd.image_tag_version(observed.image)
-        if version:
-            source = f"image tag {observed.image}"
-            if observed.status == "running":
-                notes.append("`buildkitd --version` gave no version; the image tag was used")
-        else:
-            notes.append(f"the BuildKit version could not be read (image {observed.image})")
-
-    worker, worker_note = buildkitd.decide_worker(
-        settings, observed.default_runtime_on_path, observed.containerd_socket
-    )
-    if worker_note and observed.status == "running":
-        notes.append(worker_note)
-
-    runtime = observed.runtime
-    if runtime is None:
-        runtime = _static_runtime(settings, observed, kb, notes)
-
-    return NodeFacts(
-        builder=builder.name,
-        node=node_label or node.name,
-        driver=driver,
-        endpoint=endpoint,
-        buildkit=BuildKitFacts(version=version, source=source, worker=worker),
-        runtime=runtime,
-        fix_context=FixContext(
-            driver=driver,
-            builder=builder.name,
-            node=node.name,
-            image=observed.image,
-            binary_override=settings.binary_override,
-        ),
-        status=observed.status,
-        notes=notes,
-    )
-
-
-def _static_runtime(
-    settings: buildkitd.Settings, observed: Observed, kb: Any, notes: list[str]
-) -> RuntimeFacts:
-    """What the image is known to bundle, without running anything (verified=False).
-
-    When that is not known, the runtime's `error` says why, in one sentence.
-    """
-    where = f"image {observed.image}" if observed.image else "builder configuration"
-    unknown = RuntimeFacts(
-        path=None, identity=RuntimeIdentity(name=None, version=None), verified=False, where=where
-    )
-    if settings.binary_override:
-        unknown.path = settings.binary_override
-        unknown.error = f"{settings.binary_from} names {settings.binary_override}"
-        return unknown
-    if not buildkitd.is_stock_image(observed.image):
-        unknown.error = f"{observed.image} is not a moby/buildkit image"
-        return unknown
-    bundled = kb.image_runc(observed.image) if kb is not None else None
-    if bundled is None:
-        unknown.error = f"which runc {observed.image} bundles is not known"
-        return unknown
-    runc_version, source = bundled
-    notes.append(f"runc {runc_version} assumed from the image ({source}); not run")
-    return RuntimeFacts(
-        path=STOCK_RUNC_PATH,
-        identity=RuntimeIdentity(name="runc", version=runc_version),
-        verified=False,
-        where=where,
-    )
-
-
 # --- the edge: the engine ------------------------------------------------------------------
 
 
-def inspect_node(
-    cfg: DockerConfig,
-    builder: Builder,
-    node: Node,
-    *,
-    kb: Any,
-    engine_for: Callable[[Optional[str]], Any],
-    timeout: float = 20.0,
-) -> NodeFacts:
-    """Look at one node's container (its daemon reached through `engine_for(node.endpoint)`)."""
+def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
+    return [_inspect(ctx, builder, node)]
+
+
+def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
+    """Look at one node's container (its daemon reached through `ctx.engine_for`)."""
     from runtimecheck import engine as engine_mod
 
-    engine = engine_for(node.endpoint)
+    kb, timeout = ctx.kb, ctx.timeout
+    engine = ctx.engine_for(node.endpoint)
     name = container_name(node.name)
     with engine_mod.engine_errors(engine.endpoint, timeout, f"inspecting {name}"):
         attrs = engine.inspect_container(name)
     if attrs is None:
-        return node_facts(builder, node, engine.endpoint.host, _never_created(builder, node), kb)
+        return node_facts(
+            builder, node, engine.endpoint.host, _never_created(builder, node), kb, driver=NAME
+        )
 
     state = attrs.get("State") or {}
     config = attrs.get("Config") or {}
@@ -198,108 +89,13 @@ def inspect_node(
         probe_running(transport, f"container {name}", node, observed, config_path, kb, timeout)
     else:
         _read_stopped_config(engine, name, node, observed, config_path, timeout)
-    return node_facts(builder, node, engine.endpoint.host, observed, kb)
-
-
-def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
-    """A builder that was never started: what buildx would create from its stored node."""
-    return Observed(
-        image=node.driver_opts.get("image") or DEFAULT_IMAGE,
-        cmd=None,
-        config_text=node.buildkitd_toml,
-        status="inactive",
-        notes=list(notes or []),
-    )
+    return node_facts(builder, node, engine.endpoint.host, observed, kb, driver=NAME)
 
 
 def _never_created(builder: Builder, node: Node) -> Observed:
     return from_store(
         node, [f"container {container_name(node.name)} does not exist yet; judged from the store"]
     )
-
-
-def probe_running(
-    transport: Any,
-    where: str,
-    node: Node,
-    observed: Observed,
-    config_path: str,
-    kb: Any,
-    timeout: float,
-) -> None:
-    """One exec: resolve and probe the binary, read the config, ask buildkitd its version."""
-    from runtimecheck.probe import incontainer
-
-    settings, _ = settings_for(node, observed)
-
-    # The container's own config may differ from the store's (changed after creation), but
-    # the flags in Cmd and the store's copy are the best guess before looking inside.
-    guess = _guess_settings(node, observed, settings)
-    commands: dict[str, list[str]] = {"buildkitd": ["buildkitd", "--version"]}
-    if guess.binary_override and guess.oci_enabled is None:
-        commands["default-runtime"] = ["sh", "-c", "command -v buildkit-runc || command -v runc"]
-    if guess.containerd_enabled is None:
-        commands["containerd-socket"] = ["test", "-S", guess.containerd_address]
-    invocations = kb.invocations() if kb is not None else []
-    probe = incontainer.run_in_container(
-        transport,
-        candidates=guess.candidates,
-        invocations=invocations,
-        read_files=[config_path],
-        commands=commands,
-        timeout=timeout,
-        where=where,
-    )
-
-    config_text = probe.files.get(config_path)
-    observed.config_text = config_text
-    if (
-        config_text is None
-        and node.buildkitd_toml is not None
-        and config_path != buildkitd.DEFAULT_CONFIG_PATH
-    ):
-        observed.notes.append(f"{config_path} could not be read in the container")
-    code, output = probe.commands.get("buildkitd", (None, ""))
-    observed.buildkitd_version_output = output if code == 0 else None
-    if "default-runtime" in probe.commands:
-        code, _ = probe.commands["default-runtime"]
-        observed.default_runtime_on_path = None if code is None else code == 0
-    elif not guess.binary_override:
-        observed.default_runtime_on_path = probe.runtime.path is not None
-    if "containerd-socket" in probe.commands:
-        code, _ = probe.commands["containerd-socket"]
-        observed.containerd_socket = None if code is None else code == 0
-    observed.runtime = probe.runtime
-
-    actual, _ = settings_for(node, observed)
-    if actual.candidates != guess.candidates:
-        # The config inside names another binary than the flags and the store suggested.
-        observed.notes.append(
-            f"{config_path} in the container selects {actual.candidates[0]}; probed it in a second exec"
-        )
-        second = incontainer.run_in_container(
-            transport,
-            candidates=actual.candidates,
-            invocations=invocations,
-            timeout=timeout,
-            where=where,
-        )
-        observed.runtime = second.runtime
-        if not actual.binary_override:
-            observed.default_runtime_on_path = second.runtime.path is not None
-
-
-def _guess_settings(
-    node: Node, observed: Observed, settings: buildkitd.Settings
-) -> buildkitd.Settings:
-    if observed.config_text is not None or node.buildkitd_toml is None:
-        return settings
-    store_view = Observed(
-        image=observed.image,
-        cmd=observed.cmd,
-        config_text=node.buildkitd_toml,
-    )
-    return settings_for(node, store_view)[0]
 
 
 def _read_stopped_config(
@@ -356,3 +152,109 @@ def _single_file_from_tar(data: bytes) -> Optional[str]:
                 if handle is not None:
                     return handle.read().decode("utf-8", "replace")
     return None
+
+
+# --- what a verdict depends on, for the build preflight's cache ---------------------------
+
+# What a container's PATH is when its image sets none (the engine's default).
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
+    """The container's id and start time (buildkitd reads its flags and config when it
+    starts) and, inside it (archive stats: no exec), the binary buildkitd runs, found the way
+    it finds it, and the PATH directories before it."""
+    sock = local_socket(docker_endpoint(cfg, node.endpoint).host)
+    name = container_name(node.name)
+    witness = warm.container_witness(sock, name)
+    if witness[-1] is None:
+        raise NotCheap(f"container {name} could not be described")
+    if witness[-1] == ["absent"]:
+        return [witness]
+    status, attrs = warm.get_json(sock, f"/containers/{name}/json")
+    if status != 200 or not isinstance(attrs, dict) or attrs.get("Id") != witness[-1][0]:
+        raise NotCheap(f"container {name} changed while it was looked at")
+    cid = str(attrs["Id"])
+    config = attrs.get("Config") or {}
+    cmd = [str(a) for a in config.get("Cmd") or []]
+    # buildkitd reads its flags and config file when it starts (the container's start time
+    # covers them) and chooses the binary's name then; each run looks that name up on PATH.
+    config_path = buildkitd.parse_flags(cmd).config or buildkitd.DEFAULT_CONFIG_PATH
+    observed = Observed(
+        image=config.get("Image"), cmd=cmd, config_text=_read_file(sock, cid, config_path)
+    )
+    settings, _ = settings_for(node, observed)
+    dirs = [d for d in _path_env(config.get("Env")).split(":") if d]
+    watched = [_in_container(sock, cid, d) for d in dirs]
+    binary = _resolve(sock, cid, settings.candidates, dirs)
+    if binary is not None and posixpath.dirname(binary[3]) in dirs:
+        # Only a binary of that name appearing in an earlier directory can take its place.
+        watched = watched[: dirs.index(posixpath.dirname(binary[3]))]
+    found = [witness, *watched]
+    if binary is not None:
+        found.append(binary)
+        target = binary[-1][-1]
+        if target:  # a symlink: what it points at is what runs
+            found.append(
+                _in_container(sock, cid, posixpath.join(posixpath.dirname(binary[3]), target))
+            )
+    return found
+
+
+def _in_container(sock: str, cid: str, path: str) -> list[Any]:
+    witness = warm.container_path_witness(sock, cid, path)
+    if witness[-1] is None:
+        raise NotCheap(f"{path} in container {cid[:12]} could not be described")
+    return witness
+
+
+def _resolve(sock: str, cid: str, candidates: list[str], dirs: list[str]) -> Optional[list[Any]]:
+    """The witness of the binary buildkitd runs: the first candidate found on PATH (as
+    exec.LookPath and the probe script find it), or the absolute one."""
+    for candidate in candidates:
+        paths = [candidate] if "/" in candidate else [posixpath.join(d, candidate) for d in dirs]
+        for path in paths:
+            witness = _in_container(sock, cid, path)
+            stat = witness[-1]
+            if stat != ["absent"] and _executable_file(stat):
+                return witness
+    return None
+
+
+# Go's os.FileMode keeps the file type in high bits: dir, symlink, device, pipe, socket,
+# char device, irregular.
+FILE_TYPE_BITS = (1 << 31) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
+
+
+def _executable_file(stat: list[Any]) -> bool:
+    """A regular file with an execute bit, or a symlink (followed, as exec and `-x` do)."""
+    mode = stat[2] if isinstance(stat[2], int) else 0
+    if stat[4]:
+        return True
+    return not mode & FILE_TYPE_BITS and bool(mode & 0o111)
+
+
+def _read_file(sock: str, cid: str, path: str) -> Optional[str]:
+    """A small file's text through the archive API (a tar of one file); None when unreadable."""
+    import io
+    import tarfile
+
+    status, _, body = warm.request(sock, "GET", f"/containers/{cid}/archive?path={path}")
+    if status != 200 or len(body) > MAX_CONFIG_BYTES:
+        return None
+    try:
+        with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+            for member in archive:
+                handle = archive.extractfile(member) if member.isfile() else None
+                if handle is not None:
+                    return handle.read().decode("utf-8", "replace")
+    except tarfile.TarError:
+        return None
+    return None
+
+
+def _path_env(env: Any) -> str:
+    for item in env or []:
+        if isinstance(item, str) and item.startswith("PATH="):
+            return item[len("PATH=") :]
+    return DEFAULT_PATH

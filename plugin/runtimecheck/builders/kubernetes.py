@@ -14,13 +14,23 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
 
+from runtimecheck.dockercli import DockerConfig
 from runtimecheck.facts import NodeFacts
+from runtimecheck.knowledge import Knowledge
 from runtimecheck.run import run
 
 from . import buildkitd
-from .docker_container import Observed, from_store, node_facts, probe_running
-from .store import KUBERNETES, Builder, Node
+from .buildkitd_container import Observed, from_store, node_facts, probe_running
+from .driver import InspectContext, NotCheap, failed_node
+from .store import Builder, Node
 
+NAME = "kubernetes"
+
+# The driver's attributes (driver.Driver): this module is the driver.
+name = NAME
+priority = 40
+boots_on_demand = True
+asks_engine_version = False
 CONTAINER = "buildkitd"
 LIST_TIMEOUT_S = 15.0
 MIN_PROBE_S = 2.0  # less than this left of the bound: a pod is judged from its spec
@@ -140,20 +150,26 @@ def list_pods(node: Node, timeout: float) -> tuple[list[Pod], str]:
     return [], names[0]
 
 
-def inspect_node(
-    builder: Builder, node: Node, *, kb: Any, timeout: float = 20.0
+def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
+    return inspect_pods(builder, node, kb=ctx.kb, timeout=ctx.timeout)
+
+
+def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
+    raise NotCheap("kubernetes builders are checked in full every time")
+
+
+def inspect_pods(
+    builder: Builder, node: Node, *, kb: Knowledge, timeout: float = 20.0
 ) -> list[NodeFacts]:
     """One NodeFacts per pod of the node (named `<node>/<pod>` when there are several)."""
     from runtimecheck.probe import incontainer
-
-    from .inspect import failed_node
 
     try:
         pods, label = list_pods(node, min(timeout, LIST_TIMEOUT_S))
     except KubectlError as e:
         return [failed_node(builder, node, str(e))]
     if not pods:
-        facts = node_facts(builder, node, node.endpoint, from_store(node), kb, driver=KUBERNETES)
+        facts = node_facts(builder, node, node.endpoint, from_store(node), kb, driver=NAME)
         facts.notes.append(f"no pod with label app={label}: the builder has not been started")
         return [facts]
 
@@ -187,7 +203,7 @@ def inspect_node(
                 observed.notes.append(f"{where}: buildkitd is {why}; judged from its spec")
             observed.config_text = node.buildkitd_toml
         facts = node_facts(
-            builder, node, node.endpoint, observed, kb, driver=KUBERNETES, node_label=label_name
+            builder, node, node.endpoint, observed, kb, driver=NAME, node_label=label_name
         )
         facts.notes.append(f"checked in {where}")
         results.append(facts)

@@ -7,13 +7,22 @@ The runtime cannot be seen from here, so it is unknown unless declared
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
 
+from runtimecheck.dockercli import DockerConfig
 from runtimecheck.errors import UsageError
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
 
-from .store import REMOTE, Builder, Node
+from .driver import InspectContext, NotCheap
+from .store import Builder, Node
 
+NAME = "remote"
+
+# The driver's attributes (driver.Driver): this module is the driver.
+name = NAME
+priority = 20
+boots_on_demand = False
+asks_engine_version = False
 _ASSUMED = re.compile(r"^([a-z][a-z0-9._-]*)=(v?\d[\w.+~-]*)$")
 HOW_TO_DECLARE = (
     "declare the runtime the remote buildkitd runs with --assume-runtime NAME=VERSION "
@@ -49,16 +58,24 @@ def declared_runtime(name: str, version: str) -> RuntimeFacts:
     )
 
 
-def inspect_node(builder: Builder, node: Node) -> NodeFacts:
+def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
+    return [node_facts(builder, node)]
+
+
+def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
+    raise NotCheap("remote builders are checked in full every time")
+
+
+def node_facts(builder: Builder, node: Node) -> NodeFacts:
     """Static: the address, and that nothing about the runtime can be read from here."""
     return NodeFacts(
         builder=builder.name,
         node=node.name,
-        driver=REMOTE,
+        driver=NAME,
         endpoint=node.endpoint,
         buildkit=BuildKitFacts(version=None, source="", worker=None),
         runtime=None,
-        fix_context=FixContext(driver=REMOTE, builder=builder.name, node=node.name),
+        fix_context=FixContext(driver=NAME, builder=builder.name, node=node.name),
         status="unknown",
         notes=[
             "the remote driver exposes only the BuildKit API: its runtime binary cannot be "

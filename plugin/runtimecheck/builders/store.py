@@ -25,11 +25,6 @@ INSTANCES = "instances"
 DEFAULTS = "defaults"
 CURRENT = "current"
 
-DOCKER_CONTAINER = "docker-container"
-DOCKER = "docker"
-KUBERNETES = "kubernetes"
-REMOTE = "remote"
-KNOWN_DRIVERS = (DOCKER_CONTAINER, DOCKER, KUBERNETES, REMOTE)
 
 # store/util.go; buildx < 0.10 also allowed "+".
 NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9.\-_+]*$")
@@ -164,7 +159,7 @@ def parse_instance(name: str, path: Path, data: bytes) -> Builder:
     nodes = [_parse_node(n, index, stored_name) for index, n in enumerate(nodes_doc)]
     return Builder(
         name=stored_name,
-        driver=driver or DOCKER_CONTAINER,  # `buildx create` always stores one
+        driver=driver,  # "" as stored; the registry says what buildx makes of it
         nodes=nodes,
         dynamic=bool(doc.get("Dynamic")),
         path=path,
@@ -243,13 +238,3 @@ def read_default(root: Path, key: str) -> Optional[str]:
     except OSError:
         return None
     return name or None
-
-
-def context_builder(name: str, endpoint: str) -> Builder:
-    """The docker-driver builder buildx derives from a docker context (storeutil.GetNodeGroup)."""
-    return Builder(
-        name=name,
-        driver=DOCKER,
-        nodes=[Node(name=name, endpoint=endpoint)],
-        from_context=True,
-    )

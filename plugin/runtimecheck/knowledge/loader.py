@@ -18,7 +18,6 @@ from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK, SEVE
 
 from .base import Knowledge
 from .model import (
-    DRIVERS,
     FILES,
     FIX_PLACEHOLDERS,
     PROBE_PLACEHOLDERS,
@@ -424,7 +423,7 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
             FixTemplate(
                 id=ident,
                 problems=e.strings("problems", PROBLEMS),
-                drivers=e.strings("drivers", DRIVERS),
+                drivers=e.strings("drivers"),
                 text=text,
                 override=override,
                 engine=engine,

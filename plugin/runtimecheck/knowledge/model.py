@@ -20,7 +20,6 @@ PROBLEM_TOO_OLD = "too-old"
 PROBLEM_UNSUPPORTED = "unsupported"
 PROBLEM_UNKNOWN = "unknown"
 PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
-DRIVERS = ("docker", "docker-container", "kubernetes", "remote", "host")
 PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
 FIX_PLACEHOLDERS = frozenset(
     {

@@ -18,11 +18,12 @@ from typing import Optional, Union
 from runtimecheck.dockercli import DEFAULT_CONTEXT, DockerConfig, list_contexts
 from runtimecheck.errors import UsageError
 
+from . import dockerd
 from .store import (
     Builder,
     BuilderError,
+    Node,
     StoreFileError,
-    context_builder,
     environment,
     instance_names,
     normalise_name,
@@ -148,3 +149,13 @@ def all_builders(
             continue  # a stored builder of that name wins, as in GetNodeGroup
         found.append(context_builder(context, context))
     return found
+
+
+def context_builder(name: str, endpoint: str) -> Builder:
+    """The docker-driver builder buildx derives from a docker context (storeutil.GetNodeGroup)."""
+    return Builder(
+        name=name,
+        driver=dockerd.NAME,
+        nodes=[Node(name=name, endpoint=endpoint)],
+        from_context=True,
+    )

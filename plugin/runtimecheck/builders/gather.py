@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
 from runtimecheck.dockercli import DockerConfig
 from runtimecheck.errors import RuntimecheckError
-from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts
+from runtimecheck.facts import NodeFacts
+from runtimecheck.knowledge import Knowledge
 
-from . import docker_endpoint, remote
-from .store import DOCKER, DOCKER_CONTAINER, KNOWN_DRIVERS, KUBERNETES, REMOTE, Builder, Node
+from . import docker_endpoint, registry, remote
+from .driver import InspectContext, failed_node
+from .store import Builder, Node
 
 # Threads finishing their last API call after the bound are left to end on their own.
 GRACE_S = 2.0
@@ -64,7 +66,7 @@ def inspect_builder(
     cfg: DockerConfig,
     builder: Builder,
     *,
-    kb: Any,
+    kb: Knowledge,
     assumed: Optional[dict[str, str]] = None,
     timeout: float = 20.0,
 ) -> list[NodeFacts]:
@@ -73,10 +75,11 @@ def inspect_builder(
     Raises RuntimecheckError only for the builder as a whole (unknown driver, no nodes, a bad
     --assume-runtime); anything about one node is in that node's `error`.
     """
-    if builder.driver not in KNOWN_DRIVERS:
+    driver = registry.driver(builder.driver)
+    if driver is None:
         raise RuntimecheckError(
             f"builder {builder.name!r} uses the driver {builder.driver!r}, which cannot be "
-            f"checked (known: {', '.join(KNOWN_DRIVERS)})"
+            f"checked (known: {', '.join(registry.names())})"
         )
     if not builder.nodes:
         raise RuntimecheckError(
@@ -85,10 +88,10 @@ def inspect_builder(
         )
     declared = remote.assumed_for(builder.name, assumed)  # a malformed one fails early
 
-    engines = _Engines(cfg, timeout, ask_version=builder.driver == DOCKER)
+    engines = _Engines(cfg, timeout, ask_version=driver.asks_engine_version)
+    ctx = InspectContext(cfg=cfg, kb=kb, engine_for=engines, timeout=timeout)
     try:
-        inspect_one = _driver_function(cfg, builder, kb, engines, timeout)
-        facts = _run_bounded(builder, inspect_one, timeout)
+        facts = _run_bounded(builder, lambda node: driver.inspect_node(ctx, builder, node), timeout)
     finally:
         engines.close()
     if declared:
@@ -98,44 +101,14 @@ def inspect_builder(
     return facts
 
 
-NodeInspector = Callable[[Node], Union[NodeFacts, list[NodeFacts]]]
-
-
-def _driver_function(
-    cfg: DockerConfig,
-    builder: Builder,
-    kb: Any,
-    engines: _Engines,
-    timeout: float,
-) -> NodeInspector:
-    if builder.driver == DOCKER_CONTAINER:
-        from . import docker_container
-
-        return lambda node: docker_container.inspect_node(
-            cfg, builder, node, kb=kb, engine_for=engines, timeout=timeout
-        )
-    if builder.driver == DOCKER:
-        from . import docker_driver
-
-        return lambda node: docker_driver.inspect_node(
-            builder, node, kb=kb, engine_for=engines, timeout=timeout
-        )
-    if builder.driver == KUBERNETES:
-        from . import kubernetes
-
-        return lambda node: kubernetes.inspect_node(builder, node, kb=kb, timeout=timeout)
-    if builder.driver == REMOTE:
-        return lambda node: remote.inspect_node(builder, node)
-    raise AssertionError(builder.driver)  # pragma: no cover - checked by the caller
-
-
-def _run_bounded(builder: Builder, inspect_one: NodeInspector, timeout: float) -> list[NodeFacts]:
+def _run_bounded(
+    builder: Builder, inspect_one: Callable[[Node], list[NodeFacts]], timeout: float
+) -> list[NodeFacts]:
     results: dict[int, list[NodeFacts]] = {}
 
     def work(index: int, node: Node) -> None:
         try:
-            found = inspect_one(node)
-            results[index] = found if isinstance(found, list) else [found]
+            results[index] = inspect_one(node)
         except RuntimecheckError as e:
             hint = f" ({e.hint})" if e.hint else ""
             results[index] = [failed_node(builder, node, e.message + hint)]
@@ -161,26 +134,6 @@ def _run_bounded(builder: Builder, inspect_one: NodeInspector, timeout: float) -
             found = [failed_node(builder, node, message)]
         facts.extend(found)
     return facts
-
-
-def failed_node(builder: Builder, node: Node, message: str) -> NodeFacts:
-    return NodeFacts(
-        builder=builder.name,
-        node=node.name,
-        driver=builder.driver,
-        endpoint=node.endpoint,
-        buildkit=BuildKitFacts(version=None, worker=None),
-        runtime=None,
-        fix_context=FixContext(
-            driver=builder.driver,
-            builder=builder.name,
-            node=node.name,
-            image=node.driver_opts.get("image"),
-        ),
-        status="unreachable",
-        notes=list(node.notes),
-        error=message,
-    )
 
 
 def _apply_declared(node: NodeFacts, name: str, version: str) -> None:

@@ -10,14 +10,28 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from runtimecheck import warm
+from runtimecheck.dockercli import DockerConfig
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+from runtimecheck.knowledge import Knowledge, Runtime
+from runtimecheck.probe.host import which
 
-from .store import DOCKER, Builder, Node
+from . import docker_endpoint
+from .driver import InspectContext, NotCheap, local_socket
+from .store import Builder, Node
 
+NAME = "docker"
+
+# The driver's attributes (driver.Driver): this module is the driver.
+name = NAME
+priority = 10
+boots_on_demand = False
+asks_engine_version = True
 RUNC_COMMAND_ENV = "DOCKER_BUILDKIT_RUNC_COMMAND"
 RUNC_COMMAND_SINCE = (26, 0)
 DEFAULT_COMMAND = "runc"
@@ -84,14 +98,14 @@ def node_facts(
     endpoint: Optional[str],
     *,
     engine_version: Optional[str],
-    kb: Any,
+    kb: Knowledge,
     dockerd: Optional[Dockerd],
     runtime: Optional[RuntimeFacts],
     notes: list[str],
 ) -> NodeFacts:
     """Engine version + dockerd + the resolved binary's facts → NodeFacts. Pure."""
     notes = list(notes)
-    bundled = kb.engine_buildkit(engine_version) if engine_version and kb is not None else None
+    bundled = kb.engine_buildkit(engine_version) if engine_version else None
     if bundled:
         version, source = bundled
         source = f"Engine {engine_version}: {source}"
@@ -111,12 +125,12 @@ def node_facts(
     return NodeFacts(
         builder=builder.name,
         node=node.name,
-        driver=DOCKER,
+        driver=NAME,
         endpoint=endpoint,
         buildkit=BuildKitFacts(version=version, source=source, worker="oci", no_pivot=no_pivot),
         runtime=runtime,
         fix_context=FixContext(
-            driver=DOCKER,
+            driver=NAME,
             builder=builder.name,
             node=node.name,
             binary_override=override,
@@ -135,6 +149,7 @@ def resolved_runtime(
     timeout: float,
     which: Callable[[str, Optional[str]], Optional[str]],
     probe_binary: Callable[..., RuntimeFacts],
+    runtimes: Optional[Sequence[Runtime]] = None,
 ) -> RuntimeFacts:
     """Find and run the binary dockerd would run (host edge; the probe functions are passed)."""
     where = f"host (dockerd pid {dockerd.pid})"
@@ -155,7 +170,7 @@ def resolved_runtime(
             error=f"{located.command} is not found on dockerd's PATH ({located.path_env or 'empty'})",
             where=where,
         )
-    facts = probe_binary(path, invocations, timeout=timeout)
+    facts = probe_binary(path, invocations, timeout=timeout, runtimes=runtimes)
     facts.where = where
     return facts
 
@@ -291,18 +306,20 @@ def start_ticks(pid: int, proc: Path = Path("/proc")) -> Optional[int]:
 # --- the edge ---------------------------------------------------------------------------------
 
 
-def inspect_node(
-    builder: Builder,
-    node: Node,
-    *,
-    kb: Any,
-    engine_for: Callable[[Optional[str]], Any],
-    timeout: float = 20.0,
-) -> NodeFacts:
+def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
+    return [_inspect(ctx, builder, node)]
+
+
+def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
+    return daemon_witnesses(docker_endpoint(cfg, node.endpoint).host)
+
+
+def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
     from runtimecheck.probe import host
     from runtimecheck.warm import socket_path
 
-    engine = engine_for(node.endpoint)
+    kb, timeout = ctx.kb, ctx.timeout
+    engine = ctx.engine_for(node.endpoint)
     host_addr = engine.endpoint.host
     engine_version = engine.version.get("Version") if isinstance(engine.version, dict) else None
     notes: list[str] = []
@@ -326,10 +343,11 @@ def inspect_node(
             runtime = resolved_runtime(
                 located,
                 dockerd,
-                invocations=kb.invocations() if kb is not None else [],
+                invocations=kb.invocations(),
                 timeout=min(timeout, 5.0),
                 which=host.which,
                 probe_binary=host.probe_binary,
+                runtimes=kb.identities(),
             )
     return node_facts(
         builder,
@@ -341,3 +359,26 @@ def inspect_node(
         runtime=runtime,
         notes=notes,
     )
+
+
+# --- what a verdict depends on, for the build preflight's cache ---------------------------
+
+
+def daemon_witnesses(host: str) -> list[list[Any]]:
+    """dockerd's process start (which covers its version and environment) and the runtime
+    binary on its PATH, which can change under it."""
+    sock = local_socket(host)
+    status, version = warm.get_json(sock, "/version")
+    if status != 200 or not isinstance(version, dict):
+        raise NotCheap(f"/version: HTTP {status}")
+    dockerd, why = find_dockerd(sock)
+    if dockerd is None or dockerd.start_ticks is None:
+        raise NotCheap(why)
+    located = locate_runtime(version.get("Version"), dockerd.environ)
+    binary = which(located.command, located.path_env or "")
+    if binary is None:
+        raise NotCheap(f"{located.command} is not on dockerd's PATH")
+    return [
+        warm.process_witness(dockerd.pid, dockerd.start_ticks),
+        warm.file_witness(binary),
+    ]

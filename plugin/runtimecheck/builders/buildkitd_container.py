@@ -1,0 +1,241 @@
+"""BuildKit in a container, as the docker-container and kubernetes drivers run it.
+
+What is known of one such node before its runtime is judged (`Observed`, filled at the edge),
+the buildkitd settings it amounts to, the node's facts from it (pure), and the one exec that
+learns what runs inside (`probe_running`, over any exec transport).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+from runtimecheck.knowledge import Knowledge
+from runtimecheck.probe.incontainer import ExecArgv
+
+from . import buildkitd
+from .store import Builder, Node
+
+DEFAULT_IMAGE = "moby/buildkit:buildx-stable-1"  # buildx driver/bkimage
+STOCK_RUNC_PATH = "/usr/bin/buildkit-runc"
+
+
+@dataclass
+class Observed:
+    """What is known about one node before the runtime is judged; filled by the edge."""
+
+    image: Optional[str]
+    cmd: Optional[list[str]]  # None: no container (flags then come from the store)
+    config_text: Optional[str]  # buildkitd.toml as buildkitd reads it, or from the store
+    status: str = "unknown"
+    buildkitd_version_output: Optional[str] = None
+    default_runtime_on_path: Optional[bool] = None
+    containerd_socket: Optional[bool] = None
+    runtime: Optional[RuntimeFacts] = None  # probed inside the container
+    notes: list[str] = field(default_factory=list)
+
+
+def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
+    """The effective buildkitd settings and what looked wrong on the way. Pure."""
+    argv = observed.cmd if observed.cmd is not None else _store_cmd(node)
+    flags = buildkitd.parse_flags(argv)
+    toml = buildkitd.parse_toml(observed.config_text)
+    problems = list(flags.problems)
+    if toml.error:
+        problems.append(toml.error)
+    return buildkitd.effective(flags, toml), problems
+
+
+def _store_cmd(node: Node) -> list[str]:
+    """The Cmd buildx would give a new container (driver getBuildkitFlags)."""
+    flags = list(node.flags or [])
+    if node.buildkitd_toml is not None:
+        return ["--config", buildkitd.DEFAULT_CONFIG_PATH, *flags]
+    return flags
+
+
+def node_facts(
+    builder: Builder,
+    node: Node,
+    endpoint: Optional[str],
+    observed: Observed,
+    kb: Knowledge,
+    *,
+    driver: str,
+    node_label: Optional[str] = None,
+) -> NodeFacts:
+    """Everything observed about one node → NodeFacts for the decision. Pure."""
+    settings, problems = settings_for(node, observed)
+    notes = [*node.notes, *observed.notes, *problems]
+
+    version = None
+    source = ""
+    if observed.buildkitd_version_output:
+        version = buildkitd.parse_version_output(observed.buildkitd_version_output)
+        source = "buildkitd --version" if version else ""
+    if version is None:
+        version = buildkitd.image_tag_version(observed.image)
+        if version:
+            source = f"image tag {observed.image}"
+            if observed.status == "running":
+                notes.append("`buildkitd --version` gave no version; the image tag was used")
+        else:
+            notes.append(f"the BuildKit version could not be read (image {observed.image})")
+
+    worker, worker_note = buildkitd.decide_worker(
+        settings, observed.default_runtime_on_path, observed.containerd_socket
+    )
+    if worker_note and observed.status == "running":
+        notes.append(worker_note)
+
+    runtime = observed.runtime
+    if runtime is None:
+        runtime = _static_runtime(settings, observed, kb, notes)
+
+    return NodeFacts(
+        builder=builder.name,
+        node=node_label or node.name,
+        driver=driver,
+        endpoint=endpoint,
+        buildkit=BuildKitFacts(version=version, source=source, worker=worker),
+        runtime=runtime,
+        fix_context=FixContext(
+            driver=driver,
+            builder=builder.name,
+            node=node.name,
+            image=observed.image,
+            binary_override=settings.binary_override,
+        ),
+        status=observed.status,
+        notes=notes,
+    )
+
+
+def _static_runtime(
+    settings: buildkitd.Settings, observed: Observed, kb: Knowledge, notes: list[str]
+) -> RuntimeFacts:
+    """What the image is known to bundle, without running anything (verified=False).
+
+    When that is not known, the runtime's `error` says why, in one sentence.
+    """
+    where = f"image {observed.image}" if observed.image else "builder configuration"
+    unknown = RuntimeFacts(
+        path=None, identity=RuntimeIdentity(name=None, version=None), verified=False, where=where
+    )
+    if settings.binary_override:
+        unknown.path = settings.binary_override
+        unknown.error = f"{settings.binary_from} names {settings.binary_override}"
+        return unknown
+    if not buildkitd.is_stock_image(observed.image):
+        unknown.error = f"{observed.image} is not a moby/buildkit image"
+        return unknown
+    bundled = kb.image_runc(observed.image)
+    if bundled is None:
+        unknown.error = f"which runc {observed.image} bundles is not known"
+        return unknown
+    runc_version, source = bundled
+    notes.append(f"runc {runc_version} assumed from the image ({source}); not run")
+    return RuntimeFacts(
+        path=STOCK_RUNC_PATH,
+        identity=RuntimeIdentity(name="runc", version=runc_version),
+        verified=False,
+        where=where,
+    )
+
+
+def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
+    """A builder that was never started: what buildx would create from its stored node."""
+    return Observed(
+        image=node.driver_opts.get("image") or DEFAULT_IMAGE,
+        cmd=None,
+        config_text=node.buildkitd_toml,
+        status="inactive",
+        notes=list(notes or []),
+    )
+
+
+def probe_running(
+    transport: ExecArgv,
+    where: str,
+    node: Node,
+    observed: Observed,
+    config_path: str,
+    kb: Knowledge,
+    timeout: float,
+) -> None:
+    """One exec: resolve and probe the binary, read the config, ask buildkitd its version."""
+    from runtimecheck.probe import incontainer
+
+    settings, _ = settings_for(node, observed)
+
+    # The container's own config may differ from the store's (changed after creation), but
+    # the flags in Cmd and the store's copy are the best guess before looking inside.
+    guess = _guess_settings(node, observed, settings)
+    commands: dict[str, list[str]] = {"buildkitd": ["buildkitd", "--version"]}
+    if guess.binary_override and guess.oci_enabled is None:
+        commands["default-runtime"] = ["sh", "-c", "command -v buildkit-runc || command -v runc"]
+    if guess.containerd_enabled is None:
+        commands["containerd-socket"] = ["test", "-S", guess.containerd_address]
+    invocations = kb.invocations()
+    probe = incontainer.run_in_container(
+        transport,
+        candidates=guess.candidates,
+        invocations=invocations,
+        read_files=[config_path],
+        commands=commands,
+        timeout=timeout,
+        where=where,
+        runtimes=kb.identities(),
+    )
+
+    config_text = probe.files.get(config_path)
+    observed.config_text = config_text
+    if (
+        config_text is None
+        and node.buildkitd_toml is not None
+        and config_path != buildkitd.DEFAULT_CONFIG_PATH
+    ):
+        observed.notes.append(f"{config_path} could not be read in the container")
+    code, output = probe.commands.get("buildkitd", (None, ""))
+    observed.buildkitd_version_output = output if code == 0 else None
+    if "default-runtime" in probe.commands:
+        code, _ = probe.commands["default-runtime"]
+        observed.default_runtime_on_path = None if code is None else code == 0
+    elif not guess.binary_override:
+        observed.default_runtime_on_path = probe.runtime.path is not None
+    if "containerd-socket" in probe.commands:
+        code, _ = probe.commands["containerd-socket"]
+        observed.containerd_socket = None if code is None else code == 0
+    observed.runtime = probe.runtime
+
+    actual, _ = settings_for(node, observed)
+    if actual.candidates != guess.candidates:
+        # The config inside names another binary than the flags and the store suggested.
+        observed.notes.append(
+            f"{config_path} in the container selects {actual.candidates[0]}; probed it in a second exec"
+        )
+        second = incontainer.run_in_container(
+            transport,
+            candidates=actual.candidates,
+            invocations=invocations,
+            timeout=timeout,
+            where=where,
+            runtimes=kb.identities(),
+        )
+        observed.runtime = second.runtime
+        if not actual.binary_override:
+            observed.default_runtime_on_path = second.runtime.path is not None
+
+
+def _guess_settings(
+    node: Node, observed: Observed, settings: buildkitd.Settings
+) -> buildkitd.Settings:
+    if observed.config_text is not None or node.buildkitd_toml is None:
+        return settings
+    store_view = Observed(
+        image=observed.image,
+        cmd=observed.cmd,
+        config_text=node.buildkitd_toml,
+    )
+    return settings_for(node, store_view)[0]
