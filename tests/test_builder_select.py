@@ -187,7 +187,7 @@ BUILDX_CHOICES = [
 def test_the_preflight_picks_buildx_s_builder_for_every_spelling(
     tmp_path: Path, args: list[str], env: dict, chosen: str
 ) -> None:
-    from runtimecheck.preflight import parse_build_args
+    from runtimecheck.preflight.args import parse_build_args
 
     for builder in ("x", "envb", "cur"):
         add_builder(tmp_path, builder)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from runtimecheck import cache, warm
-from runtimecheck.cache import MAX_ENTRIES, VerdictCache
 from runtimecheck.facts import BLOCK, PASS, VERDICT_UNKNOWN, WARN
+from runtimecheck.preflight import cache
+from runtimecheck.preflight import witnesses as warm
+from runtimecheck.preflight.cache import MAX_ENTRIES, VerdictCache
 
 ENV = {"HOME": "/home/u", "DOCKER_HOST": "unix:///var/run/docker.sock"}
 SEEN = [["file", "/nonexistent/instances/rc", None]]

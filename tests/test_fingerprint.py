@@ -14,7 +14,7 @@ import pytest
 from runtimecheck.builders import docker_container
 from runtimecheck.builders.fingerprint import witnesses
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
-from runtimecheck.warm import still_true
+from runtimecheck.preflight.witnesses import still_true
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ def write(tmp_path: Path, name: str, driver: str, nodes: list[dict]) -> Path:
 def test_the_warm_check_imports_nothing_heavy() -> None:
     code = (
         f"import sys\nsys.path.insert(0, {str(REPO / 'plugin')!r})\n"
-        "from runtimecheck import warm\n"
+        "from runtimecheck.preflight import witnesses as warm\n"
         "heavy = ('docker', 'requests', 'typer', 'rich', 'urllib3', 'json', 'socket', 'pathlib', 'typing')\n"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
@@ -107,7 +107,7 @@ def test_docker_driver_of_this_machine(tmp_path: Path, engine) -> None:
 
 
 def test_a_file_witness_notices_creation_change_and_removal(tmp_path: Path) -> None:
-    from runtimecheck.warm import file_witness
+    from runtimecheck.preflight.witnesses import file_witness
 
     target = tmp_path / "current"
     absent = [file_witness(str(target))]
@@ -123,7 +123,7 @@ def test_a_file_witness_notices_creation_change_and_removal(tmp_path: Path) -> N
 
 
 def test_a_process_witness_notices_a_new_process(tmp_path: Path) -> None:
-    from runtimecheck.warm import process_start, process_witness
+    from runtimecheck.preflight.witnesses import process_start, process_witness
 
     me = process_witness(os.getpid(), process_start(os.getpid()))
     assert still_true([me])

@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from runtimecheck.commands import Context
+from runtimecheck.commands.hooks import run as run_hook
 from runtimecheck.dockercli import GlobalOptions
-from runtimecheck.hooks import answer_hook
 
 KEEP_ERROR = (
     'ERROR: failed to solve: process "/bin/sh -c true" did not complete successfully: '
@@ -23,7 +24,7 @@ def request(root: str = "buildx build", error: str = "") -> str:
 
 
 def answer(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = answer_hook(GlobalOptions(as_plugin=True), list(args))
+    code = run_hook(Context(GlobalOptions(as_plugin=True)), list(args))
     return code, capsys.readouterr().out
 
 

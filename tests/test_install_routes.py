@@ -246,7 +246,9 @@ def test_parallel_installs_and_uninstalls_keep_config_and_record_whole(
     kinds = [["install", "--alias-build"], ["install", "--hooks"], ["uninstall"]]
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(lambda i: call(*kinds[i % 3]), range(18)))
-    assert [r.returncode for r in results] == [0] * 18, [r.stderr for r in results]
+    assert [r.returncode for r in results] == [0] * 18, [
+        (r.returncode, r.stdout, r.stderr) for r in results
+    ]
     done = call("uninstall")
     assert done.returncode == 0, done.stderr
     assert cfg.snapshot() == DOCKER_WRITTEN
@@ -256,7 +258,9 @@ def test_parallel_installs_and_uninstalls_keep_config_and_record_whole(
     # takes every one back.
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(lambda i: call(*kinds[i % 2]), range(12)))
-    assert [r.returncode for r in results] == [0] * 12, [r.stderr for r in results]
+    assert [r.returncode for r in results] == [0] * 12, [
+        (r.returncode, r.stdout, r.stderr) for r in results
+    ]
     record = json.loads((cfg.dir / "runtimecheck" / "install.json").read_text())
     assert set(record["changes"]) == {"aliases.builder", "plugins.runtimecheck.hooks",
                                       "features.hooks"}  # fmt: skip

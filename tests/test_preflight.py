@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runtimecheck import preflight, warm
+from runtimecheck import dockercli
 from runtimecheck.dockercli import GlobalOptions
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import (
@@ -31,7 +31,8 @@ from runtimecheck.facts import (
     NodeResult,
     Result,
 )
-from runtimecheck.preflight import parse_build_args
+from runtimecheck.preflight import flow, handover, witnesses
+from runtimecheck.preflight.args import parse_build_args
 
 
 class Handed(Exception):
@@ -100,16 +101,16 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     w = World()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "BUILDX_BUILDER", preflight.SKIP_ENV):
+    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "BUILDX_BUILDER", handover.SKIP_ENV):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv(preflight.REEXEC_ENV, raising=False)
+    monkeypatch.delenv(dockercli.REEXEC_ENV, raising=False)
     (tmp_path / "docker").mkdir()
 
     from runtimecheck import settings
 
     monkeypatch.setattr(settings, "load", lambda *a, **k: w.settings)
 
-    from runtimecheck import check
+    from runtimecheck import audit
     from runtimecheck.builders import fingerprint, selection
 
     def selected(cfg, explicit=None, env=None):
@@ -121,10 +122,10 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     w.state.write_text("as first seen")
 
     def seen(cfg, name, env=None):
-        return None if w.fingerprint is None else [warm.file_witness(str(w.state))]
+        return None if w.fingerprint is None else [witnesses.file_witness(str(w.state))]
 
     monkeypatch.setattr(fingerprint, "witnesses", seen)
-    monkeypatch.setattr(check, "run_check", w.run_check)
+    monkeypatch.setattr(audit, "audit", w.run_check)
 
     progress = types.ModuleType("runtimecheck.report.progress")
 
@@ -156,13 +157,13 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     def execvpe(file: str, argv: list[str], env: dict[str, str]) -> None:
         raise Handed(file, list(argv), dict(env))
 
-    monkeypatch.setattr(preflight.os, "execvpe", execvpe)
+    monkeypatch.setattr(handover.os, "execvpe", execvpe)
     return w
 
 
 def build(args: list[str], opts: GlobalOptions | None = None) -> Handed | int:
     try:
-        return preflight.preflight_and_build(opts or GlobalOptions(), args)
+        return flow.preflight_and_build(opts or GlobalOptions(), args)
     except Handed as handed:
         return handed
 
@@ -218,9 +219,9 @@ def test_the_skip_flag_is_ours_and_taken_out(
 
 
 def test_the_verdict_names_are_those_of_facts() -> None:
-    assert preflight.VERDICT_ORDER == VERDICT_ORDER
-    assert (preflight.PASS, preflight.WARN, preflight.BLOCK) == (PASS, WARN, BLOCK)
-    assert preflight.VERDICT_UNKNOWN == VERDICT_UNKNOWN
+    assert flow.VERDICT_ORDER == VERDICT_ORDER
+    assert (flow.PASS, flow.WARN, flow.BLOCK) == (PASS, WARN, BLOCK)
+    assert flow.VERDICT_UNKNOWN == VERDICT_UNKNOWN
 
 
 # --- what is handed over ------------------------------------------------------------------------
@@ -240,13 +241,13 @@ def test_a_pass_hands_the_arguments_over_untouched(world: World) -> None:
 def test_as_a_plugin_the_cli_that_ran_us_is_run_and_its_socket_is_not_passed_on(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(preflight.REEXEC_ENV, "/opt/docker/bin/docker")
-    monkeypatch.setenv(preflight.PLUGIN_SOCKET_ENV, "@docker_cli_0123")
+    monkeypatch.setenv(dockercli.REEXEC_ENV, "/opt/docker/bin/docker")
+    monkeypatch.setenv(handover.PLUGIN_SOCKET_ENV, "@docker_cli_0123")
     monkeypatch.setenv("KEEP_ME", "1")
     handed = build(["."], GlobalOptions(as_plugin=True))
     assert isinstance(handed, Handed)
     assert handed.argv[:3] == ["/opt/docker/bin/docker", "buildx", "build"]
-    assert preflight.PLUGIN_SOCKET_ENV not in handed.env
+    assert handover.PLUGIN_SOCKET_ENV not in handed.env
     assert handed.env["KEEP_ME"] == "1"
 
 
@@ -258,7 +259,7 @@ def test_the_builder_flag_decides_which_builder_is_checked(world: World) -> None
 
 def test_forwarding_under_the_alias_runs_buildx_never_build(world: World) -> None:
     with pytest.raises(Handed) as caught:
-        preflight.forward_to_buildx(GlobalOptions(raw=["--config", "/x"]), ["prune", "-f"])
+        handover.forward_to_buildx(GlobalOptions(raw=["--config", "/x"]), ["prune", "-f"])
     assert caught.value.argv == ["docker", "--config", "/x", "buildx", "prune", "-f"]
     assert world.checks == []
 
@@ -269,10 +270,10 @@ def test_a_docker_that_cannot_be_run_is_a_clear_error(
     def missing(file, argv, env):
         raise FileNotFoundError(2, "No such file or directory")
 
-    monkeypatch.setattr(preflight.os, "execvpe", missing)
+    monkeypatch.setattr(handover.os, "execvpe", missing)
     with pytest.raises(RuntimecheckError) as caught:
         build(["."])
-    assert caught.value.exit_code == preflight.EXIT_CANNOT_RUN
+    assert caught.value.exit_code == handover.EXIT_CANNOT_RUN
     assert "docker" in caught.value.message
 
 
@@ -415,7 +416,7 @@ def test_a_settings_file_appearing_invalidates_the_cached_verdict(
 def test_a_knowledge_file_is_a_witness_of_every_verdict() -> None:
     from runtimecheck import knowledge
 
-    files = {w[1] for w in preflight._own_witnesses() if w[0] == "file"}
+    files = {w[1] for w in flow._own_witnesses() if w[0] == "file"}
     data = knowledge.default_directory()
     assert {str(data / name) for name in knowledge.FILES} <= files
     assert all((data / name).is_file() for name in knowledge.FILES)
@@ -452,7 +453,7 @@ def test_buildx_gets_sigpipe_and_sigxfsz_with_their_default_action(
         seen.update({n: signal.getsignal(getattr(signal, n)) for n in ("SIGPIPE", "SIGXFSZ")})
         raise Handed(file, list(argv), dict(env))
 
-    monkeypatch.setattr(preflight.os, "execvpe", execvpe)
+    monkeypatch.setattr(handover.os, "execvpe", execvpe)
     before = {n: signal.getsignal(getattr(signal, n)) for n in ("SIGPIPE", "SIGXFSZ")}
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
@@ -472,7 +473,7 @@ def test_skipping_checks_nothing_and_hands_over(
     if how == "flag":
         handed = build(["--skip-runtimecheck", *args])
     else:
-        monkeypatch.setenv(preflight.SKIP_ENV, "1")
+        monkeypatch.setenv(handover.SKIP_ENV, "1")
         handed = build(args)
     assert isinstance(handed, Handed)
     assert handed.argv == ["docker", "buildx", "build", *args]
@@ -502,8 +503,8 @@ def test_help_is_buildx_s_plus_the_skip_flag(
 
 
 def test_a_help_word_as_a_value_is_not_help() -> None:
-    assert preflight.parse_build_args(["-t", "--help", "."]).help is False
-    assert preflight.parse_build_args(["--tag", "-h", "."]).help is False
+    assert parse_build_args(["-t", "--help", "."]).help is False
+    assert parse_build_args(["--tag", "-h", "."]).help is False
 
 
 # --- through the real docker CLI ----------------------------------------------------------------

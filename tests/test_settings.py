@@ -185,7 +185,7 @@ def test_flags_as_the_cli_passes_them(repo, home):
 
 
 def test_every_file_load_could_read_is_witnessed(repo, home):
-    from runtimecheck import warm
+    from runtimecheck.preflight import witnesses as warm
 
     env = {"HOME": str(home)}
     cwd = repo / "sub" / "dir"

@@ -1,14 +1,19 @@
-"""The typer application: thin commands that call the flows and render their results."""
+"""The typer application: it parses each command's own options and calls `commands.*`.
+
+Docker's global options have been taken off the command line before (`__main__`); they reach
+the commands in the click context's `obj`, a `commands.Context`.
+"""
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from . import commands
+from .commands import Context
 from .dockercli import GlobalOptions
 from .errors import EXIT_USAGE, RuntimecheckError, UsageError
 
@@ -38,7 +43,7 @@ crun before 1.15, runc before 1.1, gVisor's runsc and others reject it, and the 
 midway with "unrecognized option '--keep'". Run without a command, this checks the builder
 that `docker buildx build` would use.
 
-Exit status: 0 pass (or warn), 1 blocked, 2 usage error, 3 could not inspect.
+Exit status: 0 pass (or warn), 1 blocked, 2 usage error, 3 could not tell.
 """
 
 app = typer.Typer(
@@ -50,7 +55,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_globals = GlobalOptions()
+# Options more than one command takes, defined once.
+PROBE_FORMAT = typer.Option(ProbeFormat.text, "--format", help="Output format")
+
+
+def _context(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Context) else Context(GlobalOptions())
 
 
 @app.callback(invoke_without_command=True)
@@ -74,7 +85,7 @@ def check(
         help="Runtime a remote builder runs, when it cannot be inspected (e.g. crun=1.14.4)",
     ),
     bootstrap: bool = typer.Option(
-        False, "--bootstrap", help="Start a stopped builder before checking it"
+        False, "--bootstrap", help="Boot a builder that is not running (as a build would) first"
     ),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds allowed per builder"),
 ) -> None:
@@ -82,47 +93,44 @@ def check(
         return
     if builder and all_builders:
         raise UsageError("--builder and --all cannot be used together")
-    from .flows import check_command
+    from .commands import check as command
 
-    code = check_command(
-        _globals,
+    request = command.CheckRequest(
         builder=builder,
-        all_builders=all_builders,
-        fmt=fmt.value if fmt else None,
+        all=all_builders,
+        format=fmt.value if fmt else None,
         fail_on=fail_on.value if fail_on else None,
         ignore=ignore,
         assume_runtime=assume_runtime,
         bootstrap=bootstrap,
         timeout=timeout,
     )
-    raise typer.Exit(code)
+    raise typer.Exit(command.run(_context(ctx), request))
 
 
 @app.command(short_help="Probe a runtime binary: identity, what it accepts, verdict")
 def probe(
+    ctx: typer.Context,
     path: str = typer.Argument(..., help="Runtime binary to probe (path or name on PATH)"),
     buildkit: Optional[str] = typer.Option(
         None, "--buildkit", help="BuildKit version to judge against (default: the newest known)"
     ),
-    fmt: ProbeFormat = typer.Option(ProbeFormat.text, "--format", help="Output format"),
+    fmt: ProbeFormat = PROBE_FORMAT,
     timeout: float = typer.Option(5.0, "--timeout", help="Seconds allowed per runtime call"),
 ) -> None:
     """Probe a runtime binary on this host: identity, each invocation BuildKit makes, verdict."""
-    from .flows import probe_command
+    from .commands import probe as command
 
-    raise typer.Exit(probe_command(path, buildkit=buildkit, fmt=fmt.value, timeout=timeout))
+    code = command.run(_context(ctx), path, buildkit=buildkit, fmt=fmt.value, timeout=timeout)
+    raise typer.Exit(code)
 
 
 @app.command(short_help="Show what each BuildKit sends and which runtimes accept it")
-def rules(
-    fmt: ProbeFormat = typer.Option(ProbeFormat.text, "--format", help="Output format"),
-) -> None:
+def rules(ctx: typer.Context, fmt: ProbeFormat = PROBE_FORMAT) -> None:
     """Show what each BuildKit sends and which runtime versions accept it."""
-    from . import knowledge
-    from .report.rules import render_rules
+    from .commands import rules as command
 
-    sys.stdout.write(render_rules(knowledge.load(), fmt.value))
-    raise typer.Exit(0)
+    raise typer.Exit(command.run(_context(ctx), fmt.value))
 
 
 @app.command(
@@ -136,13 +144,14 @@ def build(ctx: typer.Context) -> None:
     Blocked builds stop before anything reaches buildx. Bypass with --skip-runtimecheck or
     RUNTIMECHECK_SKIP=1.
     """
-    from .preflight import preflight_and_build
+    from .commands import build as command
 
-    raise typer.Exit(preflight_and_build(_globals, list(ctx.args)))
+    raise typer.Exit(command.run(_context(ctx), list(ctx.args)))
 
 
 @app.command(short_help="Install the plugin (optionally as `docker build`'s preflight)")
 def install(
+    ctx: typer.Context,
     alias_build: bool = typer.Option(
         False, "--alias-build", help="Route plain `docker build` through the preflight"
     ),
@@ -151,41 +160,30 @@ def install(
     force: bool = typer.Option(False, "--force", help="Replace another plugin's `builder` alias"),
 ) -> None:
     """Install this plugin into docker's CLI plugins directory."""
-    from .dockercli import resolve
-    from .install import docker_cli
-    from .install import install as install_plugin
+    from .commands import install as command
 
-    lines = install_plugin(
-        resolve(_globals),
-        alias_build=alias_build,
-        hooks=hooks,
-        source=source,
-        force=force,
-        docker=docker_cli(),
+    code = command.install(
+        _context(ctx), alias_build=alias_build, hooks=hooks, source=source, force=force
     )
-    for line in lines:
-        print(line)
-    raise typer.Exit(0)
+    raise typer.Exit(code)
 
 
 @app.command(short_help="Undo exactly what `install` changed")
-def uninstall() -> None:
+def uninstall(ctx: typer.Context) -> None:
     """Remove the plugin and undo exactly what `install` changed."""
-    from .dockercli import resolve
-    from .install import uninstall as uninstall_plugin
+    from .commands import install as command
 
-    for line in uninstall_plugin(resolve(_globals)):
-        print(line)
-    raise typer.Exit(0)
+    raise typer.Exit(command.uninstall(_context(ctx)))
 
 
-def run_cli(opts: GlobalOptions, args: list[str]) -> int:
-    global _globals
-    _globals = opts
-    prog = "docker runtimecheck" if opts.as_plugin else "docker-runtimecheck"
+def run(options: GlobalOptions, args: list[str]) -> int:
+    """Parse `args` (docker's global options already taken) and run the command they name."""
+    prog = "docker runtimecheck" if options.as_plugin else "docker-runtimecheck"
     command = typer.main.get_command(app)
     try:
-        rv = command.main(args=args, prog_name=prog, standalone_mode=False)
+        rv = command.main(
+            args=args, prog_name=prog, standalone_mode=False, obj=commands.Context(options)
+        )
     except typer.Exit as e:
         return int(e.exit_code)
     except typer.Abort:

@@ -27,7 +27,7 @@ NEW_FILE_MODE = 0o600  # what the docker CLI creates config.json with
 ABSENT = object()
 
 
-def config_path(directory: Path) -> Path:
+def config_file(directory: Path) -> Path:
     """config.json in `directory`, through a symlink to the file it points at."""
     path = directory / CONFIG_NAME
     return Path(os.path.realpath(path)) if path.is_symlink() else path
@@ -81,7 +81,7 @@ def edit(
     are (the user's own layout); with `remove_if_empty`, an empty object removes the file
     (b"" is returned).
     """
-    path = config_path(directory)
+    path = config_file(directory)
     data, before = read(path)
     original = json.loads(json.dumps(data))
     change(data)

@@ -67,10 +67,6 @@ class GlobalOptions:
         values = (self.config, self.context, *self.hosts, self.tlscacert, self.tlscert, self.tlskey)
         return [str(v) for v in (*values, self.tls, self.tlsverify)]
 
-    @property
-    def verbose(self) -> bool:
-        return self.debug or self.log_level == "debug"
-
 
 def parse_global_flags(
     argv: list[str], *, plugin_env: bool = False
@@ -130,18 +126,22 @@ def _set_value(opts: GlobalOptions, attr: str, name: str, value: str) -> None:
 
 
 def _parse_bool(name: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("1", "t", "true"):
-        return True
-    if lowered in ("0", "f", "false"):
-        return False
-    raise UsageError(f"invalid boolean {value!r} for {name}")
+    from .truth import go_bool
+
+    parsed = go_bool(value)
+    if parsed is None:
+        raise UsageError(f"invalid boolean {value!r} for {name}")
+    return parsed
+
+
+# Set by the docker CLI for its plugins: the docker binary, for running docker again.
+REEXEC_ENV = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"
 
 
 def docker_command(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> str:
     """The docker CLI to run docker again: the one that ran us as a plugin, else `docker`."""
     env = os.environ if env is None else env
-    original = env.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND")
+    original = env.get(REEXEC_ENV)
     if opts.as_plugin and original:
         return original
     return "docker"
@@ -152,7 +152,8 @@ def docker_command(opts: GlobalOptions, env: Mapping[str, str] | None = None) ->
 # ones are the API for everything else.
 
 
-def config_path(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> str:
+def config_directory(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> str:
+    """Docker's config directory: --config, else DOCKER_CONFIG, else ~/.docker."""
     env = os.environ if env is None else env
     if opts.config:
         path = os.path.expanduser(opts.config)
@@ -165,12 +166,6 @@ def config_path(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> st
     if env.get("DOCKER_CONFIG"):
         return os.path.expanduser(env["DOCKER_CONFIG"])
     return os.path.join(os.path.expanduser("~"), ".docker")
-
-
-def config_dir(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> Path:
-    from pathlib import Path
-
-    return Path(config_path(opts, env))
 
 
 def read_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -194,9 +189,6 @@ def read_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"{path} is not a JSON object")
     return data
-
-
-load_config_file = read_config
 
 
 # --- contexts and the endpoint ---------------------------------------------------------------
@@ -233,14 +225,6 @@ class Endpoint:
     def buildx_key(self) -> str:
         """The key buildx's store uses for this endpoint (`current` file's Key, defaults/)."""
         return self.host if self.context == DEFAULT_CONTEXT else self.context
-
-    @property
-    def is_local_socket(self) -> bool:
-        return self.host.startswith("unix://") or self.host.startswith("npipe://")
-
-    @property
-    def socket_path(self) -> str | None:
-        return self.host[len("unix://") :] if self.host.startswith("unix://") else None
 
 
 class DockerConfig:
@@ -281,7 +265,7 @@ def resolve_light(
 ) -> tuple[str, dict[str, Any], Endpoint]:
     """(config directory, config.json, endpoint), without pathlib: the preflight's warm path."""
     env = os.environ if env is None else env
-    directory = config_path(opts, env)
+    directory = config_directory(opts, env)
     data = read_config(directory)
     name = current_context_name(opts, data, env)
     if name == DEFAULT_CONTEXT:

@@ -15,7 +15,6 @@ ACCEPTED = "accepted"  # the runtime parsed it and got as far as the (missing) b
 REJECTED = "rejected"  # "unrecognized option", "flag provided but not defined", …
 IGNORED = "ignored"  # parsed, but the knowledge base says it is not honoured (youki --keep)
 UNKNOWN = "unknown"  # could not tell
-STATUSES = (ACCEPTED, REJECTED, IGNORED, UNKNOWN)
 
 # Verdicts, ordered from best to worst for aggregation.
 PASS = "pass"

@@ -45,6 +45,7 @@ from . import configjson, launch, run
 from .configjson import ABSENT
 from .dockercli import PLUGIN_NAME, DockerConfig
 from .errors import EXIT_BLOCK, EXIT_USAGE, RuntimecheckError, UsageError
+from .truth import go_bool
 
 PLUGIN_FILE = f"docker-{PLUGIN_NAME}"
 PLUGINS_DIR = "cli-plugins"
@@ -98,7 +99,7 @@ def install(
     with locked(directory) as made:
         state = load_state(directory)
         state["created"] = _merged(state.get("created"), made)
-        config = configjson.config_path(directory)
+        config = configjson.config_file(directory)
         if wanted:
             # Refuse before anything is written: unreadable config.json, a key of the user's.
             data, _ = configjson.read(config)
@@ -118,7 +119,7 @@ def install(
                 _restore_state(directory, old_state)
                 raise
             swap.keep()
-    if hooks and os.environ.get("DOCKER_CLI_HOOKS", "").lower() in ("0", "f", "false"):
+    if hooks and go_bool(os.environ.get("DOCKER_CLI_HOOKS", "")) is False:
         lines.append(
             "note: DOCKER_CLI_HOOKS is set to false in this shell; it overrides config.json"
         )
@@ -130,7 +131,7 @@ def uninstall(cfg: DockerConfig) -> list[str]:
     with locked(directory) as made:
         state = load_state(directory)
         lines: list[str] = []
-        config = configjson.config_path(directory)
+        config = configjson.config_file(directory)
         if state["changes"]:
             lines += _revert(directory, state, config)
 
@@ -454,7 +455,7 @@ def _apply(directory: Path, wanted: dict[tuple[str, ...], str], state: dict[str,
             was = "" if current is ABSENT else f" (was {json.dumps(current)})"
             lines.append(f"set {dotted} = {json.dumps(value)}{was}")
 
-    config = configjson.config_path(directory)
+    config = configjson.config_file(directory)
     existed = config.exists()
     if not existed and "config_created" not in state:
         state["config_created"] = True

@@ -135,20 +135,20 @@ def watched_witnesses(
     """Witnesses of every file whose appearance, change or removal could change what `load`
     gives: each project file candidate up to the repository root, that root's `.git` (only
     whether it exists: its contents change with every commit), and the user's file."""
-    from . import warm
+    from runtimecheck.preflight import witnesses
 
     cwd = Path.cwd() if cwd is None else cwd
     env = os.environ if env is None else env
     found = []
     for directory in (cwd, *cwd.parents):
-        found.append(warm.file_witness(str(directory / PROJECT_FILE)))
+        found.append(witnesses.file_witness(str(directory / PROJECT_FILE)))
         git = directory / ".git"
         if git.exists():
-            found.append(warm.exists_witness(str(git)))
+            found.append(witnesses.exists_witness(str(git)))
             break
     user = _user_path(env)
     if user is not None:
-        found.append(warm.file_witness(str(user)))
+        found.append(witnesses.file_witness(str(user)))
     return found
 
 
@@ -184,10 +184,11 @@ def _file_layer(path: Path) -> _Layer:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"{path}: cannot read: {e}") from None
-    tomllib = _tomllib()
+    from . import tomlfile
+
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        data = tomlfile.loads(text)
+    except tomlfile.TOMLDecodeError as e:
         raise UsageError(f"{path}: invalid TOML: {e}") from None
 
     def where(key: str) -> str:
@@ -221,14 +222,6 @@ def _file_layer(path: Path) -> _Layer:
     return layer
 
 
-def _tomllib() -> Any:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib
-    return tomllib
-
-
 # --- values -------------------------------------------------------------------------------------
 
 
@@ -256,10 +249,13 @@ def _choice(value: Any, allowed: tuple[str, ...], where: str) -> Optional[str]:
 
 
 def _assumed(value: Any, where: str) -> str:
-    name, sep, version = str(value).partition("=") if isinstance(value, str) else ("", "", "")
-    if not sep or not name.strip() or not version.strip():
-        raise UsageError(f"{where}: expected NAME=VERSION (e.g. crun=1.14.4), got {value!r}")
-    return f"{name.strip()}={version.strip()}"
+    from .assumed import parse_assumed
+
+    try:
+        name, version = parse_assumed(value)
+    except UsageError as e:
+        raise UsageError(f"{where}: {e.message}", hint=e.hint) from None
+    return f"{name}={version}"
 
 
 def _line_of(text: str, key: str) -> int:

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from runtimecheck.truth import go_bool
+
 DEFAULT_CANDIDATES = ("buildkit-runc", "runc")
 DEFAULT_CONFIG_PATH = "/etc/buildkit/buildkitd.toml"
 CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
@@ -27,8 +29,6 @@ _VALUE_FLAGS = (
     "oci-worker-binary",
     "containerd-worker-addr",
 )
-_TRUE = ("1", "t", "T", "true", "TRUE", "True")
-_FALSE = ("0", "f", "F", "false", "FALSE", "False")
 
 
 @dataclass
@@ -79,10 +79,9 @@ def parse_flags(argv: list[str]) -> DaemonFlags:
 def _tristate(name: str, value: Optional[str], problems: list[str]) -> Optional[bool]:
     if value is None or value == "auto":
         return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    parsed = go_bool(value)
+    if parsed is not None:
+        return parsed
     problems.append(f"--{name}={value} is neither true, false nor auto")
     return None
 
@@ -99,13 +98,11 @@ class TomlSettings:
 def parse_toml(text: Optional[str]) -> TomlSettings:
     if not text:
         return TomlSettings()
+    from runtimecheck import tomlfile
+
     try:
-        import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
-    try:
-        doc = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError) as e:
+        doc = tomlfile.loads(text)
+    except (tomlfile.TOMLDecodeError, ValueError) as e:
         return TomlSettings(error=f"buildkitd.toml is not valid TOML ({e})")
     worker = _table(doc, "worker")
     oci = _table(worker, "oci")

@@ -14,10 +14,11 @@ import posixpath
 import tarfile
 from typing import Any, Optional
 
-from runtimecheck import warm
+from runtimecheck import dockerapi
 from runtimecheck.dockercli import DockerConfig
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import NodeFacts
+from runtimecheck.preflight import witnesses as kinds
 
 from . import buildkitd, docker_endpoint
 from .buildkitd_container import (
@@ -166,12 +167,12 @@ def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
     it finds it, and the PATH directories before it."""
     sock = local_socket(docker_endpoint(cfg, node.endpoint).host)
     name = container_name(node.name)
-    witness = warm.container_witness(sock, name)
+    witness = kinds.container_witness(sock, name)
     if witness[-1] is None:
         raise NotCheap(f"container {name} could not be described")
     if witness[-1] == ["absent"]:
         return [witness]
-    status, attrs = warm.get_json(sock, f"/containers/{name}/json")
+    status, attrs = dockerapi.get_json(sock, f"/containers/{name}/json")
     if status != 200 or not isinstance(attrs, dict) or attrs.get("Id") != witness[-1][0]:
         raise NotCheap(f"container {name} changed while it was looked at")
     cid = str(attrs["Id"])
@@ -202,7 +203,7 @@ def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
 
 
 def _in_container(sock: str, cid: str, path: str) -> list[Any]:
-    witness = warm.container_path_witness(sock, cid, path)
+    witness = kinds.container_path_witness(sock, cid, path)
     if witness[-1] is None:
         raise NotCheap(f"{path} in container {cid[:12]} could not be described")
     return witness
@@ -239,7 +240,7 @@ def _read_file(sock: str, cid: str, path: str) -> Optional[str]:
     import io
     import tarfile
 
-    status, _, body = warm.request(sock, "GET", f"/containers/{cid}/archive?path={path}")
+    status, _, body = dockerapi.request(sock, "GET", f"/containers/{cid}/archive?path={path}")
     if status != 200 or len(body) > MAX_CONFIG_BYTES:
         return None
     try:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from runtimecheck import warm
+from runtimecheck import dockerapi
 from runtimecheck.dockercli import DockerConfig
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
 from runtimecheck.knowledge import Knowledge, Runtime
+from runtimecheck.preflight import witnesses as kinds
 from runtimecheck.probe.host import which
 
 from . import docker_endpoint
@@ -211,7 +212,7 @@ def find_dockerd(
             pid=pid,
             environ=parse_environ(raw),
             same_root=_same_root(pid, proc),
-            start_ticks=start_ticks(pid, proc),
+            start_ticks=kinds.process_start(pid, str(proc)),
         ),
         how,
     )
@@ -295,14 +296,6 @@ def _same_root(pid: int, proc: Path) -> Optional[bool]:
     return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
-def start_ticks(pid: int, proc: Path = Path("/proc")) -> Optional[int]:
-    try:
-        stat = (proc / str(pid) / "stat").read_text()
-        return int(stat.rpartition(")")[2].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 # --- the edge ---------------------------------------------------------------------------------
 
 
@@ -315,8 +308,8 @@ def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
 
 
 def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
+    from runtimecheck.dockerapi import socket_path
     from runtimecheck.probe import host
-    from runtimecheck.warm import socket_path
 
     kb, timeout = ctx.kb, ctx.timeout
     engine = ctx.engine_for(node.endpoint)
@@ -368,7 +361,7 @@ def daemon_witnesses(host: str) -> list[list[Any]]:
     """dockerd's process start (which covers its version and environment) and the runtime
     binary on its PATH, which can change under it."""
     sock = local_socket(host)
-    status, version = warm.get_json(sock, "/version")
+    status, version = dockerapi.get_json(sock, "/version")
     if status != 200 or not isinstance(version, dict):
         raise NotCheap(f"/version: HTTP {status}")
     dockerd, why = find_dockerd(sock)
@@ -379,6 +372,6 @@ def daemon_witnesses(host: str) -> list[list[Any]]:
     if binary is None:
         raise NotCheap(f"{located.command} is not on dockerd's PATH")
     return [
-        warm.process_witness(dockerd.pid, dockerd.start_ticks),
-        warm.file_witness(binary),
+        kinds.process_witness(dockerd.pid, dockerd.start_ticks),
+        kinds.file_witness(binary),
     ]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional, Protocol
 
-from runtimecheck import warm
+from runtimecheck import dockerapi
 from runtimecheck.dockercli import DockerConfig
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts
 from runtimecheck.knowledge import Knowledge
@@ -49,7 +49,7 @@ class Driver(Protocol):
         ...
 
     def witnesses(self, cfg: DockerConfig, node: Node) -> list[list[Any]]:
-        """What a verdict on `node` depends on, seen now (runtimecheck.warm's kinds).
+        """What a verdict on `node` depends on, seen now (runtimecheck.preflight.witnesses's kinds).
         Raises NotCheap when that cannot be had cheaply."""
         ...
 
@@ -77,7 +77,7 @@ def failed_node(builder: Builder, node: Node, message: str) -> NodeFacts:
 
 def local_socket(host: str) -> str:
     """The path of a daemon's unix socket on this machine; NotCheap for any other."""
-    path = warm.socket_path(host)
+    path = dockerapi.socket_path(host)
     if path is None:
         raise NotCheap(f"{host} is not a local socket")
     return path

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from runtimecheck import warm
 from runtimecheck.dockercli import DEFAULT_CONTEXT, DockerConfig, context_dir_name
 from runtimecheck.errors import RuntimecheckError
+from runtimecheck.preflight import witnesses as kinds
 
 from . import docker_endpoint, dockerd, registry
 from .driver import NotCheap
@@ -48,13 +48,13 @@ def _collect(
 ) -> list[list[Any]]:
     name = selected_builder_name(cfg, builder_name, env)
     root = store_root(cfg, env)
-    found = [warm.file_witness(str(cfg.directory / "config.json"))]
+    found = [kinds.file_witness(str(cfg.directory / "config.json"))]
     found += _context_files(cfg, cfg.endpoint.context)
-    found.append(warm.file_witness(str(root / "current")))
-    found.append(warm.file_witness(str(root / "defaults" / key_hash(cfg.endpoint.buildx_key))))
+    found.append(kinds.file_witness(str(root / "current")))
+    found.append(kinds.file_witness(str(root / "defaults" / key_hash(cfg.endpoint.buildx_key))))
     stored = instance_path(root, name)
     if stored is not None:
-        found.append(warm.file_witness(str(stored)))
+        found.append(kinds.file_witness(str(stored)))
     try:
         builder = read_instance(root, name)
     except StoreFileError as e:
@@ -70,7 +70,7 @@ def _collect(
         raise NotCheap(f"unknown driver {builder.driver!r}")
     for node in builder.nodes:
         if node.config_file:
-            found.append(warm.file_witness(node.config_file))
+            found.append(kinds.file_witness(node.config_file))
         if node.endpoint and "://" not in node.endpoint:
             found += _context_files(cfg, node.endpoint)
         found += driver.witnesses(cfg, node)
@@ -81,4 +81,4 @@ def _context_files(cfg: DockerConfig, context: str) -> list[list[Any]]:
     if context == DEFAULT_CONTEXT:
         return []
     meta = cfg.directory / "contexts" / "meta" / context_dir_name(context) / "meta.json"
-    return [warm.file_witness(str(meta))]
+    return [kinds.file_witness(str(meta))]

@@ -6,11 +6,10 @@ The runtime cannot be seen from here, so it is unknown unless declared
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
+from runtimecheck.assumed import HOW_TO_DECLARE, parse_assumed
 from runtimecheck.dockercli import DockerConfig
-from runtimecheck.errors import UsageError
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
 
 from .driver import InspectContext, NotCheap
@@ -23,22 +22,6 @@ name = NAME
 priority = 20
 boots_on_demand = False
 asks_engine_version = False
-_ASSUMED = re.compile(r"^([a-z][a-z0-9._-]*)=(v?\d[\w.+~-]*)$")
-HOW_TO_DECLARE = (
-    "declare the runtime the remote buildkitd runs with --assume-runtime NAME=VERSION "
-    "(e.g. crun=1.14.4; `runc --version` / `crun --version` on the BuildKit host tells it)"
-)
-
-
-def parse_assumed(value: str) -> tuple[str, str]:
-    """`crun=1.14.4` → ("crun", "1.14.4"); UsageError for anything else."""
-    match = _ASSUMED.match(value.strip())
-    if not match:
-        raise UsageError(
-            f"invalid runtime declaration {value!r}",
-            hint="use NAME=VERSION, e.g. --assume-runtime crun=1.14.4",
-        )
-    return match.group(1), match.group(2).lstrip("v")
 
 
 def assumed_for(builder: str, assumed: Optional[dict[str, str]]) -> Optional[tuple[str, str]]:

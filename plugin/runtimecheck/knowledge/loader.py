@@ -14,6 +14,7 @@ from typing import Any, NoReturn, Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from runtimecheck import tomlfile
 from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK, SEVERITY_WARN
 
 from .base import Knowledge
@@ -36,11 +37,6 @@ from .model import (
     Where,
 )
 from .versions import in_range, parse_version
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib
 
 
 def default_directory() -> Path:
@@ -72,8 +68,8 @@ class _File:
         except OSError as e:
             raise KnowledgeError(f"{path}: cannot read the data file: {e.strerror or e}") from e
         try:
-            self.data = tomllib.loads(self.raw)
-        except tomllib.TOMLDecodeError as e:
+            self.data = tomlfile.loads(self.raw)
+        except tomlfile.TOMLDecodeError as e:
             line = getattr(e, "lineno", None)
             if line is None:
                 found = re.search(r"at line (\d+)", str(e))

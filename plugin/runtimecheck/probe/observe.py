@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from runtimecheck.facts import ACCEPTED, REJECTED, UNKNOWN, ProbeOutcome
 
-_UNKNOWN_OPTION = re.compile(
+UNKNOWN_OPTION = re.compile(
     r"unrecognized option"  # argp / getopt_long
     r"|invalid option"  # getopt, short options
     r"|unknown option"
@@ -86,7 +86,7 @@ def classify(
     if exit_code < 0:
         return outcome(UNKNOWN, f"killed by {signal_name(-exit_code)}")
 
-    refusal = _first(lines, _UNKNOWN_OPTION) or _first(lines, _UNKNOWN_COMMAND)
+    refusal = _first(lines, UNKNOWN_OPTION) or _first(lines, _UNKNOWN_COMMAND)
     if refusal is None and exit_code != 0:
         refusal = _first(lines, _USAGE_ERROR)
     if refusal is not None:

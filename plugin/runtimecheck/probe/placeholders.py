@@ -10,8 +10,6 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 
-PLACEHOLDERS = ("root", "bundle", "id", "file", "log")
-
 
 def new_container_id() -> str:
     """A container id no real container has."""

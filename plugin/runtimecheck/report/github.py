@@ -9,6 +9,7 @@ from __future__ import annotations
 from runtimecheck.facts import BLOCK, PASS, Check, NodeResult, Result
 from runtimecheck.safe import escaped
 
+from .levels import level_of
 from .style import Style
 from .text import fix_steps, summary_line
 
@@ -81,12 +82,6 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
         notes = "\n".join(node.notes) or f"verdict {node.verdict}"
         lines.append(command(level, f"runtimecheck: {where}: {node.verdict}", notes))
     return lines
-
-
-def level_of(check: Check) -> str:
-    if check.ignored:
-        return "notice"
-    return "error" if check.verdict == BLOCK else "warning"
 
 
 def check_message(check: Check) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from runtimecheck import __version__
 from runtimecheck.facts import BLOCK, PASS, SEVERITY_BLOCK, Check, NodeResult, Result
 
+from . import levels
 from .json_report import TOOL_NAME
 from .text import fix_steps
 
@@ -110,9 +111,9 @@ def _node_findings(where: str, node: NodeResult) -> list[tuple[str, str, str, di
 
 
 def level_of(check: Check) -> str:
-    if check.ignored:
-        return "note"
-    return "error" if check.verdict == BLOCK else "warning"
+    """SARIF's words: `note` where the others say notice."""
+    level = levels.level_of(check)
+    return "note" if level == levels.NOTICE else level
 
 
 def _check_extra(check: Check) -> dict[str, Any]:

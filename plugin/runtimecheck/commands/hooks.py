@@ -20,27 +20,25 @@ import json
 import re
 import sys
 
-from .dockercli import GlobalOptions
+from runtimecheck.probe.observe import UNKNOWN_OPTION
+
+from . import Context
 
 HOOKED_COMMANDS = ("build", "buildx build", "builder build", "image build")
 NEXT_STEPS = 0  # hooks.NextSteps, the only message type
 
-# How runtimes say they do not know `--keep` (or the other options BuildKit passes).
-REJECTION = re.compile(
-    r"unrecognized option '--keep'"
-    r"|unknown flag:? --keep"
-    r"|flag provided but not defined: -+keep"
-    r"|unknown option.{0,3}--keep"
-    r"|unrecognized option.{0,40}keep",
-    re.IGNORECASE,
-)
+# The option this hint is about, named in a runtime's "unknown option" message (whose
+# shapes are the probe's: runtimecheck.probe.observe.UNKNOWN_OPTION).
+KEEP = re.compile(r"(?:^|[\s'\"`:=])-{1,2}keep\b")
+
+
 HINT = (
     "The builder's OCI runtime rejected an option BuildKit passed (`run --keep`).\n"
     "Run `docker runtimecheck` to see which runtime it is and the exact fix."
 )
 
 
-def answer_hook(opts: GlobalOptions, args: list[str]) -> int:
+def run(ctx: Context, args: list[str]) -> int:
     try:
         template = hint_for(args[0] if args else "")
     except Exception:  # a hook must never disturb the command it follows
@@ -62,6 +60,6 @@ def hint_for(payload: str) -> str:
     error = request.get("CommandError")
     if command not in HOOKED_COMMANDS or not isinstance(error, str) or not error:
         return ""
-    if not REJECTION.search(error):
+    if not (UNKNOWN_OPTION.search(error) and KEEP.search(error)):
         return ""
     return HINT.replace("{{", "{ {")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 
-from .dockercli import PLUGIN_NAME, parse_global_flags
-from .errors import UsageError
+from runtimecheck.dockercli import PLUGIN_NAME, GlobalOptions, parse_global_flags
+from runtimecheck.errors import RuntimecheckError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,28 @@ ATTRIBUTES_ENV = "OTEL_RESOURCE_ATTRIBUTES"
 COMMAND_PATH_KEY = "docker.cli.cobra.command_path"
 
 
-def called_as(env: Mapping[str, str] | None = None, parent: int | None = None) -> str:
+def called_as(opts: GlobalOptions) -> str:
+    """How the docker CLI called us: DIRECT unless the `builder` alias names this plugin."""
+    if not opts.as_plugin or not alias_active(opts):
+        return DIRECT
+    return called_through(os.environ, os.getppid())
+
+
+def alias_active(opts: GlobalOptions) -> bool:
+    """With `aliases.builder = "runtimecheck"`, every `docker builder SUB` arrives here."""
+    from runtimecheck.dockercli import config_directory, read_config
+
+    try:
+        data = read_config(config_directory(opts))
+    except RuntimecheckError:
+        return False
+    aliases = data.get("aliases")
+    return isinstance(aliases, dict) and aliases.get("builder") == PLUGIN_NAME
+
+
+def called_through(env: Mapping[str, str] | None = None, parent: int | None = None) -> str:
+    """Which command the builder alias forwarded: from the CLI's telemetry attributes, else
+    from its command line."""
     env = os.environ if env is None else env
     path = command_path(env.get(ATTRIBUTES_ENV, ""))
     if path is not None:

@@ -1,8 +1,8 @@
 """Verdicts of earlier build preflights, so that a build on an unchanged builder starts at once.
 
-An entry is found by its key (`warm.cache_key`: the plugin version, the working directory,
+An entry is found by its key (`witnesses.cache_key`: the plugin version, the working directory,
 docker's global flags, the `--builder` argument and the environment that steers selection)
-and holds the witnesses of everything its answer depended on (`warm.still_true` re-checks
+and holds the witnesses of everything its answer depended on (`witnesses.still_true` re-checks
 them). Only answers that let the build go ahead are kept: a blocked builder is checked again
 on every build so that a fix is seen at once.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 
-from . import fastjson, log
+from runtimecheck import fastjson, log
 
 # Not `typing.TYPE_CHECKING`: this module is on the build preflight's warm path.
 TYPE_CHECKING = False

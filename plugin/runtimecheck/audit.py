@@ -1,0 +1,139 @@
+"""The audit: which builders → facts from their drivers → verdicts → one `Result`.
+
+Builders are audited concurrently (with `--all`, the whole takes as long as the slowest);
+each builder's nodes are inspected concurrently by `builders.gather`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional, Union
+
+from .bootstrap import BOOTSTRAP_TIMEOUT_S
+from .builders.gather import GRACE_S
+from .builders.store import Builder, BuilderError
+from .dockercli import DockerConfig
+from .errors import RuntimecheckError
+from .facts import BuilderResult, NodeFacts, Result
+
+if TYPE_CHECKING:
+    from .knowledge import Knowledge
+
+
+@dataclass
+class AuditOptions:
+    builder: Optional[str] = None  # None: the builder a build would use
+    all: bool = False  # every stored builder and every context's default builder
+    # Boot a builder that is not running through buildx first (the only thing that changes
+    # state); without it, such a builder is judged from its configuration.
+    bootstrap: bool = False
+    assume_runtime: dict[str, str] = field(default_factory=dict)  # builder or "*" → "crun=1.14.4"
+    ignore: frozenset[str] = frozenset()
+    timeout: float = 30.0  # bound for one builder, all nodes together
+
+
+def audit(
+    cfg: DockerConfig,
+    options: AuditOptions,
+    progress: Optional[Callable[[str], None]] = None,
+) -> Result:
+    from . import knowledge
+    from .builders import selection
+
+    kb = knowledge.load()
+    if options.all:
+        candidates = selection.all_builders(cfg)
+    else:
+        candidates = [selection.selected_builder(cfg, options.builder)]
+    if len(candidates) == 1:
+        return Result([_audit_one(cfg, candidates[0], kb, options, progress)])
+
+    results: dict[int, BuilderResult] = {}
+
+    def work(index: int, builder: Union[Builder, BuilderError]) -> None:
+        results[index] = _audit_one(cfg, builder, kb, options, None)
+
+    if progress:
+        progress(f"inspecting {len(candidates)} builders")
+    threads = [
+        threading.Thread(target=work, args=(i, b), name=f"runtimecheck-audit-{b.name}", daemon=True)
+        for i, b in enumerate(candidates)
+    ]
+    for thread in threads:
+        thread.start()
+    # Each builder is bounded by the timeout (and a boot by its own); a thread still running
+    # past that is reported, not waited for.
+    limit = options.timeout + GRACE_S + (BOOTSTRAP_TIMEOUT_S if options.bootstrap else 0)
+    deadline = time.monotonic() + limit
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return Result(
+        [
+            results.get(i)
+            or BuilderResult(b.name, b.driver, error=f"did not answer within {limit:g} s")
+            for i, b in enumerate(candidates)
+        ]
+    )
+
+
+def _audit_one(
+    cfg: DockerConfig,
+    builder: Union[Builder, BuilderError],
+    kb: Knowledge,
+    options: AuditOptions,
+    progress: Optional[Callable[[str], None]],
+) -> BuilderResult:
+    from . import bootstrap, verdict
+    from .builders import gather
+
+    if isinstance(builder, BuilderError):
+        return BuilderResult(builder.name, builder.driver, error=builder.message)
+    if progress:
+        progress(f"inspecting builder {builder.name} ({builder.driver})")
+    try:
+        node_facts = gather.inspect_builder(
+            cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
+        )
+        if bootstrap.needed(builder.driver, node_facts):
+            node_facts = _booted(cfg, builder, node_facts, kb, options, progress)
+    except RuntimecheckError as e:
+        return BuilderResult(builder.name, builder.driver, error=e.message)
+    nodes = [verdict.decide(kb, facts, options.ignore) for facts in node_facts]
+    return BuilderResult(builder.name, builder.driver, nodes=nodes)
+
+
+def _booted(
+    cfg: DockerConfig,
+    builder: Builder,
+    node_facts: list[NodeFacts],
+    kb: Knowledge,
+    options: AuditOptions,
+    progress: Optional[Callable[[str], None]],
+) -> list[NodeFacts]:
+    """The nodes after `docker buildx inspect --bootstrap`, or as they were, saying why."""
+    from . import bootstrap
+    from .builders import gather
+
+    if not options.bootstrap:
+        how = bootstrap.check_command(cfg.options, builder.name)
+        for facts in node_facts:
+            if facts.status in bootstrap.NOT_RUNNING:
+                facts.notes.append(
+                    f"not running: check it for real with `{how}` (it boots the builder as a "
+                    "build would, with `docker buildx inspect --bootstrap`)"
+                )
+        return node_facts
+    if progress:
+        progress(f"booting builder {builder.name} (docker buildx inspect --bootstrap)")
+    problem = bootstrap.boot(cfg.options, builder.name)
+    if problem is not None:
+        for facts in node_facts:
+            facts.notes.append(f"not booted: {problem}")
+        return node_facts
+    if progress:
+        progress(f"inspecting builder {builder.name} ({builder.driver})")
+    return gather.inspect_builder(
+        cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
+    )

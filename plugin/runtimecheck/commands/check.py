@@ -1,0 +1,56 @@
+"""`docker runtimecheck`: audit the builder a build would use (or every builder), report."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Optional
+
+from runtimecheck import log
+
+from . import Context
+
+
+@dataclass
+class CheckRequest:
+    builder: Optional[str] = None  # None: the one a build would use
+    all: bool = False
+    format: Optional[str] = None  # None: from the settings, else text
+    fail_on: Optional[str] = None
+    ignore: list[str] = field(default_factory=list)
+    assume_runtime: Optional[str] = None  # NAME=VERSION
+    bootstrap: bool = False
+    timeout: float = 30.0
+
+
+def run(ctx: Context, request: CheckRequest) -> int:
+    from runtimecheck import local_runtimes, report, settings
+    from runtimecheck.assumed import parse_assumed
+    from runtimecheck.audit import AuditOptions, audit
+    from runtimecheck.dockercli import resolve
+    from runtimecheck.knowledge import load
+    from runtimecheck.report.progress import Progress
+
+    flags: dict = {"ignore": request.ignore, "fail_on": request.fail_on, "format": request.format}
+    if request.assume_runtime:
+        parse_assumed(request.assume_runtime)
+        flags["assume_runtime"] = {request.builder or "*": request.assume_runtime}
+    conf = settings.load(flags=flags)
+    cfg = resolve(ctx.options)
+    log.debug(f"docker endpoint {cfg.endpoint.host} (context {cfg.endpoint.context})")
+    options = AuditOptions(
+        builder=request.builder,
+        all=request.all,
+        bootstrap=request.bootstrap,
+        assume_runtime=dict(conf.assume_runtime),
+        ignore=conf.ignore,
+        timeout=request.timeout,
+    )
+    with Progress(sys.stderr) as progress:
+        result = audit(cfg, options, progress=progress.update)
+        if result.inspected_nothing and not request.all:
+            # For information only: it never stands in for the builder's verdict.
+            progress.update("checking the runtimes on this host's PATH")
+            result.advisory.append(local_runtimes.on_path(load(), conf.ignore))
+    sys.stdout.write(report.render(result, conf.format or "text"))
+    return report.exit_status(result, conf.fail_on)
