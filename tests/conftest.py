@@ -207,6 +207,14 @@ def make_module_container(
 
 
 @pytest.fixture(scope="session")
+def kb() -> Any:
+    """The packaged knowledge base."""
+    from runtimecheck import knowledge
+
+    return knowledge.load()
+
+
+@pytest.fixture(scope="session")
 def docker_cli() -> str:
     """The docker CLI on PATH (the one users run; CI has it)."""
     import shutil

@@ -7,7 +7,6 @@ import shlex
 
 import pytest
 
-import report_samples as samples
 from runtimecheck import knowledge, report
 from runtimecheck.facts import (
     REJECTED,
@@ -22,6 +21,7 @@ from runtimecheck.report.style import Style
 from runtimecheck.report.text import render_text
 from runtimecheck.safe import escaped, printable
 from runtimecheck.verdict import decide
+from support import report_samples as samples
 
 TITLE = "\x1b]0;owned\x07"
 CLEAR = "\x1b[2J\x1b[H"

@@ -24,11 +24,6 @@ from runtimecheck.facts import (
 from runtimecheck.verdict import decide
 
 
-@pytest.fixture(scope="module")
-def kb() -> knowledge.Knowledge:
-    return knowledge.load()
-
-
 def node(
     runtime: Optional[str],
     version: Optional[str],

@@ -6,14 +6,8 @@ import json
 
 import pytest
 
-from runtimecheck import knowledge
 from runtimecheck.errors import UsageError
 from runtimecheck.report.rules import render_rules
-
-
-@pytest.fixture(scope="module")
-def kb() -> knowledge.Knowledge:
-    return knowledge.load()
 
 
 def line_of(text: str, start: str) -> str:

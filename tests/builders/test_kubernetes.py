@@ -18,8 +18,9 @@ from runtimecheck import knowledge, verdict
 from runtimecheck.builders import gather, kubernetes, store
 from runtimecheck.dockercli import GlobalOptions, resolve
 from runtimecheck.facts import BLOCK, PASS
+from support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "buildx-store"
+STORE_FIXTURES = FIXTURES / "buildx-store"
 
 STAND_IN = """#!/bin/sh
 echo "$*" >> "$KUBECTL_LOG"
@@ -50,7 +51,7 @@ def test_parse_endpoint() -> None:
 
 
 def test_parse_recorded_pods() -> None:
-    pods = kubernetes.parse_pods((FIXTURES / "pods-two-replicas.json").read_text())
+    pods = kubernetes.parse_pods((STORE_FIXTURES / "pods-two-replicas.json").read_text())
     assert [p.name for p in pods] == [
         "builder-amd64-7d9f8b6c5-abcde",
         "builder-amd64-7d9f8b6c5-fghij",
@@ -93,7 +94,9 @@ def pod(
 
 
 def kube_builder(stand_in: Path) -> store.Builder:
-    return store.parse_instance("kube", stand_in / "kube", (FIXTURES / "kube.json").read_bytes())
+    return store.parse_instance(
+        "kube", stand_in / "kube", (STORE_FIXTURES / "kube.json").read_bytes()
+    )
 
 
 @pytest.mark.engine

@@ -26,11 +26,6 @@ BUILDKIT_SENDS = {
 RUNTIMES = {"runc", "crun", "youki", "runsc", "sysbox-runc", "kata-runtime", "krun"}
 
 
-@pytest.fixture(scope="module")
-def kb() -> knowledge.Knowledge:
-    return knowledge.load()
-
-
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     copy = tmp_path / "metadata"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from runtimecheck.builders import store
+from support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "buildx-store"
+STORE_FIXTURES = FIXTURES / "buildx-store"
 
 
 def write_instance(root: Path, name: str, doc: object) -> Path:
@@ -21,7 +22,7 @@ def write_instance(root: Path, name: str, doc: object) -> Path:
 
 
 def test_current_shape_flags_and_base64_files(tmp_path: Path) -> None:
-    write_instance(tmp_path, "rc", (FIXTURES / "rc.json").read_text())
+    write_instance(tmp_path, "rc", (STORE_FIXTURES / "rc.json").read_text())
     builder = store.read_instance(tmp_path, "rc")
     assert builder is not None
     assert (builder.name, builder.driver, builder.dynamic) == ("rc", "docker-container", False)
@@ -42,7 +43,7 @@ def test_names_are_looked_up_lowercased(tmp_path: Path) -> None:
 def test_old_configfile_is_read_from_the_host_path(tmp_path: Path) -> None:
     config = tmp_path / "buildkitd.toml"
     config.write_text('[worker.oci]\nbinary = "crun"\n')
-    text = (FIXTURES / "old-configfile.json").read_text().replace("@CONFIG@", str(config))
+    text = (STORE_FIXTURES / "old-configfile.json").read_text().replace("@CONFIG@", str(config))
     write_instance(tmp_path, "legacy", text)
     builder = store.read_instance(tmp_path, "legacy")
     assert builder is not None
@@ -53,7 +54,9 @@ def test_old_configfile_is_read_from_the_host_path(tmp_path: Path) -> None:
 
 
 def test_missing_old_configfile_is_a_note(tmp_path: Path) -> None:
-    text = (FIXTURES / "old-configfile.json").read_text().replace("@CONFIG@", "/nonexistent/x")
+    text = (
+        (STORE_FIXTURES / "old-configfile.json").read_text().replace("@CONFIG@", "/nonexistent/x")
+    )
     write_instance(tmp_path, "legacy", text)
     builder = store.read_instance(tmp_path, "legacy")
     assert builder is not None
@@ -62,8 +65,8 @@ def test_missing_old_configfile_is_a_note(tmp_path: Path) -> None:
 
 
 def test_dynamic_and_object_platforms(tmp_path: Path) -> None:
-    write_instance(tmp_path, "kube", (FIXTURES / "kube.json").read_text())
-    doc = json.loads((FIXTURES / "kube.json").read_text())
+    write_instance(tmp_path, "kube", (STORE_FIXTURES / "kube.json").read_text())
+    doc = json.loads((STORE_FIXTURES / "kube.json").read_text())
     doc["Dynamic"] = True
     write_instance(tmp_path, "dyn", {**doc, "Name": "dyn"})
     kube = store.read_instance(tmp_path, "kube")

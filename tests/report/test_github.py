@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import report_samples as samples
 from runtimecheck import report
 from runtimecheck.report.github import escape_data, escape_property
+from support import report_samples as samples
 
 
 def commands(result) -> list[str]:

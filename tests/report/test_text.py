@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-import report_samples as samples
-from report_samples import FakeStream
 from runtimecheck import report
 from runtimecheck.errors import EXIT_BLOCK, EXIT_PASS, EXIT_UNINSPECTED, UsageError
 from runtimecheck.facts import BuilderResult, Result
 from runtimecheck.report.style import Style, color_wanted, encodes, style_for
 from runtimecheck.report.text import split_fix
+from support import report_samples as samples
+from support.report_samples import FakeStream
 
 ESC = "\x1b"
 

@@ -9,11 +9,6 @@ from runtimecheck import knowledge
 from runtimecheck.knowledge import parse_version
 
 
-@pytest.fixture(scope="module")
-def kb() -> knowledge.Knowledge:
-    return knowledge.load()
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -15,8 +15,7 @@ from runtimecheck.builders import docker_container
 from runtimecheck.builders.fingerprint import witnesses
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
 from runtimecheck.preflight.witnesses import still_true
-
-REPO = Path(__file__).resolve().parent.parent
+from support.paths import REPO
 
 
 def setup(tmp_path: Path, host: str | None = None):

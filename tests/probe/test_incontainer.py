@@ -16,8 +16,8 @@ from runtimecheck.probe.incontainer import (
     script_argv,
 )
 from runtimecheck.run import run
-from test_docker_container_driver import put_file
-from test_probe_host import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, processes_running, script
+from support.containers import put_file
+from support.runtimes import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, processes_running, script
 
 SHELLS = ["dash", "busybox"]  # Debian's /bin/sh, and the sh of busybox-based images
 

@@ -9,10 +9,8 @@ as runc/buildkit-runc (the incident). The store files sit in a temporary BUILDX_
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
-import tarfile
 import uuid
 from pathlib import Path
 from typing import Any, Optional
@@ -20,19 +18,15 @@ from typing import Any, Optional
 import docker.errors
 import pytest
 
-from runtimecheck import knowledge, verdict
+from runtimecheck import verdict
 from runtimecheck.builders import buildkitd_container, docker_container, gather, selection, store
 from runtimecheck.dockercli import DEFAULT_HOST, DockerConfig, GlobalOptions, resolve
 from runtimecheck.facts import ACCEPTED, BLOCK, PASS, REJECTED, NodeFacts
+from support.containers import put_file
 
 pytestmark = pytest.mark.engine
 
 CRUN_TOML = b'[worker.oci]\n  binary = "crun"\n'
-
-
-@pytest.fixture(scope="module")
-def kb() -> knowledge.Knowledge:
-    return knowledge.load()
 
 
 class BuildxHome:
@@ -102,15 +96,6 @@ def make_builder_container(
         container.start()
         container.reload()
     return container
-
-
-def put_file(container: Any, directory: str, name: str, data: bytes, mode: int = 0o644) -> None:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(name)
-        info.size, info.mode = len(data), mode
-        tar.addfile(info, io.BytesIO(data))
-    assert container.put_archive(directory, buf.getvalue())
 
 
 def unique(prefix: str = "rtc") -> str:

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-import report_samples as samples
 from runtimecheck import __version__, report
 from runtimecheck.report.sarif import FINGERPRINT_KEY, NOT_INSPECTED
+from support import report_samples as samples
 
 LEVELS = {"none", "note", "warning", "error"}
 

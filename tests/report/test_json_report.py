@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-import report_samples as samples
 from runtimecheck import __version__, report
+from support import report_samples as samples
+from support.paths import REPO
 
 TOP = ["schemaVersion", "tool", "verdict", "inspectedNothing", "builders", "notes", "advisory"]
 BUILDER = ["name", "driver", "verdict", "error", "nodes"]
@@ -142,7 +142,7 @@ def test_output_is_stable():
     assert report.render(samples.mixed(), "json") == report.render(samples.mixed(), "json")
 
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "json-format.md"
+DOCS = REPO / "docs" / "json-format.md"
 
 
 def documented_keys(heading: str) -> list[str]:

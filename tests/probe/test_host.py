@@ -11,28 +11,15 @@ import pytest
 
 from runtimecheck.facts import ACCEPTED, REJECTED, UNKNOWN
 from runtimecheck.probe.host import probe_binary, which
-
-RUNC = "/usr/sbin/runc"  # Debian 12: 1.1.5, takes --keep
-CRUN = "/usr/bin/crun"  # Debian 12: 1.8.1, refuses --keep
-
-
-def _invocation(id_, *probe):
-    return SimpleNamespace(id=id_, probe=("--root", "{root}", *probe))
-
-
-# What BuildKit >= 0.12 sends (runc executor through go-runc), as probes.
-BUILDKIT_INVOCATIONS = [
-    _invocation("global-log", "--log", "{log}", "--log-format", "json", "state", "{id}"),
-    _invocation("run-bundle", "run", "--bundle", "{bundle}", "{id}"),
-    _invocation("run-keep", "run", "--bundle", "{bundle}", "--keep", "{id}"),
-    _invocation("run-no-pivot", "run", "--bundle", "{bundle}", "--no-pivot", "{id}"),
-    _invocation("delete", "delete", "{id}"),
-    _invocation("kill", "kill", "{id}", "9"),
-    _invocation("state", "state", "{id}"),
-    _invocation("exec-process", "exec", "--process", "{file}", "{id}"),
-    _invocation("exec-pid-file", "exec", "--process", "{file}", "--pid-file", "{file}", "{id}"),
-]
-IDS = [i.id for i in BUILDKIT_INVOCATIONS]
+from support.runtimes import (
+    BUILDKIT_INVOCATIONS,
+    CRUN,
+    IDS,
+    RUNC,
+    need,
+    processes_running,
+    script,
+)
 
 
 @pytest.fixture
@@ -44,18 +31,6 @@ def private_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(d))
     yield d
     assert list(d.iterdir()) == []
-
-
-def need(path):
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"{path} is not installed")
-    return path
-
-
-def script(path: Path, body: str, mode: int = 0o755) -> str:
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(mode)
-    return str(path)
 
 
 def statuses(facts):
@@ -225,18 +200,3 @@ def test_which(tmp_path):
     assert which(str(second / "runc"), "") == str(second / "runc")
     assert which(str(first / "runc"), path_env) is None
     assert which("runc", "") is None
-
-
-def processes_running(marker: str) -> list[str]:
-    """Command lines of the processes on this machine that mention `marker`; zombies, which
-    are dead and only wait for a parent to collect them, are not counted."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if marker.encode() in cmdline and state != "Z":
-            found.append(cmdline.replace(b"\0", b" ").decode("utf-8", "replace"))
-    return found

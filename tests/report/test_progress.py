@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import threading
 
-from report_samples import FakeStream
 from runtimecheck.report.progress import Progress, wanted
+from support.report_samples import FakeStream
 
 
 def test_only_on_a_terminal_and_not_in_ci():

@@ -16,20 +16,16 @@ from typing import Any
 
 import pytest
 
-from runtimecheck import knowledge, verdict
+from runtimecheck import verdict
 from runtimecheck.builders import dockerd as docker_driver
 from runtimecheck.builders import gather, selection, store
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
 from runtimecheck.facts import ACCEPTED, BLOCK, PASS, REJECTED
 from runtimecheck.probe import host
+from support.paths import FIXTURES
 
-ENGINE_FIXTURES = Path(__file__).parent / "fixtures" / "engine"
+ENGINE_FIXTURES = FIXTURES / "engine"
 CRUN = shutil.which("crun") or "/usr/bin/crun"
-
-
-@pytest.fixture(scope="module")
-def kb() -> knowledge.Knowledge:
-    return knowledge.load()
 
 
 def engine_version(fixture: str) -> str:

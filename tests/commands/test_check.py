@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PLUGIN = Path(__file__).resolve().parent.parent / "plugin"
+from support.paths import PLUGIN
 
 
 def check(tmp_path: Path, *args: str, host: str) -> subprocess.CompletedProcess:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from runtimecheck.probe.identify import parse_version_output
+from support.paths import FIXTURES
 
-VERSIONS = Path(__file__).parent / "fixtures" / "versions"
+VERSIONS = FIXTURES / "versions"
 
 # file → (name, version, wrapper)
 EXPECTED = {

@@ -509,7 +509,6 @@ def test_a_help_word_as_a_value_is_not_help() -> None:
 
 # --- through the real docker CLI ----------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parent.parent
 # The CLI framework and the SDK, and the standard library wrappers that cost more than the
 # whole warm path may spend.
 BANNED_ON_THE_WARM_PATH = (
