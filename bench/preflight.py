@@ -1,18 +1,25 @@
-"""The build preflight: warm-cache overhead as a ratio, and the cost of a cold check.
+"""The check on real builder containers: warm preflight, cold check, `--all`, the probe.
 
-Sets up one docker-container builder the way buildx lays it out (store files in a private
-docker config, the container `buildx_buildkit_<node>` from the local test image with real
-runc), then:
+Sets up docker-container builders the way buildx lays them out (store files in a private
+docker config, containers `buildx_buildkit_<node>` from the local test image with real runc,
+started with --init), then measures, each as a ratio against a baseline measured in the same
+run, alternately (the machine is noisy; absolute times mean little):
 
-- cold check: `docker runtimecheck --builder B`, counting Docker Engine API round trips and
-  `docker exec`s from the debug log (target: one exec per node);
 - warm preflight: `docker runtimecheck build .` with a cached verdict, handing over to
-  `/bin/true` instead of `docker buildx build`, against bare `python3 -c pass` in the same
-  run (target: at most 2x).
+  `/bin/true` instead of `docker buildx build`, against bare `python3 -c pass` (target: at
+  most 2x);
+- cold check of one node: `docker runtimecheck --builder B`, with its Engine API round trips
+  and execs, against `docker buildx inspect B` when a real buildx is installed (target: at
+  most 2x), and against `docker exec <container> true` (one exec through the docker CLI);
+- `--all` over N builders against one builder's cold check (the nodes are probed
+  concurrently: the whole should cost about as much as the slowest), and against
+  `docker buildx ls` when a real buildx is installed (target: at most 2x);
+- the in-container probe's own time (one exec of probe.sh) against an exec of `true` through
+  the same transport.
 
 Needs a running dockerd and the test images (`tests/images/build`).
 
-    python bench/preflight.py [--runs N] [--zipapp dist/docker-runtimecheck]
+    python bench/preflight.py [--runs N] [--zipapp dist/docker-runtimecheck] [--builders N]
 """
 
 from __future__ import annotations
@@ -20,60 +27,95 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from startup import ROOT, compare, parse_args
 
 IMAGE = "runtimecheck-test/buildkit:v0.12.5"
-BUILDER = "benchrc"
-NODE = "benchrc0"
+PREFIX = "benchrc"
 
 
 def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=check)
 
 
-def make_builder(config: Path) -> str:
-    """Store files and a running builder container; returns the container name."""
+def make_builders(config: Path, count: int) -> list[str]:
+    """`count` builders in the store, each with a running container; their container names."""
     sh(str(ROOT / "tests" / "images" / "build"))
-    container = f"buildx_buildkit_{NODE}"
-    sh("docker", "rm", "-f", container, check=False)
-    sh(
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        container,
-        IMAGE,
-        "--allow-insecure-entitlement=network.host",
-    )
     store = config / "buildx"
     (store / "instances").mkdir(parents=True)
-    node = {
-        "Name": NODE,
-        "Endpoint": "unix:///var/run/docker.sock",
-        "Platforms": None,
-        "DriverOpts": {"image": IMAGE},
-        "Flags": ["--allow-insecure-entitlement=network.host"],
-        "Files": None,
-    }
-    instance = {"Name": BUILDER, "Driver": "docker-container", "Nodes": [node], "Dynamic": False}
-    (store / "instances" / BUILDER).write_text(json.dumps(instance))
-    current = {"Key": "unix:///var/run/docker.sock", "Name": BUILDER, "Global": False}
+    containers = []
+    for n in range(count):
+        builder, node = f"{PREFIX}{n}", f"{PREFIX}{n}node0"
+        container = f"buildx_buildkit_{node}"
+        sh("docker", "rm", "-f", container, check=False)
+        flags = ["--allow-insecure-entitlement=network.host"]
+        sh("docker", "run", "-d", "--init", "--name", container, IMAGE, *flags)
+        stored = {"Name": node, "Endpoint": "unix:///var/run/docker.sock", "Platforms": None,
+                  "DriverOpts": {"image": IMAGE}, "Flags": flags, "Files": None}  # fmt: skip
+        instance = {"Name": builder, "Driver": "docker-container", "Nodes": [stored]}
+        (store / "instances" / builder).write_text(json.dumps(instance))
+        containers.append(container)
+    current = {"Key": "unix:///var/run/docker.sock", "Name": f"{PREFIX}0", "Global": False}
     (store / "current").write_text(json.dumps(current))
-    return container
+    return containers
+
+
+def has_buildx(env: dict[str, str]) -> bool:
+    return sh("docker", "buildx", "version", check=False).returncode == 0
+
+
+def probe_figures(container: str, runs: int) -> None:
+    """The in-container probe alone against an exec of `true`, both through the raw API."""
+    sys.path.insert(0, str(ROOT / "plugin"))
+    from runtimecheck import engine, knowledge
+    from runtimecheck.dockercli import Endpoint
+    from runtimecheck.probe import incontainer
+
+    kb = knowledge.load()
+    client = engine.connect(Endpoint("default", "unix:///var/run/docker.sock"), timeout=30)
+    attrs = client.inspect_container(container)
+    assert attrs is not None
+    transport = client.exec_transport(attrs)
+
+    def probe() -> None:
+        incontainer.run_in_container(
+            transport,
+            candidates=["buildkit-runc", "runc"],
+            invocations=kb.invocations(),
+            runtimes=kb.identities(),
+        )
+
+    def true() -> None:
+        transport(["true"], 30)
+
+    ours, base = [], []
+    for _ in range(runs):
+        for fn, into in ((true, base), (probe, ours)):
+            start = time.perf_counter()
+            fn()
+            into.append(time.perf_counter() - start)
+    ratio = statistics.median(ours) / statistics.median(base)
+    print(
+        f"{'in-container probe (one exec of probe.sh)':<44} {ratio:5.2f}x   (median "
+        f"{statistics.median(ours) * 1000:6.1f} ms vs {statistics.median(base) * 1000:5.1f} ms "
+        f"for an exec of `true`, {runs} runs)"
+    )
 
 
 def main() -> int:
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, lambda p: p.add_argument("--builders", type=int, default=8))
+    count = args.builders
     zipapp = args.zipapp
     with tempfile.TemporaryDirectory(prefix="runtimecheck-bench-") as tmp:
         config = Path(tmp) / "docker"
-        container = make_builder(config)
+        containers = make_builders(config, count)
         env = dict(
             os.environ,
             RUNTIMECHECK_PYTHON=args.python,
@@ -81,13 +123,12 @@ def main() -> int:
             DOCKER_HOST="unix:///var/run/docker.sock",
             DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND="/bin/true",
         )
-        env.pop("BUILDX_BUILDER", None)
-        env.pop("BUILDX_CONFIG", None)
+        for name in ("BUILDX_BUILDER", "BUILDX_CONFIG", "DOCKER_CONTEXT"):
+            env.pop(name, None)
+        check = [zipapp, "--config", str(config), "runtimecheck", "--builder", f"{PREFIX}0"]
         try:
-            cold = subprocess.run(
-                [zipapp, "--config", str(config), "-l", "debug", "runtimecheck", "--builder", BUILDER],
-                capture_output=True, text=True, timeout=120, env=env,
-            )  # fmt: skip
+            cold = subprocess.run([*check[:3], "-l", "debug", *check[3:]],
+                                  capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
             calls = re.findall(r"engine API #\d+: (\w+) (\S+)", cold.stderr)
             execs = [path for method, path in calls if method == "POST" and path.endswith("/exec")]
             print(f"python: {args.python}")
@@ -102,15 +143,25 @@ def main() -> int:
             if first.returncode != 0:
                 print(first.stderr, file=sys.stderr)
                 return 1
-            compare(
-                "preflight, warm cache (docker-container)",
-                build,
-                [args.python, "-c", "pass"],
-                args.runs,
-                env,
-            )
+            bare = [args.python, "-c", "pass"]
+            compare("preflight, warm cache (docker-container)", build, bare, args.runs, env)
+            runs = max(5, args.runs // 3)
+            exec_true = ["docker", "exec", containers[0], "true"]
+            compare("cold check of one node", check, exec_true, runs, env, "docker exec true")
+            every = [zipapp, "--config", str(config), "runtimecheck", "--all"]
+            compare(f"--all over {count} builders", every, check, runs, env, "one builder")
+            if has_buildx(env):
+                docker = ["docker", "--config", str(config)]
+                inspect = [*docker, "buildx", "inspect", f"{PREFIX}0"]
+                compare("cold check of one node", check, inspect, runs, env, "buildx inspect")
+                listing = [*docker, "buildx", "ls"]
+                compare(f"--all over {count} builders", every, listing, runs, env, "buildx ls")
+            else:
+                print("no buildx here: the comparisons with `docker buildx inspect` and "
+                      "`docker buildx ls` were not measured")  # fmt: skip
+            probe_figures(containers[0], runs)
         finally:
-            sh("docker", "rm", "-f", container, check=False)
+            sh("docker", "rm", "-f", *containers, check=False)
     return 0
 
 

@@ -90,6 +90,44 @@ def request(
     return requests([(socket_path, method, path)], timeout)[0]
 
 
+def call(
+    socket_path: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    timeout: float = HTTP_TIMEOUT_S,
+) -> tuple[int, bytes, bytes]:
+    """(status, header bytes, body) of one HTTP/1.0 request with a JSON `body`, the whole
+    answer within `timeout`. Raises OSError (TimeoutError when the time is up)."""
+    deadline = _monotonic() + timeout
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(socket_path)
+        head = (
+            f"{method} {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode("ascii") + body)
+        chunks = []
+        while True:
+            left = deadline - _monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete answer to {method} {path} within {timeout:g} s")
+            sock.settimeout(left)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    answer = _parse_response(b"".join(chunks))
+    if answer[0] == 0:
+        raise ConnectionError(f"no HTTP answer to {method} {path}")
+    return answer
+
+
 def requests(
     asked: Sequence[tuple[str, str, str]], timeout: float = HTTP_TIMEOUT_S
 ) -> list[tuple[int, bytes, bytes]]:

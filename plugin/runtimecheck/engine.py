@@ -10,13 +10,17 @@ import contextlib
 import errno
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Protocol, cast
 
 from . import log
 from .dockercli import Endpoint
 from .errors import EXIT_UNINSPECTED, RuntimecheckError
+
+if TYPE_CHECKING:
+    from .probe.incontainer import ExecArgv
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -43,13 +47,40 @@ def _count_response(response: Any, *args: Any, **kwargs: Any) -> None:
     )
 
 
+class Engine(Protocol):
+    """What the drivers ask of a Docker daemon, over whichever client reaches it."""
+
+    endpoint: Endpoint
+    version: dict[str, Any]  # the /version answer, when it was asked for
+
+    def inspect_container(self, name: str) -> Optional[dict[str, Any]]:
+        """`GET /containers/<name>/json`; None when there is no such container."""
+        ...
+
+    def exec_transport(self, attrs: dict[str, Any]) -> ExecArgv:
+        """A transport running an argv in the (running) container described by `attrs`."""
+        ...
+
+    def archive(self, container: str, path: str, limit: int) -> Optional[bytes]:
+        """The tar of `path` in the container (running or not); None when there is none.
+        Raises TooLarge past `limit` bytes."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class TooLarge(Exception):
+    pass
+
+
 @dataclass
-class Engine:
-    """A connected client and, when it was asked for, what the daemon said about itself."""
+class SdkEngine:
+    """A daemon reached through the docker SDK: TCP with TLS, SSH, and the rest."""
 
     endpoint: Endpoint
     client: Any  # docker.DockerClient
-    version: dict[str, Any] = field(default_factory=dict)  # the /version answer
+    timeout: float = DEFAULT_TIMEOUT
+    version: dict[str, Any] = field(default_factory=dict)
     api_version_known: bool = True
 
     @property
@@ -57,24 +88,44 @@ class Engine:
         return self.client.api
 
     def inspect_container(self, name: str) -> Optional[dict[str, Any]]:
-        """`GET /containers/<name>/json`; None when there is no such container.
-
-        While the API version is unknown the request carries no version prefix, so the daemon
-        answers in its own version, named in the `Api-Version` header; that version is then
-        used for the calls that follow. A driver that needs nothing else from `/version`
-        saves that round trip.
-        """
+        """While the API version is unknown the request carries no version prefix, so the
+        daemon answers in its own version, named in the `Api-Version` header; that version is
+        then used for the calls that follow. A driver that needs nothing else from `/version`
+        saves that round trip."""
         import docker.errors
 
         api = self.api
-        try:
-            if self.api_version_known:
-                return api.inspect_container(name)
-            response = api._get(api._url("/containers/{0}/json", name, versioned_api=False))
-            self._adopt(response.headers.get("Api-Version"))
-            return api._result(response, json=True)
-        except docker.errors.NotFound:
-            return None
+        with engine_errors(self.endpoint, self.timeout, f"inspecting {name}"):
+            try:
+                if self.api_version_known:
+                    return cast("dict[str, Any]", api.inspect_container(name))
+                response = api._get(api._url("/containers/{0}/json", name, versioned_api=False))
+                self._adopt(response.headers.get("Api-Version"))
+                return cast("dict[str, Any]", api._result(response, json=True))
+            except docker.errors.NotFound:
+                return None
+
+    def exec_transport(self, attrs: dict[str, Any]) -> ExecArgv:
+        from .probe.incontainer import docker_exec_transport
+
+        return docker_exec_transport(self.client.containers.prepare_model(attrs))
+
+    def archive(self, container: str, path: str, limit: int) -> Optional[bytes]:
+        import docker.errors
+
+        with engine_errors(self.endpoint, self.timeout, f"reading {path}"):
+            try:
+                stream, _ = self.api.get_archive(container, path)
+            except docker.errors.NotFound:
+                return None
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in stream:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"it is larger than {limit // 1024} KiB")
+                chunks.append(chunk)
+            return b"".join(chunks)
 
     def _adopt(self, api_version: Optional[str]) -> None:
         if api_version:
@@ -86,15 +137,166 @@ class Engine:
             self.client.close()
 
 
+@dataclass
+class SocketEngine:
+    """A daemon on this machine's unix socket, asked directly (runtimecheck.dockerapi): the
+    docker SDK, its HTTP stack and their import time are not needed for the few calls made."""
+
+    endpoint: Endpoint
+    socket_path: str
+    timeout: float = DEFAULT_TIMEOUT
+    version: dict[str, Any] = field(default_factory=dict)
+
+    def call(
+        self, method: str, path: str, body: Optional[dict[str, Any]] = None, doing: str = ""
+    ) -> tuple[int, bytes, bytes]:
+        import json
+
+        from . import dockerapi
+
+        data = json.dumps(body).encode() if body is not None else b""
+        started = time.monotonic()
+        try:
+            status, head, answer = dockerapi.call(
+                self.socket_path, method, path, data, timeout=self.timeout
+            )
+        except OSError as e:
+            raise translate(e, self.endpoint, self.timeout, doing) from None
+        _counted(method, path, status, started)
+        if status >= 400 and status != 404:
+            raise _answered(status, answer, self.endpoint, doing)
+        return status, head, answer
+
+    def json(self, method: str, path: str, body: Any = None, doing: str = "") -> Any:
+        import json
+
+        status, _, answer = self.call(method, path, body, doing)
+        if status == 404:
+            return None
+        try:
+            return json.loads(answer) if answer.strip() else None
+        except ValueError:
+            raise RuntimecheckError(
+                f"the Docker daemon at {self.endpoint.host} answered {path} with no JSON"
+            ) from None
+
+    def inspect_container(self, name: str) -> Optional[dict[str, Any]]:
+        from .dockerapi import inspect_path
+
+        doc = self.json("GET", inspect_path(name), doing=f"inspecting {name}")
+        return doc if isinstance(doc, dict) else None
+
+    def exec_transport(self, attrs: dict[str, Any]) -> ExecArgv:
+        import json
+
+        from . import dockerapi
+
+        container = str(attrs.get("Id"))
+
+        def exec_argv(argv: list[str], timeout: float) -> tuple[Optional[int], bytes, bytes]:
+            created = self.json(
+                "POST",
+                f"/containers/{container}/exec",
+                {"AttachStdout": True, "AttachStderr": True, "Cmd": list(argv)},
+                doing="starting an exec",
+            )
+            if not isinstance(created, dict) or "Id" not in created:
+                raise RuntimecheckError(f"the exec in container {container[:12]} was not created")
+            exec_id = created["Id"]
+            start = json.dumps({"Detach": False, "Tty": False}).encode()
+            path = f"/exec/{exec_id}/start"
+            started = time.monotonic()
+            try:
+                status, _, raw = dockerapi.call(
+                    self.socket_path, "POST", path, start, timeout=timeout
+                )
+                _counted("POST", path, status, started)
+            except TimeoutError:
+                return None, b"", b""  # the script in the container ends itself
+            except OSError as e:
+                raise translate(e, self.endpoint, timeout, "running the exec") from None
+            if status >= 400:
+                raise _answered(status, raw, self.endpoint, "running the exec")
+            out, err = _demultiplex(raw)
+            inspected = self.json("GET", f"/exec/{exec_id}/json", doing="reading an exec")
+            code = inspected.get("ExitCode") if isinstance(inspected, dict) else None
+            return (code if isinstance(code, int) else None), out, err
+
+        return exec_argv
+
+    def archive(self, container: str, path: str, limit: int) -> Optional[bytes]:
+        from .dockerapi import archive_path
+
+        status, _, answer = self.call("GET", archive_path(container, path), doing=f"reading {path}")
+        if status == 404:
+            return None
+        if len(answer) > limit:
+            raise TooLarge(f"it is larger than {limit // 1024} KiB")
+        return answer
+
+    def close(self) -> None:
+        pass
+
+
+def _counted(method: str, path: str, status: int, started: float) -> None:
+    global _round_trips
+    with _lock:
+        _round_trips += 1
+        count = _round_trips
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    log.debug(f"engine API #{count}: {method} {path} → {status} ({elapsed_ms} ms)")
+
+
+def _demultiplex(raw: bytes) -> tuple[bytes, bytes]:
+    """stdout and stderr of an exec's attach stream (8-byte frame headers, no terminal)."""
+    out: list[bytes] = []
+    err: list[bytes] = []
+    at = 0
+    while at + 8 <= len(raw):
+        kind, size = raw[at], int.from_bytes(raw[at + 4 : at + 8], "big")
+        frame = raw[at + 8 : at + 8 + size]
+        (err if kind == 2 else out).append(frame)
+        at += 8 + size
+    return b"".join(out), b"".join(err)
+
+
+def _answered(status: int, body: bytes, endpoint: Endpoint, doing: str) -> RuntimecheckError:
+    import json
+
+    try:
+        message = json.loads(body).get("message")
+    except (ValueError, AttributeError):
+        message = None
+    explanation = message or body.decode("utf-8", "replace").strip() or f"HTTP {status}"
+    return refused(_Answer(status, explanation), endpoint, doing)
+
+
+@dataclass
+class _Answer:
+    status_code: int
+    explanation: str
+
+
 def connect(
     endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT, ask_version: bool = True
 ) -> Engine:
-    """Open a client; with `ask_version`, ask `/version`, which also fixes the API version.
+    """A client for the daemon; with `ask_version`, ask `/version` first.
 
-    One round trip with `ask_version`, none without (then `Engine.inspect_container` must be
-    the first call: an unreachable daemon is only found out there). Raises RuntimecheckError
-    with the next step when the daemon cannot be reached.
+    A daemon on a local unix socket is asked directly (`SocketEngine`); any other through the
+    docker SDK. One round trip with `ask_version`, none without (an unreachable daemon is then
+    found out by the first call). Raises RuntimecheckError with the next step when the daemon
+    cannot be reached.
     """
+    if endpoint.host.startswith("unix://"):
+        engine = SocketEngine(endpoint, endpoint.host[len("unix://") :], timeout)
+        if ask_version:
+            version = engine.json("GET", "/version", doing="asking its version")
+            engine.version = version if isinstance(version, dict) else {}
+        return engine
+    return _connect_sdk(endpoint, timeout, ask_version)
+
+
+def _connect_sdk(endpoint: Endpoint, timeout: float, ask_version: bool) -> SdkEngine:
     import docker
 
     with engine_errors(endpoint, timeout):
@@ -108,13 +310,13 @@ def connect(
         )
         client.api.hooks["response"].append(_count_response)
         if not ask_version:
-            return Engine(endpoint=endpoint, client=client, api_version_known=False)
+            return SdkEngine(endpoint, client, timeout, api_version_known=False)
         try:
             version = client.api.version(api_version=False)
         except BaseException:
             client.close()
             raise
-    engine = Engine(endpoint=endpoint, client=client, version=version or {})
+    engine = SdkEngine(endpoint, client, timeout, version=version or {})
     api_version = version.get("ApiVersion") if isinstance(version, dict) else None
     engine._adopt(api_version if isinstance(api_version, str) else None)
     return engine

@@ -311,6 +311,7 @@ def test_static_runtime_of_a_stock_image_comes_from_the_knowledge_base(kb) -> No
 
 
 def test_a_cold_check_is_one_inspect_and_one_exec(home, make_container, test_images, kb) -> None:
+    """On a local daemon, without the docker SDK: its import alone costs more than the exec."""
     from runtimecheck import engine as engine_mod
 
     name = unique()
@@ -326,13 +327,39 @@ def test_a_cold_check_is_one_inspect_and_one_exec(home, make_container, test_ima
     assert engine_mod.round_trips() - before == 4
 
 
+def test_a_local_socket_is_asked_directly_and_the_same_answers_come_back(
+    home, make_container, test_images
+) -> None:
+    from runtimecheck import engine as engine_mod
+
+    container = make_container(test_images["runtimes"], command=["sleep", "600"])
+    direct = engine_mod.connect(home.cfg.endpoint, timeout=10, ask_version=True)
+    sdk = engine_mod._connect_sdk(home.cfg.endpoint, 10, ask_version=True)
+    try:
+        assert isinstance(direct, engine_mod.SocketEngine)
+        assert direct.version["Version"] == sdk.version["Version"]
+        attrs = direct.inspect_container(container.name)
+        assert attrs is not None and attrs["Id"] == sdk.inspect_container(container.name)["Id"]
+        argv = ["sh", "-c", "echo out; echo err >&2; exit 3"]
+        assert direct.exec_transport(attrs)(argv, 30) == (3, b"out\n", b"err\n")
+        assert sdk.exec_transport(attrs)(argv, 30) == (3, b"out\n", b"err\n")
+        assert direct.archive(container.name, "/etc/hostname", 1 << 20) is not None
+        assert direct.archive(container.name, "/nonexistent", 1 << 20) is None
+        with pytest.raises(engine_mod.TooLarge):
+            direct.archive(container.name, "/bin", 1024)
+    finally:
+        direct.close()
+        sdk.close()
+
+
 def test_the_unversioned_inspect_adopts_the_daemons_api_version(
     home, make_container, test_images, engine
 ) -> None:
     from runtimecheck import engine as engine_mod
 
     container = make_container(test_images["runtimes"], command=["sleep", "600"])
-    client = engine_mod.connect(home.cfg.endpoint, timeout=10, ask_version=False)
+    # The SDK's client (a daemon elsewhere than on a local socket is reached through it).
+    client = engine_mod._connect_sdk(home.cfg.endpoint, 10, ask_version=False)
     try:
         attrs = client.inspect_container(container.name)
         assert attrs is not None and attrs["Id"] == container.id

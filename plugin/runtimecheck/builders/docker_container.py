@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from runtimecheck import dockerapi
 from runtimecheck.dockercli import DockerConfig
+from runtimecheck.engine import Engine, TooLarge
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import NodeFacts
 from runtimecheck.preflight import witnesses as kinds
@@ -56,13 +57,10 @@ def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[Node
 
 def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
     """Look at one node's container (its daemon reached through `ctx.engine_for`)."""
-    from runtimecheck import engine as engine_mod
-
     kb, timeout = ctx.kb, ctx.timeout
     engine = ctx.engine_for(node.endpoint)
     name = container_name(node.name)
-    with engine_mod.engine_errors(engine.endpoint, timeout, f"inspecting {name}"):
-        attrs = engine.inspect_container(name)
+    attrs = engine.inspect_container(name)
     if attrs is None:
         return node_facts(
             builder, node, engine.endpoint.host, _never_created(builder, node), kb, driver=NAME
@@ -83,10 +81,7 @@ def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
 
     config_path = buildkitd.parse_flags(observed.cmd or []).config or buildkitd.DEFAULT_CONFIG_PATH
     if observed.status == "running":
-        from runtimecheck.probe import incontainer
-
-        container = engine.client.containers.prepare_model(attrs)
-        transport = incontainer.docker_exec_transport(container)
+        transport = engine.exec_transport(attrs)
         probe_running(transport, f"container {name}", node, observed, config_path, kb, timeout)
     else:
         _read_stopped_config(engine, name, node, observed, config_path, timeout)
@@ -100,23 +95,16 @@ def _never_created(builder: Builder, node: Node) -> Observed:
 
 
 def _read_stopped_config(
-    engine: Any, name: str, node: Node, observed: Observed, config_path: str, timeout: float
+    engine: Engine, name: str, node: Node, observed: Observed, config_path: str, timeout: float
 ) -> None:
     """A stopped container's files can still be read (the archive API does not start it)."""
-    import docker.errors
-
-    from runtimecheck import engine as engine_mod
-
     text: Optional[str] = None
     try:
-        with engine_mod.engine_errors(engine.endpoint, timeout, f"reading {config_path}"):
-            stream, _ = engine.api.get_archive(name, config_path)
-            text = _single_file_from_tar(_read_bounded(stream, MAX_CONFIG_BYTES + TAR_OVERHEAD))
-    except docker.errors.NotFound:
-        text = None
+        tar = engine.archive(name, config_path, MAX_CONFIG_BYTES + TAR_OVERHEAD)
+        text = _single_file_from_tar(tar) if tar is not None else None
     except RuntimecheckError as e:
         observed.notes.append(f"could not read {config_path} from the stopped container: {e}")
-    except (tarfile.TarError, _TooLarge) as e:
+    except (tarfile.TarError, TooLarge) as e:
         observed.notes.append(f"{config_path} in the stopped container was not read: {e}")
     if text is not None:
         observed.config_text = text
@@ -127,22 +115,6 @@ def _read_stopped_config(
 
 # A tar of one file: its header, the content padded to 512 bytes, two zero blocks, some slack.
 TAR_OVERHEAD = 16 * 1024
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _read_bounded(stream: Any, limit: int) -> bytes:
-    """The archive's bytes; a `--config` naming a directory or a huge file stops at `limit`."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in stream:
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge(f"it is larger than {limit // 1024} KiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _single_file_from_tar(data: bytes) -> Optional[str]:

@@ -24,11 +24,10 @@ class CheckRequest:
 
 
 def run(ctx: Context, request: CheckRequest) -> int:
-    from runtimecheck import local_runtimes, report, settings
+    from runtimecheck import report, settings
     from runtimecheck.assumed import parse_assumed
     from runtimecheck.audit import AuditOptions, audit
     from runtimecheck.dockercli import resolve
-    from runtimecheck.knowledge import load
     from runtimecheck.report.progress import Progress
 
     flags: dict = {"ignore": request.ignore, "fail_on": request.fail_on, "format": request.format}
@@ -50,7 +49,9 @@ def run(ctx: Context, request: CheckRequest) -> int:
         result = audit(cfg, options, progress=progress.update)
         if result.inspected_nothing and not request.all:
             # For information only: it never stands in for the builder's verdict.
+            from runtimecheck import knowledge, local_runtimes
+
             progress.update("checking the runtimes on this host's PATH")
-            result.advisory.append(local_runtimes.on_path(load(), conf.ignore))
+            result.advisory.append(local_runtimes.on_path(knowledge.load(), conf.ignore))
     sys.stdout.write(report.render(result, conf.format or "text"))
     return report.exit_status(result, conf.fail_on)
