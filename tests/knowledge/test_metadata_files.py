@@ -53,6 +53,16 @@ def test_every_invocation_buildkit_sends_is_covered(kb):
     assert {i.id for i in kb.invocation_list} == BUILDKIT_SENDS
 
 
+def test_what_buildkit_sends_changes_only_at_minor_releases(kb):
+    # An Engine's BuildKit is known only to its minor (v0.25.x) and judged as the minor's
+    # first release: sound only while no invocation starts or stops at a patch release.
+    from packaging.version import Version
+
+    for invocation in kb.invocation_list:
+        for spec in invocation.buildkit:
+            assert Version(spec.version).micro == 0, (invocation.id, str(spec))
+
+
 def test_every_runtime_is_covered_for_run_keep(kb):
     known = {r.name for r in kb.runtimes}
     assert known >= RUNTIMES | {"nvidia-container-runtime"}
@@ -196,3 +206,21 @@ def test_missing_file_is_named(data):
 
 def test_missing_directory_is_an_error(tmp_path):
     assert "does not exist" in error_of(tmp_path / "nowhere")
+
+
+def test_the_knowledge_date_is_the_newest_release_read_and_each_is_named():
+    import datetime
+
+    import runtimecheck
+    from runtimecheck import tomlfile
+
+    checked = tomlfile.loads((knowledge.default_directory() / "checked.toml").read_text())
+    entries = checked["checked"]
+    assert {e["project"] for e in entries} >= {"moby/buildkit", "moby/moby", "docker/buildx"}
+    for entry in entries:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+", entry["project"])
+        assert entry["release"].strip()
+        assert isinstance(entry["date"], datetime.date)
+        assert entry["covers"] and set(entry["covers"]) <= set(knowledge.FILES)
+    newest = max(e["date"] for e in entries).isoformat()
+    assert runtimecheck.metadata_date() == newest

@@ -14,6 +14,7 @@ from .style import Style
 from .text import fix_steps, summary_line
 
 PLAIN = Style(color=False, unicode=True)
+TITLE = "docker-runtimecheck"  # what each annotation's title starts with
 
 
 def escape_data(value: str) -> str:
@@ -36,7 +37,7 @@ def render_github(result: Result) -> str:
             lines.append(
                 command(
                     "warning",
-                    f"runtimecheck: builder {builder.name} not read",
+                    f"{TITLE}: builder {builder.name} not read",
                     f"Builder {builder.name} ({builder.driver}) could not be read: {builder.error}",
                 )
             )
@@ -49,12 +50,12 @@ def render_github(result: Result) -> str:
             lines.append(
                 command(
                     "notice",
-                    f"runtimecheck: this host's runtime {node.name} (advisory)",
+                    f"{TITLE}: this host's runtime {node.name} (advisory)",
                     f"Not a builder's verdict: {node.name} would be {node.verdict} with the "
                     f"newest BuildKit{said}.",
                 )
             )
-    lines.append("docker-runtimecheck: " + summary_line(result, PLAIN))
+    lines.append(f"{TITLE}: " + summary_line(result, PLAIN))
     return "\n".join(lines) + "\n"
 
 
@@ -63,14 +64,14 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
         return [
             command(
                 "warning",
-                f"runtimecheck: {where} not inspected",
+                f"{TITLE}: {where} not inspected",
                 f"Builder node {where} could not be inspected: {node.error}",
             )
         ]
     lines = [
         command(
             level_of(check),
-            f"runtimecheck: {where}: {check.invocation} {check.status}",
+            f"{TITLE}: {where}: {check.invocation} {check.status}",
             check_message(check),
         )
         for check in node.checks
@@ -80,7 +81,7 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
         # The node fails for reasons beyond any one invocation (an unknown BuildKit version).
         level = "error" if node.verdict == BLOCK else "warning"
         notes = "\n".join(node.notes) or f"verdict {node.verdict}"
-        lines.append(command(level, f"runtimecheck: {where}: {node.verdict}", notes))
+        lines.append(command(level, f"{TITLE}: {where}: {node.verdict}", notes))
     return lines
 
 
