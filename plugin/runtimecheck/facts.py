@@ -72,10 +72,38 @@ class RuntimeFacts:
 
 @dataclass
 class BuildKitFacts:
-    version: Optional[str]  # e.g. "v0.12.5"; None when unknown
+    # As precisely as it is known: "v0.12.5", or "v0.25.x" when only the minor release is
+    # (an Engine whose patch releases bundle several); None when unknown.
+    version: Optional[str]
     source: str = ""  # how it was learnt: "buildkitd --version", "image tag", "Engine 25.0.3"
     worker: Optional[str] = "oci"  # "oci", "containerd", or None when unknown
     no_pivot: bool = False  # the embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK)
+    # The release judged against when `version` is a range: the lowest it stands for (every
+    # release of a minor sends what its first does, as far as this data goes).
+    judged_as: Optional[str] = None
+
+    @property
+    def to_judge(self) -> Optional[str]:
+        return self.judged_as or self.version
+
+
+@dataclass
+class StoredNode:
+    """One node as buildx stored it: what recreating the builder must keep."""
+
+    name: str
+    endpoint: Optional[str]
+    platforms: list[str] = field(default_factory=list)  # "linux/amd64", …
+    driver_opts: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)  # buildkitd flags as given to buildx
+    has_config: bool = False  # created with a buildkitd.toml
+
+
+@dataclass
+class StoredBuilder:
+    name: str
+    driver: str
+    nodes: list[StoredNode] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +116,7 @@ class FixContext:
     image: Optional[str] = None  # docker-container / kubernetes driver image
     binary_override: Optional[str] = None  # --oci-worker-binary / [worker.oci] binary
     engine_version: Optional[str] = None  # docker driver
+    stored: Optional[StoredBuilder] = None  # the builder's stored settings, to recreate it
 
 
 @dataclass

@@ -27,8 +27,11 @@ from .facts import (
     NodeResult,
     ProbeOutcome,
     RuntimeFacts,
+    StoredBuilder,
+    StoredNode,
     worst,
 )
+from .fixcommands import cache_note, recreate
 from .knowledge import (
     PROBLEM_TOO_OLD,
     PROBLEM_UNKNOWN,
@@ -37,6 +40,7 @@ from .knowledge import (
     Knowledge,
     Support,
     describe_match,
+    is_stock_image,
     parse_version,
 )
 
@@ -123,7 +127,7 @@ def _buildkit_to_evaluate(
     kb: Knowledge, facts: NodeFacts, notes: list[str], floors: list[str]
 ) -> str:
     newest = kb.newest_buildkit()
-    version = facts.buildkit.version
+    version = facts.buildkit.to_judge
     parsed = parse_version(version)
     if parsed is None:
         shown = f"'{version}'" if version else "unknown"
@@ -367,6 +371,7 @@ def _fixes(
         override_set=bool(context.binary_override),
         engine_version=context.engine_version,
         pin_helps=invocation.id not in pinned,
+        stock_image=is_stock_image(context.image) if context.image else None,
     )
     override_flags = (
         " --buildkitd-flags " + _quoted(f"--oci-worker-binary={context.binary_override}")
@@ -392,7 +397,32 @@ def _fixes(
         "override_flags": override_flags,
     }
     filled = _Blanks({k: v for k, v in values.items() if v is not None})
-    return [t.text.format_map(filled) for t in templates]
+    raw = _Blanks({k: v for k, v in {**values, **_unquoted(context)}.items() if v is not None})
+    fixes = []
+    stored = context.stored or _stored_from(context)
+    for template in templates:
+        if template.recreate:
+            change = {key: value.format_map(raw) for key, value in template.recreate}
+            fixes.append(template.text.format_map({**filled, "recreate": recreate(stored, change)}))
+        else:
+            fixes.append(template.text.format_map(filled))
+    if any(t.recreate for t in templates):
+        fixes.append(cache_note(stored))
+    return fixes
+
+
+def _unquoted(context: FixContext) -> dict[str, Optional[str]]:
+    """The values a recreate change may name, as they are (the command quotes them)."""
+    return {"image": context.image, "binary_override": context.binary_override}
+
+
+def _stored_from(context: FixContext) -> StoredBuilder:
+    """What little is known of a builder whose stored settings did not reach the facts."""
+    options = {"image": context.image} if context.image else {}
+    flags = [f"--oci-worker-binary={context.binary_override}"] if context.binary_override else []
+    node = StoredNode(name=context.node or f"{context.builder}0", endpoint=None,
+                      driver_opts=options, flags=flags)  # fmt: skip
+    return StoredBuilder(name=context.builder or "<builder>", driver=context.driver, nodes=[node])
 
 
 def _word(value: Optional[str]) -> Optional[str]:

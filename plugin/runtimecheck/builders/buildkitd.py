@@ -210,11 +210,6 @@ def image_tag_version(image: Optional[str]) -> Optional[str]:
 
 
 def is_stock_image(image: Optional[str]) -> bool:
-    """moby/buildkit itself (any registry prefix docker.io adds), not a derived image."""
-    if not image:
-        return False
-    repo = image.split("@", 1)[0]
-    name, colon, tag = repo.rpartition(":")
-    if colon and "/" not in tag:
-        repo = name
-    return repo in ("moby/buildkit", "docker.io/moby/buildkit", "index.docker.io/moby/buildkit")
+    from runtimecheck.knowledge import is_stock_image as stock
+
+    return stock(image)

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+from runtimecheck.facts import (
+    BuildKitFacts,
+    FixContext,
+    NodeFacts,
+    RuntimeFacts,
+    RuntimeIdentity,
+    StoredBuilder,
+    StoredNode,
+)
 from runtimecheck.knowledge import Knowledge
 from runtimecheck.probe.incontainer import ExecArgv
 
@@ -106,6 +114,7 @@ def node_facts(
             node=node.name,
             image=observed.image,
             binary_override=settings.binary_override,
+            stored=stored_builder(builder),
         ),
         status=observed.status,
         notes=notes,
@@ -142,6 +151,35 @@ def _static_runtime(
         verified=False,
         where=where,
     )
+
+
+def stored_builder(builder: Builder) -> StoredBuilder:
+    """What buildx keeps of the builder, as a fix that recreates it must pass it again."""
+    return StoredBuilder(
+        name=builder.name,
+        driver=builder.driver or "docker-container",
+        nodes=[
+            StoredNode(
+                name=n.name,
+                endpoint=n.endpoint,
+                platforms=[platform_text(p) for p in n.platforms if platform_text(p)],
+                driver_opts=dict(n.driver_opts),
+                flags=list(n.flags or []),
+                has_config=n.buildkitd_toml is not None,
+            )
+            for n in builder.nodes
+        ],
+    )
+
+
+def platform_text(platform: object) -> str:
+    """`linux/arm64/v8` from a stored OCI platform ({"os", "architecture", "variant"})."""
+    if isinstance(platform, str):
+        return platform
+    if not isinstance(platform, dict):
+        return ""
+    parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
+    return "/".join(str(p) for p in parts if p)
 
 
 def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:

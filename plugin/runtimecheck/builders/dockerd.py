@@ -93,6 +93,12 @@ def locate_runtime(engine_version: Optional[str], environ: dict[str, str]) -> Lo
     return Located(DEFAULT_COMMAND, "dockerd's PATH", path_env, notes)
 
 
+def minor_range(version: str) -> str:
+    """`v0.25.0` → `v0.25.x`."""
+    major, _, rest = version.partition(".")
+    return f"{major}.{rest.partition('.')[0]}.x"
+
+
 def node_facts(
     builder: Builder,
     node: Node,
@@ -106,10 +112,13 @@ def node_facts(
 ) -> NodeFacts:
     """Engine version + dockerd + the resolved binary's facts → NodeFacts. Pure."""
     notes = list(notes)
-    bundled = kb.engine_buildkit(engine_version) if engine_version else None
-    if bundled:
-        version, source = bundled
-        source = f"Engine {engine_version}: {source}"
+    row = kb.engine_row(engine_version) if engine_version else None
+    judged_as = None
+    if row is not None:
+        version, source = row.buildkit, f"Engine {engine_version}: {row.source}"
+        if not row.exact:
+            # The row names the lowest of the releases it stands for: show it as a range.
+            judged_as, version = version, minor_range(version)
     else:
         version, source = None, ""
         notes.append(
@@ -128,7 +137,9 @@ def node_facts(
         node=node.name,
         driver=NAME,
         endpoint=endpoint,
-        buildkit=BuildKitFacts(version=version, source=source, worker="oci", no_pivot=no_pivot),
+        buildkit=BuildKitFacts(
+            version=version, source=source, worker="oci", no_pivot=no_pivot, judged_as=judged_as
+        ),
         runtime=runtime,
         fix_context=FixContext(
             driver=NAME,

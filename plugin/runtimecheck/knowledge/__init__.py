@@ -25,7 +25,7 @@ from .model import (
     Support,
     Where,
 )
-from .versions import describe_match, image_tag, in_range, parse_version
+from .versions import describe_match, image_tag, in_range, is_stock_image, parse_version
 
 __all__ = [
     "FILES",
@@ -49,6 +49,7 @@ __all__ = [
     "describe_match",
     "image_tag",
     "in_range",
+    "is_stock_image",
     "load",
     "parse_version",
 ]

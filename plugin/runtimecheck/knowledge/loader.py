@@ -38,6 +38,8 @@ from .model import (
 )
 from .versions import in_range, parse_version
 
+RECREATE_CHANGES = ("image", "oci_worker_binary")
+
 
 def default_directory() -> Path:
     """runtimecheck/metadata when installed, else the checkout's metadata/."""
@@ -398,7 +400,18 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
     result: list[FixTemplate] = []
     for e in _entries(file, "fix"):
         e.no_unknown_keys(
-            {"id", "problems", "drivers", "text", "override", "engine", "pin_helps", "source"}
+            {
+                "id",
+                "problems",
+                "drivers",
+                "text",
+                "override",
+                "image",
+                "engine",
+                "pin_helps",
+                "recreate",
+                "source",
+            }
         )
         ident = e.text("id")
         if any(f.id == ident for f in result):
@@ -415,6 +428,14 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
         if override is not None:
             override = e.choice("override", ("set", "unset"))
         engine = e.specifiers("engine") if "engine" in e.data else None
+        image = e.choice("image", ("stock", "other")) if "image" in e.data else None
+        recreate = e.data.get("recreate", {})
+        if not isinstance(recreate, dict) or not all(
+            k in RECREATE_CHANGES and isinstance(v, str) for k, v in recreate.items()
+        ):
+            e.fail("recreate", f"'recreate' must set some of {RECREATE_CHANGES} to strings")
+        if bool(recreate) != ("{recreate}" in text):
+            e.fail("text", f"fix {ident!r}: {{recreate}} and a 'recreate' table go together")
         result.append(
             FixTemplate(
                 id=ident,
@@ -426,6 +447,8 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 pin_helps=e.flag("pin_helps"),
                 source=e.source(),
                 where=e.where,
+                image=image,
+                recreate=tuple(sorted(recreate.items())),
             )
         )
     return settings, result

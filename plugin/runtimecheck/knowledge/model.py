@@ -38,6 +38,7 @@ FIX_PLACEHOLDERS = frozenset(
         "pin_image",
         "pin_buildkit",
         "override_flags",
+        "recreate",
     }
 )
 
@@ -142,6 +143,8 @@ class FixTemplate:
     pin_helps: bool
     source: str
     where: Where
+    image: Optional[str] = None  # "stock" / "other" / None: either (the node's image)
+    recreate: tuple[tuple[str, str], ...] = ()  # the one change {recreate} makes
 
 
 @dataclass(frozen=True)

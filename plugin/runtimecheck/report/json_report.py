@@ -73,6 +73,7 @@ def buildkit_document(buildkit: BuildKitFacts) -> dict[str, Any]:
         "source": buildkit.source or None,
         "worker": buildkit.worker,
         "noPivot": buildkit.no_pivot,
+        "judgedAs": buildkit.to_judge,
     }
 
 

@@ -113,6 +113,8 @@ def buildkit_text(buildkit: BuildKitFacts) -> str:
     parts.append(f"{buildkit.worker} worker" if buildkit.worker else "worker unknown")
     if buildkit.no_pivot:
         parts.append("no-pivot")
+    if buildkit.judged_as:
+        parts.append(f"judged as {buildkit.judged_as}")
     return f"{buildkit.version or 'version unknown'} ({', '.join(parts)})"
 
 
@@ -172,12 +174,24 @@ def _evidence(evidence: str, style: Style) -> str:
 
 
 def fix_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]:
-    """The fixes of the counted failing checks, each said once, commands on their own lines."""
+    """The fixes of the counted failing checks, commands on their own lines; a command that two
+    checks share (one recreate mends both) is said once, and a note that two checks share is
+    said where it applies to the last of them."""
     fixes: list[str] = []
+    commands: set[str] = set()
     for check in checks:
         if check.ignored or check.verdict == PASS:
             continue
-        fixes.extend(f for f in check.fix if f not in fixes)
+        for fix in check.fix:
+            command = split_fix(fix)[1]
+            if command is not None:
+                if command not in commands:
+                    commands.add(command)
+                    fixes.append(fix)
+            else:
+                if fix in fixes:
+                    fixes.remove(fix)
+                fixes.append(fix)
     if not fixes:
         return []
     lines = [f"{indent}{style.paint('fix:', 'bold')}"]
