@@ -33,6 +33,7 @@ from runtimecheck.facts import (
 )
 from runtimecheck.preflight import flow, handover, witnesses
 from runtimecheck.preflight.args import parse_build_args
+from runtimecheck.report import render as real_render
 
 
 class Handed(Exception):
@@ -218,6 +219,43 @@ def test_the_skip_flag_is_ours_and_taken_out(
     assert (parsed.forwarded, parsed.skip) == (forwarded, skip)
 
 
+@pytest.mark.parametrize(
+    ("args", "forwarded", "outputs"),
+    [
+        (["--runtimecheck-output", "sarif=a.sarif", "."], ["."], ["sarif=a.sarif"]),
+        (["--runtimecheck-output=json=a.json", ".", "--runtimecheck-output", "b"], ["."],
+         ["json=a.json", "b"]),
+        (["-t", "--runtimecheck-output", "."], ["-t", "--runtimecheck-output", "."], []),
+    ],
+)  # fmt: skip
+def test_the_output_flag_is_ours_and_taken_out(
+    args: list[str], forwarded: list[str], outputs: list[str]
+) -> None:
+    parsed = parse_build_args(args)
+    assert (parsed.forwarded, parsed.outputs) == (forwarded, outputs)
+
+
+@pytest.mark.parametrize(
+    ("args", "dockerfile"),
+    [
+        (["."], "./Dockerfile"),
+        (["-t", "x", "app"], "app/Dockerfile"),
+        (["-f", "build/Dockerfile.ci", "app"], "build/Dockerfile.ci"),  # relative to the cwd
+        (["--file=other", "."], "other"),
+        (["-fother", "."], "other"),
+        (["-qf", "other", "."], "other"),
+        (["-f", "-", "."], None),  # on stdin
+        (["-"], None),  # the context on stdin
+        (["https://github.com/o/r.git#main"], None),  # inside the remote context
+        (["-f", "/abs/Dockerfile", "git@github.com:o/r.git"], "/abs/Dockerfile"),
+        (["-f", "https://example.com/Dockerfile", "."], None),
+        ([], None),
+    ],
+)
+def test_the_dockerfile_is_found_as_buildx_finds_it(args: list[str], dockerfile: str | None):
+    assert parse_build_args(args).dockerfile() == dockerfile
+
+
 def test_the_verdict_names_are_those_of_facts() -> None:
     assert flow.VERDICT_ORDER == VERDICT_ORDER
     assert (flow.PASS, flow.WARN, flow.BLOCK) == (PASS, WARN, BLOCK)
@@ -275,6 +313,77 @@ def test_a_docker_that_cannot_be_run_is_a_clear_error(
         build(["."])
     assert caught.value.exit_code == handover.EXIT_CANNOT_RUN
     assert "docker" in caught.value.message
+
+
+# --- reports written beside the build ---------------------------------------------------------
+
+
+@pytest.fixture
+def reporting(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
+    from runtimecheck import report
+
+    monkeypatch.setattr(report, "render", real_render)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    return world
+
+
+@pytest.mark.parametrize("verdict", [BLOCK, WARN, PASS])
+def test_reports_are_written_whatever_the_verdict_and_sarif_points_at_the_dockerfile(
+    reporting: World, tmp_path: Path, verdict: str
+) -> None:
+    reporting.verdict = verdict
+    args = ["--runtimecheck-output", "sarif=out/rc.sarif", "-t", "x", "app"]
+    (tmp_path / "out").mkdir()
+    outcome = build([*args, "--runtimecheck-output=json=rc.json"])
+    assert (outcome == 1) if verdict == BLOCK else isinstance(outcome, Handed)
+    if isinstance(outcome, Handed):
+        assert outcome.argv[-3:] == ["-t", "x", "app"]  # our flags taken out
+    sarif = json.loads((tmp_path / "out" / "rc.sarif").read_text())
+    results = sarif["runs"][0]["results"]
+    assert len(results) == (0 if verdict == PASS else 1)
+    for r in results:
+        where = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert where == "app/Dockerfile"
+    assert json.loads((tmp_path / "rc.json").read_text())["verdict"] == verdict
+
+
+def test_reports_are_asked_for_through_the_environment_too(
+    reporting: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(flow.OUTPUT_ENV, "sarif=a.sarif, json=b.json")
+    reporting.verdict = WARN
+    assert isinstance(build(["-f", str(tmp_path / "app" / "Dockerfile.ci"), "."]), Handed)
+    sarif = json.loads((tmp_path / "a.sarif").read_text())
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "app/Dockerfile.ci"  # relative to the cwd
+    assert (tmp_path / "b.json").is_file()
+
+
+def test_a_report_asks_for_a_full_check_every_time(reporting: World) -> None:
+    reporting.verdict = PASS
+    build(["."])
+    build(["--runtimecheck-output", "json=r.json", "."])
+    build(["--runtimecheck-output", "json=r.json", "."])
+    assert len(reporting.checks) == 3
+
+
+def test_a_malformed_report_request_is_refused_before_anything_runs(
+    reporting: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build(["--runtimecheck-output", "json=", "."]) == 2
+    assert reporting.checks == []
+    assert "--runtimecheck-output 'json=': no file after json=" in capsys.readouterr().err
+
+
+def test_an_unwritable_report_stops_the_build_with_the_reason(
+    reporting: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reporting.verdict = PASS
+    assert build(["--runtimecheck-output", "json=no/such/dir/r.json", "."]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the json report to no/such/dir/r.json" in err
+    assert "nothing built" in err
 
 
 # --- what stops a build -------------------------------------------------------------------------
@@ -499,7 +608,8 @@ def test_help_is_buildx_s_plus_the_skip_flag(
     assert world.checks == []
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "buildx's help"
-    assert len(out) == 2 and "--skip-runtimecheck" in out[1]
+    ours = "\n".join(out[1:])
+    assert "--skip-runtimecheck" in ours and "--runtimecheck-output FORMAT=FILE" in ours
 
 
 def test_a_help_word_as_a_value_is_not_help() -> None:

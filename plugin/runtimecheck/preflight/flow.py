@@ -18,7 +18,9 @@ config):
 - `never`: nothing is refused; findings are printed and the build goes ahead.
 
 `--skip-runtimecheck` (taken out of the arguments handed over) or RUNTIMECHECK_SKIP=1 skips
-the check. A warm cache answers without importing typer, rich, click, requests or the docker
+the check. `--runtimecheck-output FORMAT=FILE` (also taken out; repeatable) or
+RUNTIMECHECK_OUTPUT (comma-separated) writes the report to files, SARIF anchored at the
+build's Dockerfile; the check then runs in full, as the cache keeps only verdicts. A warm cache answers without importing typer, rich, click, requests or the docker
 SDK.
 """
 
@@ -28,24 +30,27 @@ import os
 import sys
 
 from runtimecheck import log
-from runtimecheck.errors import EXIT_BLOCK, RuntimecheckError
+from runtimecheck.errors import EXIT_BLOCK, EXIT_USAGE, RuntimecheckError
 from runtimecheck.truth import is_true
 
-from .args import parse_build_args
+from .args import OUTPUT_FLAG, parse_build_args
 from .handover import SKIP_ENV, buildx_help, exec_docker, name_the_context_builder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from runtimecheck.dockercli import GlobalOptions
     from runtimecheck.facts import Result
+    from runtimecheck.report.outputs import Output
     from runtimecheck.settings import Settings
 
+    from .args import BuildArgs
     from .cache import VerdictCache
 
 # The verdicts of facts.py and their order (worst last), for the warm path.
 PASS, WARN, VERDICT_UNKNOWN, BLOCK = "pass", "warn", "unknown", "block"
 VERDICT_ORDER = {PASS: 0, WARN: 1, VERDICT_UNKNOWN: 2, BLOCK: 3}
 
+OUTPUT_ENV = "RUNTIMECHECK_OUTPUT"
 BUILDING_DESPITE_WARNINGS = "building anyway; `docker runtimecheck` shows the details and the fix"
 
 
@@ -64,6 +69,12 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
     if parsed.skip or is_true(os.environ.get(SKIP_ENV, "")):
         log.info("runtime check skipped")
         return exec_docker(opts, tail)
+    reports = _reports(parsed)
+    if reports is None:
+        return EXIT_USAGE
+    if reports:
+        refused = _preflight(opts, parsed.builder, "", None, reports, parsed.dockerfile())
+        return refused if refused is not None else exec_docker(opts, tail)
     from . import witnesses
     from .cache import VerdictCache
 
@@ -107,12 +118,35 @@ class Outcome:
         self.our_failure = our_failure
 
 
+def _reports(parsed: BuildArgs) -> list[Output] | None:
+    """The report files asked for; None (said) when the request is malformed."""
+    given = list(parsed.outputs)
+    given += [v.strip() for v in os.environ.get(OUTPUT_ENV, "").split(",") if v.strip()]
+    if not given:
+        return []
+    from runtimecheck.report.outputs import plan_outputs
+
+    try:
+        return plan_outputs("text", given, quiet=True, flag=OUTPUT_FLAG)
+    except RuntimecheckError as e:
+        _say(f"{e.message}; nothing built")
+        if e.hint:
+            _say(e.hint)
+        return None
+
+
 def _preflight(
-    opts: GlobalOptions, builder: str | None, key: str, cache: VerdictCache | None
+    opts: GlobalOptions,
+    builder: str | None,
+    key: str,
+    cache: VerdictCache | None,
+    reports: list[Output] | None = None,
+    dockerfile: str | None = None,
 ) -> int | None:
     """None to go ahead with the build, else the exit status of the refusal.
 
-    An answer that lets the build go ahead is cached with its witnesses.
+    An answer that lets the build go ahead is cached with its witnesses. `reports` are
+    written from the result; SARIF results are anchored at `dockerfile`.
     """
     from runtimecheck import settings
 
@@ -135,6 +169,11 @@ def _preflight(
         message = f"internal error: {type(e).__name__}: {e}"
         outcome = Outcome(VERDICT_UNKNOWN, [message], our_failure=True)
 
+    if reports:
+        if outcome.result is None:
+            _say("no report written: the builder was not checked")
+        elif not _write_reports(outcome.result, reports, dockerfile):
+            return EXIT_USAGE
     refuse = not outcome.our_failure and _refuses(outcome.verdict, conf.fail_on)
     if cache is not None and not refuse and outcome.witnesses is not None:
         try:
@@ -192,6 +231,31 @@ def _audit(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
     return Outcome(result.verdict, findings(result), result, builder=name, witnesses=seen)
 
 
+def _write_reports(result: Result, reports: list[Output], dockerfile: str | None) -> bool:
+    from runtimecheck import report
+    from runtimecheck.report.outputs import write
+
+    location = _relative(dockerfile) if dockerfile else None
+    try:
+        for out in reports:
+            text = report.render(result, out.format, color=False, sarif_location=location)
+            write(out, text)
+    except RuntimecheckError as e:
+        _say(f"{e.message}; nothing built")
+        return False
+    return True
+
+
+def _relative(path: str) -> str:
+    """A path for SARIF: relative to the working directory (where code scanning's checkout
+    is) when it lies under it, with forward slashes."""
+    full = os.path.abspath(path)
+    here = os.getcwd()
+    if os.path.commonpath([full, here]) == here:
+        path = os.path.relpath(full, here)
+    return path.replace(os.sep, "/")
+
+
 def _own_witnesses() -> list:
     """The settings files and the knowledge data the verdict will be reached with."""
     from runtimecheck import knowledge, settings
@@ -241,6 +305,4 @@ def _render(result: Result) -> str:
 
 
 def _say(message: str) -> None:
-    from runtimecheck.safe import printable
-
-    print(f"runtimecheck: {printable(message)}", file=sys.stderr, flush=True)
+    log.say(message)
