@@ -199,3 +199,19 @@ def test_the_preflight_picks_buildx_s_builder_for_every_spelling(
 def test_without_a_current_builder_an_empty_flag_means_the_context_s(tmp_path: Path) -> None:
     add_builder(tmp_path, "envb")
     assert name(tmp_path, "", {"BUILDX_BUILDER": "envb"}) == "default"
+
+
+def test_a_tcp_docker_host_finds_the_builder_buildx_use_chose(tmp_path: Path) -> None:
+    # After `DOCKER_HOST=tcp://buildhost docker buildx use mybuilder`, buildx wrote the key as
+    # docker/cli normalised the host (opts/hosts.go ParseTCPAddr adds the default port).
+    add_builder(tmp_path, "mybuilder")
+    set_current(tmp_path, "tcp://buildhost:2375", "mybuilder")
+
+    def chosen(host: str) -> str:
+        env = {"DOCKER_HOST": host}
+        cfg = resolve(GlobalOptions(config=str(tmp_path)), env=env)
+        return selection.selected_builder_name(cfg, None, env)
+
+    assert chosen("tcp://buildhost") == "mybuilder"
+    assert chosen("buildhost") == "mybuilder"
+    assert chosen("tcp://buildhost:2376") == "default"
