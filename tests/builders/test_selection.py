@@ -215,3 +215,29 @@ def test_a_tcp_docker_host_finds_the_builder_buildx_use_chose(tmp_path: Path) ->
     assert chosen("tcp://buildhost") == "mybuilder"
     assert chosen("buildhost") == "mybuilder"
     assert chosen("tcp://buildhost:2376") == "default"
+
+
+# docker/buildx v0.36.1 store/store.go Txn.Current: a `current` file that cannot be read or
+# decoded is returned as an error (buildx stops), not treated as absent.
+@pytest.mark.parametrize("content", ["{not json", "[]"])
+def test_a_current_file_buildx_cannot_read_is_a_usage_error(tmp_path: Path, content: str) -> None:
+    add_builder(tmp_path, "c")
+    (tmp_path / "buildx" / "current").write_text(content)
+    with pytest.raises(UsageError) as info:
+        name(tmp_path)
+    assert "current" in info.value.message and info.value.hint is not None
+
+
+def test_current_naming_an_undecodable_builder_falls_back_to_the_context(tmp_path: Path) -> None:
+    # NodeGroupByName fails on the bad instance file: Txn.Current returns no builder.
+    path = tmp_path / "buildx" / "instances" / "broken"
+    path.parent.mkdir(parents=True)
+    path.write_text("{")
+    set_current(tmp_path, SOCK, "broken")
+    assert name(tmp_path) == "default"
+
+
+def test_a_defaults_entry_is_used_as_written_not_trimmed(tmp_path: Path) -> None:
+    add_builder(tmp_path, "d")
+    set_default(tmp_path, SOCK, "d\n")  # ValidateName("d\n") fails in buildx
+    assert name(tmp_path) == "default"
