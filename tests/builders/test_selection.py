@@ -104,11 +104,21 @@ def test_context_key_is_the_context_name(tmp_path: Path) -> None:
     assert name(tmp_path) == "default"
 
 
-def test_context_builder_of_another_context(tmp_path: Path) -> None:
+# docker/buildx v0.36.1 builder/builder.go Builder.Validate (run by `buildx build`, after
+# storeutil.GetNodeGroup found the context): "use `docker --context=%s buildx` to switch to
+# context %q" for a context builder that is not the current context's.
+def test_another_context_s_builder_is_refused_as_buildx_refuses_it(tmp_path: Path) -> None:
     add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
-    builder = selection.selected_builder(config(tmp_path), "box", env={})
+    with pytest.raises(UsageError, match=r"use `docker --context=box buildx`") as info:
+        selection.selected_builder(config(tmp_path), "box", env={})
+    assert info.value.hint == "check it with `docker --context=box runtimecheck`"
+    builder = selection.selected_builder(config(tmp_path, context="box"), "box", env={})
     assert isinstance(builder, store.Builder)
     assert (builder.name, builder.driver) == ("box", "docker")
+    # A stored builder of that name wins over the context (GetNodeGroup looks there first).
+    add_builder(tmp_path, "box")
+    stored = selection.selected_builder(config(tmp_path), "box", env={})
+    assert isinstance(stored, store.Builder) and stored.driver == "docker-container"
 
 
 def test_unknown_builder_is_a_usage_error_listing_the_others(tmp_path: Path) -> None:

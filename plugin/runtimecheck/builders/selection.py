@@ -123,6 +123,15 @@ def builder_by_name(
         return stored
     contexts = context_names(cfg)
     if name in contexts:
+        if name != cfg.endpoint.context:
+            # buildx builds on a context's own builder only from that context (builder/builder.go
+            # Builder.Validate, which `buildx build` runs): anything else is its error.
+            raise UsageError(
+                f"builder {name!r} is the docker context {name!r}, which is not the current "
+                f"one: buildx refuses it (use `docker --context={name} buildx` to switch to "
+                f"context {name!r})",
+                hint=f"check it with `docker --context={name} runtimecheck`",
+            )
         return context_builder(name, name)
     available = sorted(set(instance_names(root)) | set(contexts))
     raise UsageError(
