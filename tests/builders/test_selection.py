@@ -251,3 +251,16 @@ def test_a_defaults_entry_is_used_as_written_not_trimmed(tmp_path: Path) -> None
     add_builder(tmp_path, "d")
     set_default(tmp_path, SOCK, "d\n")  # ValidateName("d\n") fails in buildx
     assert name(tmp_path) == "default"
+
+
+def test_a_stored_builder_without_a_driver_is_checked_with_the_docker_driver(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "buildx" / "instances" / "old"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"Name": "old", "Nodes": [{"Name": "old0", "Endpoint": SOCK}]}))
+    builder = selection.selected_builder(config(tmp_path), "old", env={})
+    assert isinstance(builder, store.Builder) and builder.driver == "docker"
+    assert any("docker 10, remote 20, docker-container 30" in n for n in builder.nodes[0].notes)
+    [listed] = [b for b in selection.all_builders(config(tmp_path), env={}) if b.name == "old"]
+    assert isinstance(listed, store.Builder) and listed.driver == "docker"

@@ -109,7 +109,7 @@ def test_node_fields_of_the_wrong_type_are_notes_not_crashes(tmp_path: Path) -> 
         ("{not json", "not valid JSON"),
         ("[1, 2]", "not a JSON object"),
         ('{"Name": "x", "Nodes": "nope", "Driver": "docker"}', "Nodes"),
-        ('{"Name": "x", "Nodes": []}', "no Driver"),
+        ('{"Name": "x", "Nodes": [], "Driver": 5}', "Driver that is not text"),
     ],
 )
 def test_malformed_instance_is_an_error_naming_the_file(

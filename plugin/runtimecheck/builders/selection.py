@@ -18,7 +18,7 @@ from typing import Optional, Union
 from runtimecheck.dockercli import DEFAULT_CONTEXT, DockerConfig, list_contexts
 from runtimecheck.errors import UsageError
 
-from . import dockerd
+from . import dockerd, registry
 from .store import (
     Builder,
     BuilderError,
@@ -120,7 +120,7 @@ def builder_by_name(
     except StoreFileError as e:
         return BuilderError(name=name, message=e.message, path=e.path)
     if stored is not None:
-        return stored
+        return registry.resolve(stored)
     contexts = context_names(cfg)
     if name in contexts:
         if name != cfg.endpoint.context:
@@ -168,7 +168,7 @@ def all_builders(
             # Not a valid builder name: buildx skips such files as well.
             continue
         stored_names.add(builder.name.lower())
-        found.append(builder)
+        found.append(registry.resolve(builder))
     for context in context_names(cfg):
         if context.lower() in stored_names:
             continue  # a stored builder of that name wins, as in GetNodeGroup

@@ -154,13 +154,15 @@ def parse_instance(name: str, path: Path, data: bytes) -> Builder:
     if not isinstance(nodes_doc, list) or not all(isinstance(n, dict) for n in nodes_doc):
         raise StoreFileError(name, path, f"builder {name!r}: {path} has no valid Nodes list")
     driver = doc.get("Driver")
+    if driver is None:
+        driver = ""  # json.Unmarshal leaves it empty: buildx then picks one by priority
     if not isinstance(driver, str):
-        raise StoreFileError(name, path, f"builder {name!r}: {path} has no Driver")
+        raise StoreFileError(name, path, f"builder {name!r}: {path} has a Driver that is not text")
     stored_name = _text(doc.get("Name")) or name
     nodes = [_parse_node(n, index, stored_name) for index, n in enumerate(nodes_doc)]
     return Builder(
         name=stored_name,
-        driver=driver,  # "" as stored; the registry says what buildx makes of it
+        driver=driver,  # "" as stored; registry.resolve_unnamed says what buildx makes of it
         nodes=nodes,
         dynamic=bool(doc.get("Dynamic")),
         path=path,
