@@ -1,5 +1,6 @@
 """The `docker buildx build` arguments, as far as the preflight needs them: the builder they
-name, our own `--skip-runtimecheck` (taken out), and whether they ask for help."""
+name, the platforms they build for, our own `--skip-runtimecheck` (taken out), and whether
+they ask for help."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ BOOL_SHORTHANDS = frozenset("qD")
 class BuildArgs:
     def __init__(self) -> None:
         self.builder: str | None = None  # the last `--builder` value ("" too); None: absent
+        # Every `--platform` value (a StringArray: given once, it replaces buildx's default,
+        # DOCKER_DEFAULT_PLATFORM); None: absent.
+        self.platforms: list[str] | None = None
         self.skip = False  # `--skip-runtimecheck` was given
         self.help = False  # `--help` / `-h`: buildx prints its help and builds nothing
         self.forwarded: list[str] = []  # the arguments for buildx, ours taken out
@@ -65,6 +69,8 @@ def parse_build_args(args: list[str]) -> BuildArgs:
                 i += 1
             if name == "builder":
                 parsed.builder = value
+            elif name == "platform" and (eq or takes_value):
+                parsed.platforms = [*(parsed.platforms or []), value]
             continue
         if arg.startswith("-") and len(arg) > 1:
             # A shorthand cluster (`-qt name`, `-tname`): a value letter takes the rest of
