@@ -34,6 +34,9 @@ class Observed:
     containerd_socket: Optional[bool] = None
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
     notes: list[str] = field(default_factory=list)
+    # Whether buildkitd reads the buildkitd.toml the store holds (buildx puts it at
+    # /etc/buildkit; a rootless buildkitd reads its user's config instead).
+    store_config: bool = True
 
 
 def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
@@ -231,7 +234,7 @@ def probe_running(
 def _guess_settings(
     node: Node, observed: Observed, settings: buildkitd.Settings
 ) -> buildkitd.Settings:
-    if observed.config_text is not None or node.buildkitd_toml is None:
+    if observed.config_text is not None or node.buildkitd_toml is None or not observed.store_config:
         return settings
     store_view = Observed(
         image=observed.image,
