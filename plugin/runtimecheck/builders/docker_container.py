@@ -73,6 +73,7 @@ def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
         cmd=list(config.get("Cmd") or []),
         config_text=None,
         status="running" if state.get("Running") else "stopped",
+        env=_env(config.get("Env")),
     )
     if state.get("Paused") or state.get("Restarting") or not state.get("Running"):
         # No exec is possible; judged from its configuration.
@@ -224,6 +225,11 @@ def _read_file(sock: str, cid: str, path: str) -> Optional[str]:
     except tarfile.TarError:
         return None
     return None
+
+
+def _env(env: Any) -> dict[str, str]:
+    pairs = (item.partition("=") for item in env or [] if isinstance(item, str))
+    return {name: value for name, eq, value in pairs if eq}
 
 
 def _path_env(env: Any) -> str:

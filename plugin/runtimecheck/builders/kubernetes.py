@@ -21,7 +21,7 @@ from runtimecheck.run import run
 from runtimecheck.truth import go_bool
 
 from . import buildkitd
-from .buildkitd_container import DEFAULT_IMAGE, Observed, node_facts, probe_running
+from .buildkitd_container import DEFAULT_IMAGE, Observed, env_options, node_facts, probe_running
 from .driver import InspectContext, NotCheap, failed_node
 from .store import Builder, Node
 
@@ -176,8 +176,7 @@ def store_spec(node: Node) -> tuple[str, list[str], dict[str, str]]:
     opts = node.driver_opts
     image = opts.get("image") or (ROOTLESS_IMAGE if "rootless" in opts else DEFAULT_IMAGE)
     args = [*(node.flags or []), *([NO_SANDBOX] if rootless(node) else [])]
-    env = {k[len("env.") :]: v for k, v in opts.items() if k.startswith("env.") and len(k) > 4}
-    return image, args, env
+    return image, args, env_options(node)
 
 
 def config_path(
@@ -221,6 +220,7 @@ def _from_store(node: Node) -> Observed:
         status="inactive",
         notes=[note] if note else [],
         store_config=reads_store,
+        env=env,
     )
 
 
@@ -263,6 +263,7 @@ def inspect_pods(
             status="running" if pod.phase == "Running" and pod.running else "stopped",
             notes=[note] if note else [],
             store_config=path == buildkitd.DEFAULT_CONFIG_PATH,
+            env=pod.env or store_env,
         )
         left = deadline - time.monotonic()
         if observed.status == "running" and left >= MIN_PROBE_S:
