@@ -133,6 +133,7 @@ class NodeFacts:
     status: str = "unknown"  # "running", "stopped", "inactive", "unreachable", "unknown"
     notes: list[str] = field(default_factory=list)  # what could not be verified, and why
     error: Optional[str] = None  # the node could not be inspected at all
+    index: int = 0  # the position of its node in the builder (several facts for k8s replicas)
 
 
 @dataclass
@@ -163,6 +164,8 @@ class NodeResult:
     error: Optional[str] = None
     endpoint: Optional[str] = None
     status: str = "unknown"
+    # Whether the build being checked runs on this node; None: not asked (every node counts).
+    used: Optional[bool] = None
 
 
 @dataclass
@@ -171,12 +174,16 @@ class BuilderResult:
     driver: str
     nodes: list[NodeResult] = field(default_factory=list)
     error: Optional[str] = None  # the builder itself could not be read
+    selection: Optional[str] = None  # which node a build uses, and why (several nodes)
+    # The node was chosen by what the nodes' BuildKit detects (asked of buildx, or not
+    # known): nothing cheap witnesses that, so such a verdict is not cached.
+    selection_detected: bool = False
 
     @property
     def verdict(self) -> str:
         if self.error and not self.nodes:
             return VERDICT_UNKNOWN
-        return worst([n.verdict for n in self.nodes])
+        return worst([n.verdict for n in self.nodes if n.used is not False])
 
 
 @dataclass

@@ -783,3 +783,20 @@ def test_a_crun_1_8_1_builder_is_refused_before_buildx(
     assert proc.stdout == b""
     assert "crun" in stderr and "1.8.1" in stderr
     assert "--skip-runtimecheck" in stderr
+
+
+def test_another_context_s_builder_is_not_checked_and_buildx_says_why(dockerconfig) -> None:
+    # buildx refuses `--builder box` from another context (builder/builder.go Validate); the
+    # preflight neither checks box's daemon nor stops the build: buildx reports it itself.
+    digest = dockercli.context_dir_name("box")
+    meta = dockerconfig.dir / "contexts" / "meta" / digest / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"Name": "box", "Metadata": {},
+                                "Endpoints": {"docker": {"Host": "tcp://192.0.2.1:2375"}}}))  # fmt: skip
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", "box", ".")
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert "use `docker --context=box buildx`" in stderr
+    assert "192.0.2.1" not in stderr
+    [record] = dockerconfig.records()
+    assert record["argv"][-4:] == ["build", "--builder", "box", "."]

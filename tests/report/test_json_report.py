@@ -10,12 +10,13 @@ from support import report_samples as samples
 from support.paths import REPO
 
 TOP = ["schemaVersion", "tool", "verdict", "inspectedNothing", "builders", "notes", "advisory"]
-BUILDER = ["name", "driver", "verdict", "error", "nodes"]
+BUILDER = ["name", "driver", "verdict", "error", "selection", "nodes"]
 NODE = [
     "name",
     "driver",
     "verdict",
     "status",
+    "used",
     "endpoint",
     "buildkit",
     "runtime",
@@ -122,6 +123,7 @@ def test_builder_error_and_result_notes():
         "driver": "docker-container",
         "verdict": "unknown",
         "error": "no builder 'gone' in the buildx store",
+        "selection": None,
         "nodes": [],
     }
     assert doc["notes"] == ["Nodes were probed concurrently."]

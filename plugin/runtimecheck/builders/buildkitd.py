@@ -10,6 +10,7 @@ is registered first, so it is the default when both are on. `--oci-worker-binary
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -207,6 +208,32 @@ def image_tag_version(image: Optional[str]) -> Optional[str]:
 
     match = _TAG_VERSION.match(image_tag(image) or "")
     return f"v{match.group(1)}" if match else None
+
+
+def user_config_dir(env: Mapping[str, str]) -> str:
+    """util/appdefaults UserConfigDir: $XDG_CONFIG_HOME/buildkit, $HOME/.config/buildkit."""
+    if env.get("XDG_CONFIG_HOME"):
+        return env["XDG_CONFIG_HOME"].rstrip("/") + "/buildkit"
+    if env.get("HOME"):
+        return env["HOME"].rstrip("/") + "/.config/buildkit"
+    return "/etc/buildkit"
+
+
+def default_config_path(
+    in_user_namespace: bool, env: Mapping[str, str], version: Optional[str] = None
+) -> str:
+    """The buildkitd.toml buildkitd reads without --config (cmd/buildkitd/main.go
+    defaultConfigPath): /etc/buildkit/buildkitd.toml, except in a user namespace (rootless,
+    under rootlesskit), where it reads the user's one; from v0.13.0 only when $USER is set and
+    not root (isRootlessConfig, commit bb8f9f7ff)."""
+    if not in_user_namespace:
+        return DEFAULT_CONFIG_PATH
+    numbers = re.match(r"^v?(\d+)\.(\d+)", version or "")
+    before_0_13 = numbers is not None and (int(numbers[1]), int(numbers[2])) < (0, 13)
+    user = env.get("USER", "")
+    if not before_0_13 and (not user or user == "root"):
+        return DEFAULT_CONFIG_PATH
+    return user_config_dir(env) + "/buildkitd.toml"
 
 
 def is_stock_image(image: Optional[str]) -> bool:

@@ -27,6 +27,9 @@ from .store import Builder, Node
 
 DEFAULT_IMAGE = "moby/buildkit:buildx-stable-1"  # buildx driver/bkimage
 STOCK_RUNC_PATH = "/usr/bin/buildkit-runc"
+# The PATH of the moby/buildkit images (alpine's, which they do not change), also the engine's
+# default for an image that sets none.
+STOCK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass
@@ -42,6 +45,12 @@ class Observed:
     containerd_socket: Optional[bool] = None
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
     notes: list[str] = field(default_factory=list)
+    # Whether buildkitd reads the buildkitd.toml the store holds (buildx puts it at
+    # /etc/buildkit; a rootless buildkitd reads its user's config instead).
+    store_config: bool = True
+    # The builder container's environment as configured (env.* driver options, or a stopped
+    # container's Config.Env); buildkitd finds buildkit-runc / runc on its PATH.
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
@@ -139,6 +148,13 @@ def _static_runtime(
     if not buildkitd.is_stock_image(observed.image):
         unknown.error = f"{observed.image} is not a moby/buildkit image"
         return unknown
+    path = observed.env.get("PATH")
+    if path is not None and path != STOCK_PATH:
+        unknown.error = (
+            f"the builder's PATH is {path} (env.PATH), not the image's: which buildkit-runc or "
+            "runc buildkitd finds on it is known only when it runs"
+        )
+        return unknown
     bundled = kb.image_runc(observed.image)
     if bundled is None:
         unknown.error = f"which runc {observed.image} bundles is not known"
@@ -190,7 +206,15 @@ def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
         config_text=node.buildkitd_toml,
         status="inactive",
         notes=list(notes or []),
+        env=env_options(node),
     )
+
+
+def env_options(node: Node) -> dict[str, str]:
+    """The `env.NAME=value` driver options: the builder container's environment (buildx
+    driver/docker-container/factory.go, driver/kubernetes/factory.go)."""
+    opts = node.driver_opts
+    return {k[len("env.") :]: v for k, v in opts.items() if k.startswith("env.") and len(k) > 4}
 
 
 def probe_running(
@@ -269,7 +293,7 @@ def probe_running(
 def _guess_settings(
     node: Node, observed: Observed, settings: buildkitd.Settings
 ) -> buildkitd.Settings:
-    if observed.config_text is not None or node.buildkitd_toml is None:
+    if observed.config_text is not None or node.buildkitd_toml is None or not observed.store_config:
         return settings
     store_view = Observed(
         image=observed.image,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
 
@@ -18,9 +18,10 @@ from runtimecheck.dockercli import DockerConfig
 from runtimecheck.facts import NodeFacts
 from runtimecheck.knowledge import Knowledge
 from runtimecheck.run import run
+from runtimecheck.truth import go_bool
 
 from . import buildkitd
-from .buildkitd_container import Observed, from_store, node_facts, probe_running
+from .buildkitd_container import DEFAULT_IMAGE, Observed, env_options, node_facts, probe_running
 from .driver import InspectContext, NotCheap, failed_node
 from .store import Builder, Node
 
@@ -81,6 +82,7 @@ class Pod:
     waiting: Optional[str]  # why it does not, e.g. CrashLoopBackOff
     image: Optional[str]
     args: Optional[list[str]]
+    env: dict[str, str] = field(default_factory=dict)  # the container's env (env.* opts)
 
 
 def parse_pods(text: str) -> list[Pod]:
@@ -113,6 +115,11 @@ def parse_pods(text: str) -> list[Pod]:
                 waiting=waiting.get("reason") if isinstance(waiting, dict) else None,
                 image=container.get("image"),
                 args=list(container["args"]) if isinstance(container.get("args"), list) else None,
+                env={
+                    str(e["name"]): str(e.get("value") or "")
+                    for e in container.get("env") or []
+                    if isinstance(e, dict) and e.get("name")
+                },
             )
         )
     return sorted(pods, key=lambda p: p.name)
@@ -150,6 +157,73 @@ def list_pods(node: Node, timeout: float) -> tuple[list[Pod], str]:
     return [], names[0]
 
 
+# driver/bkimage DefaultRootlessImage, which factory.go uses whenever the `rootless` option is
+# given without `image` (whatever its value).
+ROOTLESS_IMAGE = DEFAULT_IMAGE + "-rootless"
+# moby/buildkit Dockerfile, the rootless stage (v0.32.2): USER 1000, ENV HOME, USER; its
+# ENTRYPOINT runs buildkitd under rootlesskit, in a user namespace.
+ROOTLESS_IMAGE_ENV = {"HOME": "/home/user", "USER": "user"}
+NO_SANDBOX = "--oci-worker-no-process-sandbox"
+
+
+def rootless(node: Node) -> bool:
+    return go_bool(node.driver_opts.get("rootless", "")) is True
+
+
+def store_spec(node: Node) -> tuple[str, list[str], dict[str, str]]:
+    """(image, args, env) of the pods buildx would create (factory.go processDriverOpts,
+    manifest.go NewDeployment / toRootless: the flags as args, no --config)."""
+    opts = node.driver_opts
+    image = opts.get("image") or (ROOTLESS_IMAGE if "rootless" in opts else DEFAULT_IMAGE)
+    args = [*(node.flags or []), *([NO_SANDBOX] if rootless(node) else [])]
+    return image, args, env_options(node)
+
+
+def config_path(
+    node: Node, image: Optional[str], args: list[str], env: dict[str, str]
+) -> tuple[str, Optional[str]]:
+    """The buildkitd.toml a pod's buildkitd reads, and what to say about it.
+
+    buildx mounts the stored files at /etc/buildkit and passes no --config: a rootful
+    buildkitd reads /etc/buildkit/buildkitd.toml; a rootless one (the rootless image, under
+    rootlesskit) reads its user's config (buildkitd.default_config_path); a --config in the
+    pod's args wins over both.
+    """
+    given = buildkitd.parse_flags(args).config
+    if given:
+        return given, None
+    rootless_image = "rootless" in (image or "").rsplit(":", 1)[-1]
+    if not rootless_image and not rootless(node):
+        return buildkitd.DEFAULT_CONFIG_PATH, None
+    merged = {**ROOTLESS_IMAGE_ENV, **env}
+    version = buildkitd.image_tag_version(image)
+    path = buildkitd.default_config_path(True, merged, version)
+    if path == buildkitd.DEFAULT_CONFIG_PATH:
+        return path, None
+    note = f"rootless buildkitd reads {path} (cmd/buildkitd defaultConfigPath)"
+    if node.buildkitd_toml is not None:
+        note += ", not the buildkitd.toml buildx mounts at /etc/buildkit (it passes no --config)"
+    if not rootless_image:
+        note += f"; assumed: {image} runs buildkitd rootless as the rootless image does"
+    return path, note
+
+
+def _from_store(node: Node) -> Observed:
+    """A node with no pod: what buildx would create from the store."""
+    image, args, env = store_spec(node)
+    path, note = config_path(node, image, args, env)
+    reads_store = path == buildkitd.DEFAULT_CONFIG_PATH
+    return Observed(
+        image=image,
+        cmd=args,
+        config_text=node.buildkitd_toml if reads_store else None,
+        status="inactive",
+        notes=[note] if note else [],
+        store_config=reads_store,
+        env=env,
+    )
+
+
 def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
     return inspect_pods(builder, node, kb=ctx.kb, timeout=ctx.timeout)
 
@@ -169,7 +243,7 @@ def inspect_pods(
     except KubectlError as e:
         return [failed_node(builder, node, str(e))]
     if not pods:
-        facts = node_facts(builder, node, node.endpoint, from_store(node), kb, driver=NAME)
+        facts = node_facts(builder, node, node.endpoint, _from_store(node), kb, driver=NAME)
         facts.notes.append(f"no pod with label app={label}: the builder has not been started")
         return [facts]
 
@@ -178,11 +252,18 @@ def inspect_pods(
     for pod in pods:
         label_name = f"{node.name}/{pod.name}" if len(pods) > 1 else node.name
         where = f"pod {pod.namespace + '/' if pod.namespace else ''}{pod.name}"
+        _, store_args, store_env = store_spec(node)
+        args = pod.args if pod.args is not None else store_args
+        image = pod.image or store_spec(node)[0]
+        path, note = config_path(node, image, args, pod.env or store_env)
         observed = Observed(
-            image=pod.image or node.driver_opts.get("image"),
-            cmd=pod.args if pod.args is not None else None,
+            image=image,
+            cmd=args,
             config_text=None,
             status="running" if pod.phase == "Running" and pod.running else "stopped",
+            notes=[note] if note else [],
+            store_config=path == buildkitd.DEFAULT_CONFIG_PATH,
+            env=pod.env or store_env,
         )
         left = deadline - time.monotonic()
         if observed.status == "running" and left >= MIN_PROBE_S:
@@ -190,7 +271,7 @@ def inspect_pods(
             transport = incontainer.command_transport(
                 [*base, "exec", pod.name, "-c", CONTAINER, "--"]
             )
-            probe_running(transport, where, node, observed, buildkitd.DEFAULT_CONFIG_PATH, kb, left)
+            probe_running(transport, where, node, observed, path, kb, left)
         else:
             if observed.status == "running":
                 observed.status = "stopped"
@@ -201,7 +282,7 @@ def inspect_pods(
             else:
                 why = pod.phase if pod.phase != "Running" else (pod.waiting or "not running")
                 observed.notes.append(f"{where}: buildkitd is {why}; judged from its spec")
-            observed.config_text = node.buildkitd_toml
+            observed.config_text = node.buildkitd_toml if observed.store_config else None
         facts = node_facts(
             builder, node, node.endpoint, observed, kb, driver=NAME, node_label=label_name
         )

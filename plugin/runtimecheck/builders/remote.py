@@ -7,6 +7,7 @@ The runtime cannot be seen from here, so it is unknown unless declared
 from __future__ import annotations
 
 from typing import Any, Optional
+from urllib.parse import parse_qs, urlparse
 
 from runtimecheck.assumed import HOW_TO_DECLARE, parse_assumed
 from runtimecheck.dockercli import DockerConfig
@@ -41,8 +42,61 @@ def declared_runtime(name: str, version: str) -> RuntimeFacts:
     )
 
 
+def container_endpoint(endpoint: Optional[str]) -> Optional[tuple[str, Optional[str]]]:
+    """(container, docker context or None) of `docker-container://NAME?context=CTX`.
+
+    BuildKit's connection helper (moby/buildkit client/connhelper/dockercontainer) runs
+    `docker [--context=CTX] exec -i NAME buildctl dial-stdio`: the container is found as
+    that `docker` finds it.
+    """
+    if not endpoint or not endpoint.startswith("docker-container://"):
+        return None
+    url = urlparse(endpoint)
+    context = (parse_qs(url.query).get("context") or [""])[0] or None
+    host = url.hostname
+    return (host, context) if host else None
+
+
 def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
-    return [node_facts(builder, node)]
+    from runtimecheck.dockercli import GlobalOptions, resolve
+
+    named = container_endpoint(node.endpoint)
+    if named is not None:
+        from . import docker_container
+
+        container, context = named
+        # The `docker` BuildKit runs sees the environment (DOCKER_HOST, DOCKER_CONTEXT,
+        # config.json), not the flags given to this command.
+        opts = GlobalOptions(config=str(ctx.cfg.directory), context=context)
+        daemon = resolve(opts).endpoint.host
+        facts = docker_container._inspect(
+            ctx, builder, node, container=container, daemon=daemon, driver=NAME
+        )
+        facts.notes.append(f"the endpoint names container {container}, probed on {daemon}")
+    else:
+        facts = node_facts(builder, node)
+    _version_from_buildx(ctx, builder, node, facts)
+    return [facts]
+
+
+def _version_from_buildx(
+    ctx: InspectContext, builder: Builder, node: Node, facts: NodeFacts
+) -> None:
+    """BuildKit's own version (its Info API), as the installed buildx reports it."""
+    if facts.buildkit.version:
+        return
+    from . import buildx_inspect
+
+    inspected, why = buildx_inspect.ask(ctx.cfg.options, builder.name, ctx.timeout)
+    listed = inspected.node(node.name) if inspected else None
+    if listed is not None and listed.buildkit:
+        facts.buildkit.version = listed.buildkit
+        facts.buildkit.source = buildx_inspect.SOURCE
+        facts.notes = [n for n in facts.notes if "BuildKit version was not read" not in n]
+    elif listed is not None:
+        facts.notes.append(f"{buildx_inspect.SOURCE} names no BuildKit version for {node.name}")
+    else:
+        facts.notes.append(f"the BuildKit version was not read: {why or 'no such node listed'}")
 
 
 def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:

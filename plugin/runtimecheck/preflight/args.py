@@ -1,6 +1,6 @@
 """The `docker buildx build` arguments, as far as the preflight needs them: the builder they
-name, the build's context and Dockerfile, our own `--skip-runtimecheck` and
-`--runtimecheck-output` (taken out), and whether they ask for help."""
+name, the platforms they build for, the build's context and Dockerfile, our own
+`--skip-runtimecheck` and `--runtimecheck-output` (taken out), and whether they ask for help."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ BOOL_SHORTHANDS = frozenset("qD")
 class BuildArgs:
     def __init__(self) -> None:
         self.builder: str | None = None  # the last `--builder` value ("" too); None: absent
+        # Every `--platform` value (a StringArray: given once, it replaces buildx's default,
+        # DOCKER_DEFAULT_PLATFORM); None: absent.
+        self.platforms: list[str] | None = None
         self.skip = False  # `--skip-runtimecheck` was given
         self.help = False  # `--help` / `-h`: buildx prints its help and builds nothing
         self.outputs: list[str] = []  # `--runtimecheck-output [FORMAT=]FILE`, in order
@@ -98,6 +101,8 @@ def parse_build_args(args: list[str]) -> BuildArgs:
                 parsed.builder = value
             elif name == "file":
                 parsed.file = value
+            elif name == "platform" and (eq or takes_value):
+                parsed.platforms = [*(parsed.platforms or []), value]
             continue
         if arg.startswith("-") and len(arg) > 1:
             # A shorthand cluster (`-qt name`, `-tname`): a value letter takes the rest of

@@ -73,14 +73,15 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
     if reports is None:
         return EXIT_USAGE
     if reports:
-        refused = _preflight(opts, parsed.builder, "", None, reports, parsed.dockerfile())
+        refused = _preflight(opts, parsed.builder, "", None, build_platforms(parsed.platforms),
+                             reports, parsed.dockerfile())  # fmt: skip
         return refused if refused is not None else exec_docker(opts, tail)
     from . import witnesses
     from .cache import VerdictCache
 
     key, cache, hit, fresh = "", None, None, False
     try:
-        key = witnesses.cache_key(opts.endpoint_flags(), parsed.builder)
+        key = witnesses.cache_key(opts.endpoint_flags(), parsed.builder, parsed.platforms)
         cache = VerdictCache()
         hit = cache.get(key)
         fresh = hit is not None and witnesses.still_true(hit.witnesses)
@@ -94,7 +95,7 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
         if hit.verdict == WARN:
             _say(BUILDING_DESPITE_WARNINGS)
         return exec_docker(opts, tail)
-    refused = _preflight(opts, parsed.builder, key, cache)
+    refused = _preflight(opts, parsed.builder, key, cache, build_platforms(parsed.platforms))
     if refused is not None:
         return refused
     return exec_docker(opts, tail)
@@ -135,11 +136,21 @@ def _reports(parsed: BuildArgs) -> list[Output] | None:
         return None
 
 
+def build_platforms(given: list[str] | None) -> list[str]:
+    """The platforms buildx builds for: the `--platform` values, else DOCKER_DEFAULT_PLATFORM
+    (buildx commands/build.go: the flag's default), else none."""
+    if given is not None:
+        return given
+    default = os.environ.get("DOCKER_DEFAULT_PLATFORM")
+    return [default] if default else []
+
+
 def _preflight(
     opts: GlobalOptions,
     builder: str | None,
     key: str,
     cache: VerdictCache | None,
+    platforms: list[str] | None = None,
     reports: list[Output] | None = None,
     dockerfile: str | None = None,
 ) -> int | None:
@@ -159,7 +170,7 @@ def _preflight(
         _say(f"runtime check not done ({message}); building anyway")
         return None
     try:
-        outcome = _audit(opts, builder, conf)
+        outcome = _audit(opts, builder, conf, platforms or [])
     except RuntimecheckError as e:
         outcome = Outcome(VERDICT_UNKNOWN, [e.message])
     except Exception as e:  # a bug of ours must never stop a build
@@ -204,7 +215,9 @@ def _preflight(
     return None
 
 
-def _audit(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
+def _audit(
+    opts: GlobalOptions, builder: str | None, conf: Settings, platforms: list[str]
+) -> Outcome:
     from runtimecheck.audit import AuditOptions, audit
     from runtimecheck.builders.fingerprint import witnesses
     from runtimecheck.builders.selection import selected_builder_name
@@ -224,10 +237,14 @@ def _audit(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
         ignore=conf.ignore,
         assume_runtime=dict(conf.assume_runtime),
         bootstrap=True,
+        platforms=platforms,
     )
     log.debug(f"builder {name}: checking")
     with Progress(sys.stderr) as progress:
         result = audit(cfg, options, progress=progress.update)
+    if any(b.selection_detected for b in result.builders):
+        log.debug(f"builder {name}: its node was chosen by detected platforms, not cached")
+        seen = None
     return Outcome(result.verdict, findings(result), result, builder=name, witnesses=seen)
 
 
@@ -275,6 +292,8 @@ def findings(result: Result) -> list[str]:
         if b.error:
             lines.append(f"builder {b.name}: {b.error}")
         for n in b.nodes:
+            if n.used is False:
+                continue  # not used by this build: reported, never a finding of it
             where = f"builder {b.name}, node {n.name}"
             if n.error:
                 lines.append(f"{where}: {n.error}")

@@ -48,6 +48,7 @@ def builder_document(builder: BuilderResult) -> dict[str, Any]:
         "driver": builder.driver,
         "verdict": builder.verdict,
         "error": builder.error,
+        "selection": builder.selection,
         "nodes": [node_document(n) for n in builder.nodes],
     }
 
@@ -58,6 +59,7 @@ def node_document(node: NodeResult) -> dict[str, Any]:
         "driver": node.driver,
         "verdict": node.verdict,
         "status": node.status,
+        "used": node.used,
         "endpoint": node.endpoint,
         "buildkit": buildkit_document(node.buildkit),
         "runtime": runtime_document(node.runtime),

@@ -79,6 +79,8 @@ def builder_lines(builder: BuilderResult, style: Style) -> list[str]:
     lines = [head]
     if builder.error:
         lines.append(f"  {style.mark(VERDICT_UNKNOWN)} could not be read: {builder.error}")
+    if builder.selection:
+        lines.append(f"  {builder.selection}")
     for node in builder.nodes:
         lines.extend(node_lines(node, style, indent="  "))
     return lines
@@ -87,6 +89,8 @@ def builder_lines(builder: BuilderResult, style: Style) -> list[str]:
 def node_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
     sub = indent + "  "
     state = f" ({node.status})" if node.status not in ("running", "unknown") else ""
+    if node.used is False:
+        state += " (not used by this build)"
     lines = [
         f"{indent}node {style.paint(node.name, 'bold')}{state}  "
         f"{style.mark(node.verdict)} {_word(node.verdict, style)}"
@@ -232,7 +236,8 @@ def summary_line(result: Result, style: Style) -> str:
 
 
 def node_counts(result: Result) -> list[tuple[str, int]]:
-    nodes = [n for b in result.builders for n in b.nodes]
+    every = [n for b in result.builders for n in b.nodes]
+    nodes = [n for n in every if n.used is not False]
     unread = sum(1 for b in result.builders if b.error and not b.nodes)
     return [
         ("blocked", sum(1 for n in nodes if n.verdict == BLOCK)),
@@ -240,6 +245,7 @@ def node_counts(result: Result) -> list[tuple[str, int]]:
         ("unknown", sum(1 for n in nodes if n.verdict == VERDICT_UNKNOWN and not n.error)),
         ("not inspected", sum(1 for n in nodes if n.error) + unread),
         ("passed", sum(1 for n in nodes if n.verdict == PASS)),
+        ("not used by this build", len(every) - len(nodes)),
     ]
 
 
