@@ -776,7 +776,7 @@ def test_a_crun_1_8_1_builder_is_refused_before_buildx(
 ) -> None:
     name = dockerconfig.add_builder(make_container, test_images["crun_as_runc"])
     proc = dockerconfig.run("runtimecheck", "build", "--builder", name, "-f", "-", ".",
-                            stdin=DOCKERFILE)  # fmt: skip
+                            stdin=b"FROM scratch\nRUN true\n")  # fmt: skip
     stderr = proc.stderr.decode()
     assert proc.returncode == 1, stderr
     assert dockerconfig.records() == []  # buildx never ran
@@ -800,3 +800,80 @@ def test_another_context_s_builder_is_not_checked_and_buildx_says_why(dockerconf
     assert "192.0.2.1" not in stderr
     [record] = dockerconfig.records()
     assert record["argv"][-4:] == ["build", "--builder", "box", "."]
+
+
+# --- builds that never call the runtime -------------------------------------------------------
+
+COPY_ONLY = b"FROM scratch\nCOPY a /a\n"
+RUN_UNUSED = b"FROM alpine AS tools\nRUN make\n\nFROM scratch AS final\nCOPY a /a\n"
+HEREDOC_RUN = b"FROM alpine\nRUN <<EOF\ntrue\nEOF\n"
+SYNTAX_LINE = b"# syntax=docker/dockerfile:1\n" + COPY_ONLY
+
+
+@pytest.fixture
+def crun_builder(dockerconfig, make_container, test_images: dict[str, str], tmp_path: Path):
+    name = dockerconfig.add_builder(make_container, test_images["crun_as_runc"])
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "a").write_text("a\n")
+    return name, context
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("dockerfile", "extra", "builds"),
+    [
+        (COPY_ONLY, [], True),
+        (RUN_UNUSED, [], True),
+        (RUN_UNUSED, ["--target", "tools"], False),
+        (HEREDOC_RUN, [], False),
+        (SYNTAX_LINE, [], False),
+        (COPY_ONLY, ["--build-arg", "BUILDKIT_SYNTAX=docker/dockerfile:1"], False),
+    ],
+    ids=["copy-only", "run-in-unused-stage", "target-with-run", "heredoc-run", "syntax-line",
+         "buildkit-syntax-arg"],
+)  # fmt: skip
+def test_a_blocked_builder_builds_what_never_calls_the_runtime(
+    dockerconfig, crun_builder, dockerfile: bytes, extra: list[str], builds: bool
+) -> None:
+    name, context = crun_builder
+    (context / "Dockerfile").write_bytes(dockerfile)
+    args = ["runtimecheck", "build", "--builder", name, *extra, str(context)]
+    proc = dockerconfig.run(*args)
+    stderr = proc.stderr.decode()
+    assert "run --keep" in stderr  # the builder's problem is said either way
+    if builds:
+        assert proc.returncode == 0, stderr
+        assert "this build never calls the runtime" in stderr
+        [record] = dockerconfig.records()
+        assert record["argv"][-len(args) + 1 :] == ["build", *args[2:]]
+    else:
+        assert proc.returncode == 1, stderr
+        assert dockerconfig.records() == []
+
+
+@pytest.mark.engine
+def test_a_dockerfile_on_stdin_is_read_and_reaches_buildx_byte_for_byte(
+    dockerconfig, crun_builder
+) -> None:
+    name, context = crun_builder
+    # Big enough to take several reads and pipe buffers, a comment with bytes that are not UTF-8.
+    junk = bytes(b for b in range(256) if b not in b"\r\n") * 2048
+    dockerfile = COPY_ONLY + b"# " + junk + b"\n"
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", name, "-f", "-", str(context),
+                            stdin=dockerfile)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "this build never calls the runtime" in proc.stderr.decode()
+    [record] = dockerconfig.records()
+    assert base64.b64decode(record["stdin_b64"]) == dockerfile
+    assert record["argv"][-6:] == ["build", "--builder", name, "-f", "-", str(context)]
+
+
+@pytest.mark.engine
+def test_with_fail_on_warn_a_spared_block_still_refuses(dockerconfig, crun_builder) -> None:
+    name, context = crun_builder
+    (context / "Dockerfile").write_bytes(COPY_ONLY)
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", name, str(context),
+                            RUNTIMECHECK_FAIL_ON="warn")  # fmt: skip
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert dockerconfig.records() == []

@@ -44,6 +44,8 @@ class BuildArgs:
         self.outputs: list[str] = []  # `--runtimecheck-output [FORMAT=]FILE`, in order
         self.file: str | None = None  # `-f/--file`, as given ("-": the Dockerfile is on stdin)
         self.context: str | None = None  # the positional PATH | URL | -
+        self.target: str | None = None  # `--target`
+        self.build_args: dict[str, str] = {}  # `--build-arg K=V` (`K` alone: from the env)
         self.forwarded: list[str] = []  # the arguments for buildx, ours taken out
 
     def dockerfile(self) -> str | None:
@@ -101,6 +103,12 @@ def parse_build_args(args: list[str]) -> BuildArgs:
                 parsed.builder = value
             elif name == "file":
                 parsed.file = value
+            elif name == "target":
+                parsed.target = value
+            elif name == "build-arg":
+                key, has_value, given = value.partition("=")
+                if has_value or key in os.environ:  # buildx drops `K` when K is unset
+                    parsed.build_args[key] = given if has_value else os.environ[key]
             elif name == "platform" and (eq or takes_value):
                 parsed.platforms = [*(parsed.platforms or []), value]
             continue

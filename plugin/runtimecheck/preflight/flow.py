@@ -73,8 +73,7 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
     if reports is None:
         return EXIT_USAGE
     if reports:
-        refused = _preflight(opts, parsed.builder, "", None, build_platforms(parsed.platforms),
-                             reports, parsed.dockerfile())  # fmt: skip
+        refused = _preflight(opts, parsed, "", None, reports)
         return refused if refused is not None else exec_docker(opts, tail)
     from . import witnesses
     from .cache import VerdictCache
@@ -95,7 +94,7 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
         if hit.verdict == WARN:
             _say(BUILDING_DESPITE_WARNINGS)
         return exec_docker(opts, tail)
-    refused = _preflight(opts, parsed.builder, key, cache, build_platforms(parsed.platforms))
+    refused = _preflight(opts, parsed, key, cache)
     if refused is not None:
         return refused
     return exec_docker(opts, tail)
@@ -147,18 +146,19 @@ def build_platforms(given: list[str] | None) -> list[str]:
 
 def _preflight(
     opts: GlobalOptions,
-    builder: str | None,
+    parsed: BuildArgs,
     key: str,
     cache: VerdictCache | None,
-    platforms: list[str] | None = None,
     reports: list[Output] | None = None,
-    dockerfile: str | None = None,
 ) -> int | None:
     """None to go ahead with the build, else the exit status of the refusal.
 
     An answer that lets the build go ahead is cached with its witnesses. `reports` are
-    written from the result; SARIF results are anchored at `dockerfile`.
+    written from the result; SARIF results are anchored at the build's Dockerfile. A block
+    is only a warning for a build that never runs a container.
     """
+    builder, dockerfile = parsed.builder, parsed.dockerfile()
+    platforms = build_platforms(parsed.platforms)
     from runtimecheck import settings
 
     try:
@@ -185,6 +185,12 @@ def _preflight(
             _say("no report written: the builder was not checked")
         elif not _write_reports(outcome.result, reports, dockerfile):
             return EXIT_USAGE
+    spared = None
+    if outcome.verdict == BLOCK and not outcome.our_failure:
+        spared = _spared(parsed)
+        if spared is not None:
+            outcome.verdict = WARN
+            outcome.witnesses = None  # it depends on the Dockerfile: never cached
     refuse = not outcome.our_failure and _refuses(outcome.verdict, conf.fail_on)
     if cache is not None and not refuse and outcome.witnesses is not None:
         try:
@@ -202,6 +208,11 @@ def _preflight(
     else:
         for line in outcome.lines:
             _say(line)
+    if spared is not None:
+        _say(
+            f"this build never calls the runtime: {spared} (unless a base image carries "
+            "ONBUILD RUN triggers); a build with RUN steps on this builder would fail"
+        )
     if refuse:
         _say(
             "build refused before it started; fix the builder, or skip this check once with "
@@ -246,6 +257,40 @@ def _audit(
         log.debug(f"builder {name}: its node was chosen by detected platforms, not cached")
         seen = None
     return Outcome(result.verdict, findings(result), result, builder=name, witnesses=seen)
+
+
+def _spared(parsed: BuildArgs) -> str | None:
+    """Why the build runs no container at all, read from its Dockerfile; None when it does,
+    or when that cannot be told (the block then stands)."""
+    from .dockerfile import runtime_needed
+
+    try:
+        text = _dockerfile_text(parsed)
+        if text is None:
+            return None
+        needs = runtime_needed(text, target=parsed.target, build_args=parsed.build_args)
+    except Exception as e:  # reading it is a bonus: failing to never lets a block through
+        log.debug(f"Dockerfile not read: {type(e).__name__}: {e}")
+        return None
+    log.debug(f"Dockerfile: runtime needed: {needs.runtime} ({needs.why})")
+    return needs.why if needs.runtime is False else None
+
+
+def _dockerfile_text(parsed: BuildArgs) -> str | None:
+    if parsed.file == "-" and parsed.context not in (None, "-"):
+        from . import stdin
+
+        taken, whole = stdin.take()
+        stdin.give_back(taken)  # buildx reads all of it, as if nothing had been read
+        return taken.decode("utf-8", "replace") if whole else None
+    path = parsed.dockerfile()
+    if path is None:
+        return None
+    from .stdin import LIMIT
+
+    with open(path, "rb") as f:
+        data = f.read(LIMIT + 1)
+    return None if len(data) > LIMIT else data.decode("utf-8", "replace")
 
 
 def _write_reports(result: Result, reports: list[Output], dockerfile: str | None) -> bool:
