@@ -95,7 +95,8 @@ def test_runs_on_every_cpython(zipapp, zipapp_env, python):
     # The knowledge base (TOML: tomllib or the bundled tomli) and typer load on this Python.
     rules = run([python, str(zipapp), "rules", "--format", "json"], env=env)
     assert rules.returncode == 0, rules.stderr
-    assert json.loads(rules.stdout)
+    invocations = json.loads(rules.stdout)["buildkit"]["invocations"]
+    assert "run-keep" in {i["id"] for i in invocations}
 
 
 @pytest.mark.skipif(not shutil.which("crun"), reason="needs Debian's crun")

@@ -16,24 +16,18 @@ from runtimecheck import dockercli
 from runtimecheck.dockercli import GlobalOptions
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import (
-    ACCEPTED,
     BLOCK,
     PASS,
-    REJECTED,
-    SEVERITY_BLOCK,
-    SEVERITY_WARN,
     VERDICT_ORDER,
     VERDICT_UNKNOWN,
     WARN,
     BuilderResult,
-    BuildKitFacts,
-    Check,
-    NodeResult,
     Result,
 )
 from runtimecheck.preflight import flow, handover, witnesses
 from runtimecheck.preflight.args import parse_build_args
 from runtimecheck.report import render as real_render
+from support import report_samples as samples
 
 
 class Handed(Exception):
@@ -52,32 +46,14 @@ class FakeSettings:
         self.format = None
 
 
-def node_result(verdict: str) -> NodeResult:
-    status = REJECTED if verdict in (BLOCK, WARN) else ACCEPTED
-    check = Check(
-        id="run-keep" if verdict != WARN else "exec-keep",
-        invocation="run --keep" if verdict != WARN else "exec --keep",
-        status=status,
-        severity=SEVERITY_BLOCK if verdict != WARN else SEVERITY_WARN,
-        verdict=verdict,
-        evidence="exit 1: unrecognized option '--keep'" if status == REJECTED else "exit 1",
-        reason="crun 1.8.1 predates --keep (crun 1.15)" if status == REJECTED else "",
-        fix=["docker buildx create --driver-opt image=moby/buildkit:v0.12.5 …"],
-    )
-    return NodeResult(
-        name="rc0",
-        driver="docker-container",
-        verdict=verdict,
-        buildkit=BuildKitFacts(version="v0.12.5"),
-        runtime=None,
-        checks=[check],
-    )
-
-
 def result_of(verdict: str) -> Result:
+    """A builder with this verdict, as the audit reports it."""
     if verdict == VERDICT_UNKNOWN:
         return Result([BuilderResult("rc", "docker-container", error="daemon unreachable")])
-    return Result([BuilderResult("rc", "docker-container", nodes=[node_result(verdict)])])
+    sample = {BLOCK: samples.crun_blocked, WARN: samples.debug_option_rejected,
+              PASS: samples.runc_pass}[verdict]()  # fmt: skip
+    assert sample.verdict == verdict
+    return sample
 
 
 class World:
@@ -147,11 +123,9 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     monkeypatch.setitem(sys.modules, "runtimecheck.report.progress", progress)
     from runtimecheck import report
 
-    def render(result, fmt, color=None, stream=None) -> str:
-        w.rendered_to.append(stream)
-        lines = [f"{n.name}: {c.reason}\n  fix: {c.fix[0]}" for b in result.builders
-                 for n in b.nodes for c in n.checks]  # fmt: skip
-        return "REPORT\n" + "\n".join(lines)
+    def render(result, fmt, **kwargs) -> str:
+        w.rendered_to.append(kwargs.get("stream"))
+        return real_render(result, fmt, **kwargs)  # the real report, only watched
 
     monkeypatch.setattr(report, "render", render, raising=False)
 
@@ -396,8 +370,8 @@ def test_a_block_refuses_before_buildx_with_the_reason_and_fix(
     assert build(["."]) == 1
     err = capsys.readouterr()
     assert err.out == ""
-    assert "crun 1.8.1 predates --keep" in err.err
-    assert "fix: docker buildx create" in err.err
+    assert samples.CRUN_KEEP_REASON in err.err
+    assert "fix:\n" in err.err and "docker buildx create" in err.err
     assert "--skip-runtimecheck" in err.err
 
 
@@ -419,7 +393,8 @@ def test_a_warning_is_said_and_the_build_goes_ahead_also_from_the_cache(
     assert isinstance(build(["."]), Handed)
     second = capsys.readouterr().err
     assert world.checks == [None]
-    assert "exec --keep" in first and "exec --keep" in second
+    said = "builder sb, node sb0: `exec --pid-file` rejected"
+    assert said in first and said in second
     assert "building anyway" in first and "building anyway" in second
 
 
@@ -481,7 +456,7 @@ def test_fail_on_never_reports_a_block_and_builds(
     world.settings = FakeSettings(fail_on="never")
     world.verdict = BLOCK
     assert isinstance(build(["."]), Handed)
-    assert "crun 1.8.1 predates --keep" in capsys.readouterr().err
+    assert samples.CRUN_KEEP_REASON in capsys.readouterr().err
 
 
 def test_a_refused_build_leaves_no_cache_entry(world: World) -> None:
