@@ -42,6 +42,18 @@ def declared_runtime(name: str, version: str) -> RuntimeFacts:
     )
 
 
+def url_host(netloc: str) -> str:
+    """The host of a URL's authority as Go's url.Hostname gives it: without user, port and
+    brackets, its case kept (Python's `hostname` lowers it; container names keep theirs)."""
+    host = netloc.rpartition("@")[2]
+    name, colon, port = host.rpartition(":")
+    if colon and (port.isdigit() or not port):
+        host = name
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host
+
+
 def container_endpoint(endpoint: Optional[str]) -> Optional[tuple[str, Optional[str]]]:
     """(container, docker context or None) of `docker-container://NAME?context=CTX`.
 
@@ -53,7 +65,7 @@ def container_endpoint(endpoint: Optional[str]) -> Optional[tuple[str, Optional[
         return None
     url = urlparse(endpoint)
     context = (parse_qs(url.query).get("context") or [""])[0] or None
-    host = url.hostname
+    host = url_host(url.netloc)
     return (host, context) if host else None
 
 
