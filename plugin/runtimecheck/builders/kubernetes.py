@@ -143,14 +143,16 @@ def parse_pods(text: str) -> list[Pod]:
 
 
 class KubectlError(Exception):
-    pass
+    def __init__(self, message: str, *, started: bool = True):
+        super().__init__(message)
+        self.started = started  # False: kubectl itself could not be run
 
 
 def kubectl_text(argv: list[str], timeout: float) -> str:
     """What a kubectl command prints; KubectlError, saying why, when it does not succeed."""
     done = run(argv, timeout=timeout)
     if done.error:
-        raise KubectlError(f"kubectl cannot be run: {done.error}")
+        raise KubectlError(f"kubectl cannot be run: {done.error}", started=False)
     if done.timed_out:
         raise KubectlError(f"`{' '.join(argv)}` did not answer within {timeout:g} s")
     if done.returncode != 0:

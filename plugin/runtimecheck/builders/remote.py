@@ -1,6 +1,8 @@
-"""The remote driver: only BuildKit's API is reachable — no flags, config, binary or exec.
+"""The remote driver: a BuildKit reached at an address (driver/remote/util/endpoint.go).
 
-The runtime cannot be seen from here, so it is unknown unless declared
+An endpoint that names a container (`docker-container://`) or a pod (`kube-pod://`) is
+probed there, as buildx reaches it. Behind any other only BuildKit's API is reachable: no
+flags, config, binary or exec, so the runtime is unknown unless declared
 (`--assume-runtime crun=1.14.4`, per builder or "*", also from the config file).
 """
 
@@ -85,6 +87,10 @@ def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[Node
             ctx, builder, node, container=container, daemon=daemon, driver=NAME
         )
         facts.notes.append(f"the endpoint names container {container}, probed on {daemon}")
+    elif (node.endpoint or "").startswith("kube-pod://"):
+        from . import kube_pod
+
+        facts = kube_pod.inspect(ctx, builder, node)
     else:
         facts = node_facts(builder, node)
     _version_from_buildx(ctx, builder, node, facts)
