@@ -1,8 +1,9 @@
 """The remote driver: a BuildKit reached at an address (driver/remote/util/endpoint.go).
 
 An endpoint that names a container (`docker-container://`) or a pod (`kube-pod://`) is
-probed there, as buildx reaches it. Behind any other only BuildKit's API is reachable: no
-flags, config, binary or exec, so the runtime is unknown unless declared
+probed there, as buildx reaches it; a socket on this machine (`unix://`) held by a buildkitd
+has that buildkitd's runtime probed on the host. Behind any other only BuildKit's API is
+reachable: no flags, config, binary or exec, so the runtime is unknown unless declared
 (`--assume-runtime crun=1.14.4`, per builder or "*", also from the config file).
 """
 
@@ -91,6 +92,10 @@ def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[Node
         from . import kube_pod
 
         facts = kube_pod.inspect(ctx, builder, node)
+    elif (node.endpoint or "").startswith("unix://"):
+        from . import local_buildkitd
+
+        facts = local_buildkitd.inspect(ctx, builder, node)
     else:
         facts = node_facts(builder, node)
     _version_from_buildx(ctx, builder, node, facts)
@@ -107,10 +112,11 @@ def _version_from_buildx(
 
     inspected, why = buildx_inspect.ask(ctx.cfg.options, builder.name, ctx.timeout)
     listed = inspected.node(node.name) if inspected else None
+    # What buildx answered replaces the general word that the version was not read.
+    facts.notes = [n for n in facts.notes if "BuildKit version was not read" not in n]
     if listed is not None and listed.buildkit:
         facts.buildkit.version = listed.buildkit
         facts.buildkit.source = buildx_inspect.SOURCE
-        facts.notes = [n for n in facts.notes if "BuildKit version was not read" not in n]
     elif listed is not None:
         facts.notes.append(f"{buildx_inspect.SOURCE} names no BuildKit version for {node.name}")
     else:
