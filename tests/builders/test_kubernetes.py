@@ -1,9 +1,5 @@
-"""The kubernetes driver through `kubectl`, with a stand-in kubectl (no cluster here).
-
-The stand-in logs its argv, answers `get pods` with a recorded answer, and turns
-`exec POD -c buildkitd -- ARGV…` into `docker exec <real test container> ARGV…`, so the
-runtime probed in each "pod" is a real one. Unverified against a real cluster.
-"""
+"""The kubernetes driver through `kubectl`, with a stand-in kubectl (support.kubectl: no
+cluster here; the runtime probed in each "pod" is a real one in a test container)."""
 
 from __future__ import annotations
 
@@ -18,28 +14,11 @@ from runtimecheck import knowledge, verdict
 from runtimecheck.builders import gather, kubernetes, store
 from runtimecheck.dockercli import GlobalOptions, resolve
 from runtimecheck.facts import BLOCK, PASS
+from support import kubectl
+from support.kubectl import pod
 from support.paths import FIXTURES
 
 STORE_FIXTURES = FIXTURES / "buildx-store"
-
-STAND_IN = """#!/bin/sh
-echo "$*" >> "$KUBECTL_LOG"
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --kubeconfig|--namespace|-n) shift 2 ;;
-        *) break ;;
-    esac
-done
-case "$1" in
-    get) cat "$KUBECTL_PODS" ;;
-    exec)
-        pod=$2; shift 2
-        [ "$1" = -c ] && shift 2
-        [ "$1" = -- ] && shift
-        exec docker exec "$(cat "$KUBECTL_MAP/$pod")" "$@" ;;
-    *) echo "stand-in kubectl: unsupported: $*" >&2; exit 1 ;;
-esac
-"""
 
 
 def test_parse_endpoint() -> None:
@@ -62,35 +41,7 @@ def test_parse_recorded_pods() -> None:
 
 @pytest.fixture
 def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    kubectl = bin_dir / "kubectl"
-    kubectl.write_text(STAND_IN)
-    kubectl.chmod(0o755)
-    (tmp_path / "map").mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
-    monkeypatch.setenv("KUBECTL_LOG", str(tmp_path / "argv.log"))
-    monkeypatch.setenv("KUBECTL_PODS", str(tmp_path / "pods.json"))
-    monkeypatch.setenv("KUBECTL_MAP", str(tmp_path / "map"))
-    return tmp_path
-
-
-def pod(
-    name: str,
-    image: str,
-    args: list[str],
-    phase: str = "Running",
-    state: Optional[dict] = None,
-) -> dict:
-    state = {"running": {"startedAt": "2024-05-02T10:00:00Z"}} if state is None else state
-    return {
-        "metadata": {"name": name, "namespace": "buildkit", "labels": {"app": "builder-amd64"}},
-        "spec": {"containers": [{"name": "buildkitd", "image": image, "args": args}]},
-        "status": {
-            "phase": phase,
-            "containerStatuses": [{"name": "buildkitd", "ready": True, "state": state}],
-        },
-    }
+    return kubectl.install(tmp_path, monkeypatch)
 
 
 def kube_builder(stand_in: Path) -> store.Builder:

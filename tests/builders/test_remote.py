@@ -133,3 +133,18 @@ def test_the_buildkit_version_comes_from_buildx_inspect(dockerconfig, tmp_path: 
                                      builder, kb=kb)  # fmt: skip
     assert plain.buildkit.version is None
     assert any("BuildKit version was not read" in n and "buildx inspect" in n for n in plain.notes)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        # dockercontainer.go SpecFromURL: the container is Go's url.Hostname(), which keeps the
+        # case (docker's container names are case-sensitive).
+        ("docker-container://MyBuilder", ("MyBuilder", None)),
+        ("docker-container://MyBuilder?context=Other", ("MyBuilder", "Other")),
+        ("docker-container://user@bk_1:1234", ("bk_1", None)),
+        ("docker-container://", None),
+    ],
+)
+def test_a_container_endpoint_keeps_the_name_s_case(endpoint: str, expected) -> None:
+    assert remote.container_endpoint(endpoint) == expected

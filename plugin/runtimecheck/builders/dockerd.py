@@ -8,7 +8,6 @@ environment is read from /proc when the daemon serves a unix socket on this mach
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from runtimecheck.preflight import witnesses as kinds
 from runtimecheck.probe.host import which
 
 from . import docker_endpoint
+from . import socket_holders as sockets
 from .driver import InspectContext, NotCheap, local_socket
 from .store import Builder, Node
 
@@ -195,19 +195,18 @@ def find_dockerd(
 ) -> tuple[Optional[Dockerd], str]:
     """The dockerd serving `socket_path`, and how it was found (or why not)."""
     deadline = time.monotonic() + scan_limit_s
-    inodes = _socket_inodes(socket_path, proc)
-    holders = _pids_holding(inodes, proc, deadline) if inodes else []
+    holding = sockets.holders(socket_path, proc, deadline=deadline)
     pid: Optional[int] = None
     how = ""
-    if holders:
+    if holding:
         # With socket activation systemd holds the listening socket as well.
-        named = [p for p in holders if _comm(p, proc) == "dockerd"]
+        named = [p for p in holding if sockets.comm(p, proc) == "dockerd"]
         if len(named) == 1:
             pid, how = named[0], f"holds {socket_path}"
-        elif len(holders) == 1:
-            pid, how = holders[0], f"holds {socket_path}"
+        elif len(holding) == 1:
+            pid, how = holding[0], f"holds {socket_path}"
     if pid is None:
-        named = [p for p in _all_pids(proc) if _comm(p, proc) == "dockerd"]
+        named = [p for p in sockets.all_pids(proc) if sockets.comm(p, proc) == "dockerd"]
         if len(named) == 1:
             pid, how = named[0], "the only process named dockerd"
         elif not named:
@@ -221,90 +220,12 @@ def find_dockerd(
     return (
         Dockerd(
             pid=pid,
-            environ=parse_environ(raw),
-            same_root=_same_root(pid, proc),
+            environ=sockets.parse_environ(raw),
+            same_root=sockets.same_root(pid, proc),
             start_ticks=kinds.process_start(pid, str(proc)),
         ),
         how,
     )
-
-
-def parse_environ(raw: bytes) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for item in raw.split(b"\0"):
-        key, eq, value = item.decode("utf-8", "replace").partition("=")
-        if eq and key:
-            env[key] = value
-    return env
-
-
-def _socket_inodes(socket_path: str, proc: Path) -> set[str]:
-    """Inodes of the sockets bound at `socket_path`, under whichever of its names was bound.
-
-    /proc/net/unix shows the path given to bind(): systemd's docker.socket binds
-    /run/docker.sock, which clients reach as /var/run/docker.sock, and the other way round.
-    """
-    try:
-        lines = (proc / "net" / "unix").read_text().splitlines()[1:]
-    except OSError:
-        return set()
-    real = os.path.realpath(socket_path)
-    base = os.path.basename(socket_path)
-    inodes = set()
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 8:
-            continue
-        bound = fields[7]
-        if bound == socket_path or (
-            os.path.basename(bound) == base and os.path.realpath(bound) == real
-        ):
-            inodes.add(fields[6])
-    return inodes
-
-
-def _pids_holding(inodes: set[str], proc: Path, deadline: float) -> list[int]:
-    wanted = {f"socket:[{inode}]" for inode in inodes}
-    holders = []
-    for pid in _all_pids(proc):
-        if time.monotonic() > deadline:
-            break  # a host with very many processes: fall back to looking for dockerd by name
-        fd_dir = proc / str(pid) / "fd"
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd_dir / fd) in wanted:
-                    holders.append(pid)
-                    break
-            except OSError:
-                continue
-    return holders
-
-
-def _all_pids(proc: Path) -> list[int]:
-    try:
-        return sorted(int(n) for n in os.listdir(proc) if n.isdigit())
-    except OSError:
-        return []
-
-
-def _comm(pid: int, proc: Path) -> Optional[str]:
-    try:
-        return (proc / str(pid) / "comm").read_text().strip()
-    except OSError:
-        return None
-
-
-def _same_root(pid: int, proc: Path) -> Optional[bool]:
-    try:
-        theirs = os.stat(proc / str(pid) / "root")
-        ours = os.stat("/")
-    except OSError:
-        return None
-    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 # --- the edge ---------------------------------------------------------------------------------
