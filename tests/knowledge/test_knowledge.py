@@ -18,6 +18,12 @@ from runtimecheck.knowledge import parse_version
         ("1.1.5+ds1", Version("1.1.5+ds1")),
         ("1.1.12-0ubuntu3", Version("1.1.12")),
         ("release-20240513.0", Version("20240513.0")),
+        ("1.0.0-rc93", Version("1.0.0rc93")),
+        ("1.1.0-rc.1", Version("1.1.0rc1")),
+        ("1.0.0-rc92+dev", Version("1.0.0rc92+dev")),
+        ("v0.8.3-34-geeb7b65ab7d6", Version("0.8.3.post34")),
+        ("v0.12.5-0.20231208203051-3b6880d2a00f", Version("0.12.5.dev20231208203051")),
+        ("v0.12.6-m.1", Version("0.12.6")),
         ("unknown", None),
         ("0.0.0-dev", None),
         ("", None),
@@ -26,6 +32,52 @@ from runtimecheck.knowledge import parse_version
 )
 def test_parse_version(text, expected):
     assert parse_version(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "inside"),
+    [
+        ("1.0.0-rc93", ">=1.0.0rc1", True),
+        ("1.0.0-rc93", "<1.1.0rc1", True),
+        ("1.1.0-rc.1", "<1.1.0rc1", False),
+        ("1.1.0-rc.1", ">=1.1.0rc1", True),
+        # PEP 440: `<1.1.0` leaves out 1.1.0's own pre-releases, hence the bounds above.
+        ("1.1.0-rc.1", "<1.1.0", False),
+        ("1.0.0-rc1", ">=1.0.0rc1", True),
+        ("0.99", ">=1.0.0rc1", False),
+    ],
+)
+def test_ranges_admit_release_candidates(version, spec, inside):
+    from packaging.specifiers import SpecifierSet
+
+    parsed = parse_version(version)
+    assert parsed is not None
+    assert knowledge.in_range(parsed, SpecifierSet(spec)) is inside
+
+
+def test_commits_between_releases_sort_where_they_were_made():
+    after = parse_version("v0.8.3-34-geeb7b65ab7d6")
+    before = parse_version("v0.12.5-0.20231208203051-3b6880d2a00f")
+    assert after is not None and before is not None
+    assert Version("0.8.3") < after < Version("0.8.4")
+    assert Version("0.12.4") < before < Version("0.12.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("v0.8.3-34-geeb7b65ab7d6", "34 commits after v0.8.3"),
+        (
+            "v0.12.5-0.20231208203051-3b6880d2a00f",
+            "a commit before v0.12.5 (3b6880d2a00f), not a release",
+        ),
+        ("1.1.0-rc.1", "a pre-release"),
+        ("v0.12.5", None),
+        (None, None),
+    ],
+)
+def test_release_kind_says_what_is_not_a_release(text, kind):
+    assert knowledge.release_kind(text) == kind
 
 
 def test_crun_dev_build_sorts_just_after_its_base_release():

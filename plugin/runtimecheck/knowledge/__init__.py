@@ -25,7 +25,7 @@ from .model import (
     Support,
     Where,
 )
-from .versions import describe_match, image_tag, in_range, parse_version
+from .versions import describe_match, image_tag, in_range, parse_version, release_kind
 
 __all__ = [
     "FILES",
@@ -51,4 +51,5 @@ __all__ = [
     "in_range",
     "load",
     "parse_version",
+    "release_kind",
 ]
