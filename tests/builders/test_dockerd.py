@@ -185,8 +185,8 @@ def test_this_machines_dockerd(engine, kb, tmp_path) -> None:
     assert facts.runtime.verified, facts.runtime.error
     assert facts.runtime.where.startswith("host (dockerd pid ")
     if version.startswith("20.10"):
-        # Bundled BuildKit ≈ v0.8 sends no --keep: a pass whatever runc is.
-        assert facts.buildkit.version == "v0.8"
+        # The bundled BuildKit, a commit after v0.8.x, sends no --keep: a pass whatever runc is.
+        assert (facts.buildkit.version or "").startswith("v0.8.")
         assert verdict.decide(kb, facts, frozenset()).verdict == PASS
 
 

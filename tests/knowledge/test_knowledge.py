@@ -124,9 +124,49 @@ def test_newest_buildkit_is_the_highest_release(kb):
     assert all(r.parsed <= newest for r in kb.releases)
 
 
+# Each row of moby_buildkit_ranges.txt that differs from its minor's first release, and the
+# edges around them (moby/moby vendor/modules.txt, vendor.conf for 20.10).
 @pytest.mark.parametrize(
     ("engine", "buildkit"),
-    [("24.0.7", "v0.11.6"), ("25.0.3", "v0.12.5"), ("26.1.1", "v0.13.2"), ("27.5.1", "v0.18.2")],
+    [
+        ("20.10.0", "v0.8.0-4-g950603da215a"),
+        ("20.10.24+dfsg1", "v0.8.3-34-geeb7b65ab7d6"),
+        ("23.0.0", "v0.10.6"),
+        ("23.0.1", "v0.10.7-0.20230208155512-4f0ee09c40e2"),
+        ("23.0.18", "v0.10.7-0.20230412161310-d52b2d584242"),
+        ("24.0.1", "v0.11.6"),
+        ("24.0.2", "v0.11.7-0.20230525183624-798ad6b0ce9f"),
+        ("24.0.7", "v0.11.7-0.20230908085316-d3e6c1360f6e"),
+        ("24.0.9", "v0.11.7-0.20240124010513-435cb77e369c"),
+        ("25.0.0", "v0.12.5-0.20231208203051-3b6880d2a00f"),
+        ("25.0.1", "v0.12.5-0.20231208203051-3b6880d2a00f"),
+        ("25.0.3", "v0.12.5"),
+        ("25.0.15", "v0.12.5"),
+        ("25.0.16", "v0.12.6-m.1"),
+        ("25.0.17", "v0.12.6-m.3"),
+        ("26.0.2", "v0.13.1"),
+        ("26.1.0", "v0.13.1"),
+        ("26.1.1", "v0.13.2"),
+        ("27.0.3", "v0.14.1"),
+        ("27.1.1", "v0.15.0"),
+        ("27.1.2", "v0.15.1"),
+        ("27.5.1", "v0.18.2"),
+        ("28.0.1", "v0.20.0"),
+        ("28.0.2", "v0.20.1"),
+        ("28.0.3", "v0.20.2"),
+        ("28.0.4", "v0.20.2"),
+        ("28.3.0", "v0.23.1"),
+        ("28.3.1", "v0.23.2"),
+        ("28.3.3", "v0.23.2"),
+        ("28.5.2", "v0.25.2"),
+        ("29.0.0", "v0.25.2"),
+        ("29.0.4", "v0.25.2"),
+        ("29.1.0", "v0.26.2"),
+        ("29.1.5", "v0.26.3"),
+        ("29.4.3", "v0.29.0"),
+        ("29.7.1", "v0.32.0"),
+        ("29.7.2", "v0.32.2"),
+    ],
 )
 def test_engine_bundled_buildkit(kb, engine, buildkit):
     found = kb.engine_buildkit(engine)
@@ -135,18 +175,77 @@ def test_engine_bundled_buildkit(kb, engine, buildkit):
     assert "moby/moby" in found[1]
 
 
-def test_engine_outside_the_table_is_unknown(kb):
-    assert kb.engine_buildkit("19.03.15") is None
-    assert kb.engine_buildkit("not-a-version") is None
+def test_engine_rows_name_the_tags_they_were_read_at(kb):
+    found = kb.engine_buildkit("25.0.16")
+    assert found is not None
+    assert found[1] == (
+        "moby/moby vendor/modules.txt at v25.0.16: github.com/moby/buildkit v0.12.5 => "
+        "github.com/Mirantis/buildkit v0.12.6-m.1"
+    )
+    found = kb.engine_buildkit("29.7.0")
+    assert found is not None and "at docker-v29.7.0 … docker-v29.7.1" in found[1]
 
 
 @pytest.mark.parametrize(
+    ("engine", "keep"),
+    [("23.0.18", False), ("24.0.9", False), ("25.0.0", True), ("25.0.16", True)],
+)
+def test_pre_release_buildkit_of_an_engine_sends_what_it_has(kb, engine, keep):
+    """25.0.0 bundles a commit before v0.12.5, which already sends run --keep; 24.0.9 one
+    before v0.11.7, which does not."""
+    found = kb.engine_buildkit(engine)
+    assert found is not None
+    assert ("run-keep" in {i.id for i in kb.invocations(found[0])}) is keep
+
+
+def test_engine_outside_the_table_is_unknown(kb):
+    assert kb.engine_buildkit("19.03.15") is None
+    assert kb.engine_buildkit("27.0.0") is None  # never released
+    assert kb.engine_buildkit("29.7.3") is None  # newer than the data
+    assert kb.engine_buildkit("not-a-version") is None
+
+
+# Every run of buildkit_runc_version.txt (moby/buildkit Dockerfile ARG RUNC_VERSION), at both
+# of its ends.
+@pytest.mark.parametrize(
     ("tag", "runc"),
     [
+        ("v0.7.0", "1.0.0-rc10"),
+        ("v0.7.1", "1.0.0-rc10"),
+        ("v0.7.2", "1.0.0-rc91"),
+        ("v0.8.0", "1.0.0-rc92+dev"),
+        ("v0.8.1", "1.0.0-rc92+dev"),
+        ("v0.8.2", "1.0.0-rc93"),
+        ("v0.8.3", "1.0.0-rc93"),
+        ("v0.9.0", "1.0.0"),
+        ("v0.9.3", "1.0.0"),
+        ("v0.10.0", "1.0.2"),
+        ("v0.10.6", "1.0.2"),
+        ("v0.11.0", "1.1.4"),
+        ("v0.11.5", "1.1.4"),
+        ("v0.11.6", "1.1.5"),
+        ("v0.12.0", "1.1.7"),
+        ("v0.12.4", "1.1.7"),
         ("moby/buildkit:v0.12.5", "1.1.12"),
         ("v0.13.2-rootless", "1.1.12"),
+        ("v0.14.1", "1.1.12"),
+        ("v0.15.2", "1.1.13"),
+        ("v0.16.0", "1.1.14"),
+        ("v0.17.3", "1.1.15"),
         ("docker.io/moby/buildkit:v0.18.1@sha256:abc", "1.2.2"),
+        ("v0.18.2", "1.2.3"),
+        ("v0.19.0", "1.2.4"),
+        ("v0.20.2", "1.2.5"),
+        ("v0.22.0", "1.2.6"),
+        ("v0.24.0", "1.3.0"),
+        ("v0.25.1", "1.3.1"),
+        ("v0.25.2", "1.3.3"),
+        ("v0.26.3", "1.3.3"),
+        ("v0.28.1", "1.3.4"),
+        ("v0.30.0", "1.3.5"),
+        ("v0.31.2", "1.3.6"),
         ("localhost:5000/moby/buildkit:v0.32.0", "1.4.3"),
+        ("v0.32.2", "1.4.3"),
     ],
 )
 def test_image_bundled_runc(kb, tag, runc):
@@ -154,7 +253,9 @@ def test_image_bundled_runc(kb, tag, runc):
     assert found is not None and found[0] == runc
 
 
-@pytest.mark.parametrize("tag", ["buildx-stable-1", "latest", "moby/buildkit", None])
+@pytest.mark.parametrize(
+    "tag", ["buildx-stable-1", "latest", "moby/buildkit", None, "v0.6.4", "v0.32.3"]
+)
 def test_image_without_a_version_tag_is_unknown(kb, tag):
     assert kb.image_runc(tag) is None
 

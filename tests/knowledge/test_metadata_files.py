@@ -117,7 +117,7 @@ def test_overlapping_engine_rows_name_file_and_line(data):
     )
     message = error_of(data)
     assert f"engines.toml:{line + 2}:" in message
-    assert "overlaps '>=25.0,<25.1'" in message
+    assert "overlaps '>=25.0.2,<=25.0.15'" in message
 
 
 def test_overlapping_image_rows_are_refused(data):

@@ -35,8 +35,8 @@ def test_text_shows_runtime_versions_per_invocation(kb):
 
 def test_text_shows_engine_and_image_tables(kb):
     text = render_rules(kb, "text")
-    assert line_of(text, ">=25.0,<25.1").split()[-1] == "v0.12.5"
-    assert line_of(text, ">=0.12.5,<0.15.0").split()[-1] == "1.1.12"
+    assert line_of(text, ">=25.0.2,<=25.0.15").split()[-1] == "v0.12.5"
+    assert line_of(text, ">=0.12.5,<=0.14.1").split()[-1] == "1.1.12"
 
 
 def test_json_holds_every_entry_with_its_source(kb):
