@@ -96,6 +96,33 @@ def test_runc_1_0_3_blocks_with_buildkit_0_12_and_passes_with_0_11_6(kb):
     assert "run-keep" not in {c.id for c in older.checks}
 
 
+def test_runc_release_candidate_is_judged_not_unknown(kb):
+    """1.0.0-rc93 matched no row before; it rejects --keep like every 1.0.x."""
+    result = decide(kb, node("runc", "1.0.0-rc93", "v0.12.5"))
+    assert result.verdict == "block"
+    keep = check(result, "run-keep")
+    assert keep.status == REJECTED
+    assert keep.evidence.startswith("from version data: runc 1.0.0-rc93 < 1.1.0rc1")
+    # The upgrade names the release, not the candidate.
+    assert any("to 1.1.0 or later" in f for f in keep.fix)
+    assert decide(kb, node("runc", "1.0.0-rc93", "v0.11.6")).verdict == "pass"
+    assert decide(kb, node("runc", "1.1.0-rc.1", "v0.12.5")).verdict == "pass"
+
+
+def test_youki_before_0_2_rejects_keep(kb):
+    result = decide(kb, node("youki", "0.1.0", "v0.12.5"))
+    assert check(result, "run-keep").status == REJECTED
+    assert result.verdict == "block"
+
+
+def test_youki_0_4_does_not_honour_no_pivot(kb):
+    result = decide(kb, node("youki", "0.4.1", "v0.11.6", no_pivot=True))
+    pivot = check(result, "run-no-pivot")
+    assert (pivot.status, pivot.verdict) == (IGNORED, "block")
+    fixed = decide(kb, node("youki", "0.5.0", "v0.11.6", no_pivot=True))
+    assert check(fixed, "run-no-pivot").status == ACCEPTED
+
+
 def test_youki_blocks_although_it_accepts_keep(kb):
     result = decide(kb, node("youki", "0.5.2", "v0.13.2", probes=all_accepted(kb, "v0.13.2")))
     keep = check(result, "run-keep")

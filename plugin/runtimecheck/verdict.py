@@ -185,7 +185,13 @@ def _runc_min(kb: Knowledge, invocations: list[Invocation]) -> Optional[str]:
         bound = row.lower_bound() if row else None
         if bound is not None:
             bounds.append(bound)
-    return str(max(bounds)) if bounds else None
+    return _release(max(bounds)) if bounds else None
+
+
+def _release(bound: Version) -> str:
+    """A bound as the release to install: a range that starts at a release candidate
+    (runc's `>=1.1.0rc1`) names the release it led to (1.1.0)."""
+    return bound.base_version if bound.is_prerelease else str(bound)
 
 
 def _data_row(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Optional[Support]:
@@ -339,7 +345,7 @@ def _problem(
     bound = fixed.lower_bound() if fixed else None
     current = parse_version(runtime.version)
     if bound is not None and (current is None or current < bound):
-        return PROBLEM_TOO_OLD, str(bound)
+        return PROBLEM_TOO_OLD, _release(bound)
     return PROBLEM_UNSUPPORTED, None
 
 

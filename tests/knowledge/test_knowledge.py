@@ -102,6 +102,12 @@ def test_no_pivot_is_only_sent_when_the_embedder_asks(kb):
     assert "run-no-pivot" in {i.id for i in kb.invocations("v0.12.5", no_pivot=True)}
 
 
+def test_no_pivot_is_sent_from_buildkit_0_5_1(kb):
+    """moby/buildkit PR #980 (commit eba3ffc268b0), first in v0.5.1 (buildkit_nopivot.txt)."""
+    assert "run-no-pivot" not in {i.id for i in kb.invocations("v0.5.0", no_pivot=True)}
+    assert "run-no-pivot" in {i.id for i in kb.invocations("v0.5.1", no_pivot=True)}
+
+
 def test_state_and_exec_arrive_with_buildkit_0_8(kb):
     assert "state" not in {i.id for i in kb.invocations("v0.7.0")}
     assert {"state", "exec-process"} <= {i.id for i in kb.invocations("v0.8.0")}
@@ -122,6 +128,70 @@ def test_newest_buildkit_is_the_highest_release(kb):
     newest = parse_version(kb.newest_buildkit())
     assert newest is not None
     assert all(r.parsed <= newest for r in kb.releases)
+    assert kb.newest_buildkit() == "v0.32.2"
+
+
+ALL_BUT_KEEP = [
+    "global-log",
+    "run-bundle",
+    "run-no-pivot",
+    "delete",
+    "kill",
+    "state",
+    "exec-process",
+    "exec-pid-file",
+]
+
+
+@pytest.mark.parametrize("version", ["1.0.0-rc1", "1.0.0-rc10", "1.0.0-rc93", "1.0.0-rc95"])
+def test_runc_release_candidates_take_everything_but_keep(kb, version):
+    """runc_flags.txt: rc1 … rc95 have every flag BuildKit uses except run --keep."""
+    for invocation in ALL_BUT_KEEP:
+        row = kb.support("runc", invocation, version)
+        assert row is not None and row.status == "accepted", (version, invocation)
+    keep = kb.support("runc", "run-keep", version)
+    assert keep is not None and keep.status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("version", "status"),
+    [("1.0.3", "rejected"), ("1.1.0-rc.1", "accepted"), ("1.1.0", "accepted")],
+)
+def test_runc_keep_arrives_with_1_1_0_rc_1(kb, version, status):
+    row = kb.support("runc", "run-keep", version)
+    assert row is not None and row.status == status
+
+
+@pytest.mark.parametrize(
+    ("version", "keep", "no_pivot"),
+    [
+        ("0.0.1", "rejected", "rejected"),
+        ("0.1.0", "rejected", "rejected"),
+        ("0.2.0", "ignored", "ignored"),
+        ("0.4.1", "ignored", "ignored"),
+        ("0.5.0", "ignored", "accepted"),
+        ("0.7.0", "ignored", "accepted"),
+    ],
+)
+def test_youki_keep_and_no_pivot_by_version(kb, version, keep, no_pivot):
+    """youki_run_flags.txt: both flags parsed from v0.2.0; --keep never read, --no-pivot read
+    from v0.5.0 (commit d07159691ded)."""
+    keep_row = kb.support("youki", "run-keep", version)
+    pivot_row = kb.support("youki", "run-no-pivot", version)
+    assert keep_row is not None and keep_row.status == keep
+    assert pivot_row is not None and pivot_row.status == no_pivot
+    delete = kb.support("youki", "delete", version)
+    assert delete is not None and delete.status == "accepted"
+
+
+def test_kata_runtime_has_no_oci_lifecycle_commands(kb):
+    """kata_runtime_cmds.txt: no run, delete, kill or state in any tag 2.0.0 … 4.1.0."""
+    for invocation in ["run-bundle", "run-keep", "delete", "kill", "state", "exec-process"]:
+        for version in ("2.0.0", "3.32.0", "4.1.0"):
+            row = kb.support("kata-runtime", invocation, version)
+            assert row is not None and row.status == "rejected", (invocation, version)
+    log = kb.support("kata-runtime", "global-log", "3.32.0")
+    assert log is not None and log.status == "accepted"
 
 
 # Each row of moby_buildkit_ranges.txt that differs from its minor's first release, and the
@@ -269,7 +339,8 @@ def test_fixed_in_names_the_first_accepting_release(kb):
     crun = kb.fixed_in("crun", "run-keep")
     runc = kb.fixed_in("runc", "run-keep")
     assert crun is not None and str(crun.lower_bound()) == "1.15"
-    assert runc is not None and str(runc.lower_bound()) == "1.1.0"
+    # runc's first release with --keep is its first 1.1.0 release candidate.
+    assert runc is not None and str(runc.lower_bound()) == "1.1.0rc1"
     assert kb.fixed_in("runsc", "run-keep") is None
 
 
