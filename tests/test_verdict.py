@@ -37,6 +37,8 @@ def node(
     binary_override: Optional[str] = None,
     engine_version: Optional[str] = None,
     error: Optional[str] = None,
+    cgroup: Optional[str] = None,
+    rootless: Optional[bool] = None,
 ) -> NodeFacts:
     outcomes = {
         i: ProbeOutcome(i, status, f"exit 1: probe says {status}")
@@ -53,7 +55,9 @@ def node(
         node="ci0",
         driver=driver,
         endpoint=None,
-        buildkit=BuildKitFacts(buildkit, worker=worker, no_pivot=no_pivot),
+        buildkit=BuildKitFacts(
+            buildkit, worker=worker, no_pivot=no_pivot, cgroup=cgroup, rootless=rootless
+        ),
         runtime=rt,
         fix_context=FixContext(
             driver=driver,
@@ -342,3 +346,79 @@ def test_no_fix_for_a_check_that_could_not_be_told(kb) -> None:
     result = decide(kb, node("brand-new-rt", "1.0", "v0.12.5", probes={"run-keep": UNKNOWN}))
     assert result.verdict == "unknown"
     assert all(c.fix == [] for c in result.checks)
+
+
+# What a failing `delete` costs depends on where BuildKit runs (moby/buildkit
+# executor/resources/monitor.go, v0.12.0 … v0.32.2): on cgroup v2 it runs in the background
+# and its error is dropped; on cgroup v1 (or hybrid), and rootless, it fails the step.
+
+
+def refusing_delete(kb, **kw):
+    probes = all_accepted(kb, "v0.12.5")
+    probes["delete"] = REJECTED
+    return node("crun", "1.15", "v0.12.5", probes=probes, **kw)
+
+
+def test_a_rejected_delete_only_warns_on_cgroup_v2(kb):
+    result = decide(kb, refusing_delete(kb, cgroup="v2", rootless=False))
+    delete = check(result, "delete")
+    assert (delete.status, delete.severity, delete.verdict) == (REJECTED, "warn", "warn")
+    assert "cgroup v2 host BuildKit runs `delete` in the background" in delete.reason
+    assert "executor/resources/monitor.go" in delete.source
+    assert result.verdict == "warn"
+    assert not any("stricter" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("cgroup", "rootless"), [("v1", False), ("v1", True), ("v2", True), ("v1", None)]
+)
+def test_a_rejected_delete_blocks_on_cgroup_v1_and_rootless(kb, cgroup, rootless):
+    result = decide(kb, refusing_delete(kb, cgroup=cgroup, rootless=rootless))
+    delete = check(result, "delete")
+    assert (delete.severity, delete.verdict) == ("block", "block")
+    assert "delete's error becomes the step's" in delete.reason
+    assert not any("stricter" in n for n in result.notes)  # nothing unknown changes that
+
+
+@pytest.mark.parametrize(("cgroup", "rootless"), [(None, False), ("v2", None), (None, None)])
+def test_where_the_cgroup_version_is_unknown_the_stricter_outcome_is_reported(kb, cgroup, rootless):
+    facts = refusing_delete(kb, cgroup=cgroup, rootless=rootless)
+    facts.buildkit.environment = "no /proc/self/mountinfo in the container"
+    result = decide(kb, facts)
+    assert check(result, "delete").verdict == "block"
+    [note] = [n for n in result.notes if "stricter outcome" in n]
+    assert "(no /proc/self/mountinfo in the container)" in note
+    named = {"cgroup version": cgroup is None, "whether BuildKit runs rootless": rootless is None}
+    for words, missing in named.items():
+        assert (words in note) is missing, note
+
+
+def test_youki_on_cgroup_v2_warns_for_its_ignored_keep(kb):
+    facts = node(
+        "youki", "0.5.2", "v0.13.2", probes=all_accepted(kb, "v0.13.2"), cgroup="v2",
+        rootless=False,
+    )  # fmt: skip
+    result = decide(kb, facts)
+    keep = check(result, "run-keep")
+    assert (keep.status, keep.verdict) == (IGNORED, "warn")
+    assert "deletes the container when it exits" in keep.reason
+    assert "cgroup v2 host" in keep.reason
+    assert check(result, "delete").verdict == "pass"
+    assert result.verdict == "warn"
+
+
+def test_youki_on_cgroup_v1_blocks_for_its_ignored_keep(kb):
+    facts = node(
+        "youki", "0.5.2", "v0.13.2", probes=all_accepted(kb, "v0.13.2"), cgroup="v1",
+        rootless=False,
+    )  # fmt: skip
+    keep = check(decide(kb, facts), "run-keep")
+    assert (keep.status, keep.verdict) == (IGNORED, "block")
+    assert "delete's error becomes the step's" in keep.reason
+
+
+def test_an_unknown_no_pivot_is_judged_as_sent(kb):
+    facts = node("runsc", "release-20240513.0", "v0.11.6", no_pivot=None)
+    result = decide(kb, facts)
+    assert check(result, "run-no-pivot").verdict == "block"
+    assert any("DOCKER_RAMDISK" in n and "as if it did" in n for n in result.notes)

@@ -70,12 +70,24 @@ class RuntimeFacts:
     where: str = "host"  # "host", "container <name>", "pod <ns>/<name>", "declared"
 
 
+# Whether /sys/fs/cgroup where BuildKit runs is a cgroup v2 mount (BuildKit's own test).
+CGROUP_V1 = "v1"  # cgroup v1 or hybrid (or nothing mounted there): not cgroup v2
+CGROUP_V2 = "v2"
+
+
 @dataclass
 class BuildKitFacts:
     version: Optional[str]  # e.g. "v0.12.5"; None when unknown
     source: str = ""  # how it was learnt: "buildkitd --version", "image tag", "Engine 25.0.3"
     worker: Optional[str] = "oci"  # "oci", "containerd", or None when unknown
-    no_pivot: bool = False  # the embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK)
+    # The embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK); None: not known, judged
+    # as if it did (the stricter outcome).
+    no_pivot: Optional[bool] = False
+    cgroup: Optional[str] = None  # CGROUP_V1 / CGROUP_V2 where BuildKit runs; None: unknown
+    rootless: Optional[bool] = None  # BuildKit runs rootless; None: unknown
+    # How the two were learnt ("/proc/self/mountinfo in container X: cgroup2 at /sys/fs/cgroup")
+    # or why not.
+    environment: str = ""
 
 
 @dataclass

@@ -106,17 +106,45 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
 
     floors: list[str] = []
     buildkit_version = _buildkit_to_evaluate(kb, facts, result.notes, floors)
-    invocations = kb.invocations(buildkit_version, no_pivot=facts.buildkit.no_pivot)
+    place = _place(facts, running, result.notes)
+    invocations = kb.invocations(buildkit_version, no_pivot=place.no_pivot)
     runtime = _resolve_runtime(kb, facts.runtime, result.notes, floors, running=running)
     runc_min = _runc_min(kb, invocations)
     for invocation in invocations:
-        check = _check(kb, invocation, runtime, facts.fix_context, runc_min)
+        check = _check(kb, invocation, runtime, facts.fix_context, runc_min, place)
         check.ignored = check.id in ignore
         result.checks.append(check)
+    result.notes.extend(n for n in place.notes if n not in result.notes)
 
     counted = [c.verdict for c in result.checks if not c.ignored]
     result.verdict = worst(counted + floors) if counted or floors else PASS
     return result
+
+
+@dataclass
+class _Place:
+    """Where BuildKit runs, as far as what an invocation's failure costs depends on it."""
+
+    known: dict[str, object]  # condition -> value; None: not learnt
+    environment: str  # how it was learnt, or why not
+    no_pivot: bool  # judged as if the embedder sends --no-pivot
+    notes: list[str]  # said once per node, whatever the checks
+
+
+def _place(facts: NodeFacts, running: bool, notes: list[str]) -> _Place:
+    buildkit = facts.buildkit
+    no_pivot = buildkit.no_pivot is not False
+    if buildkit.no_pivot is None and running:
+        notes.append(
+            "Whether the embedder sends `run --no-pivot` (Docker Engine does when dockerd runs "
+            "with DOCKER_RAMDISK set) could not be learnt: judged as if it did."
+        )
+    return _Place(
+        known={"cgroup": buildkit.cgroup, "rootless": buildkit.rootless},
+        environment=buildkit.environment,
+        no_pivot=no_pivot,
+        notes=[],
+    )
 
 
 def _buildkit_to_evaluate(
@@ -283,48 +311,97 @@ def _status_and_evidence(
     return UNKNOWN, f"no version data for {runtime.who} and not probed{inconclusive}", None, True
 
 
+@dataclass(frozen=True)
+class _Cost:
+    """What a failure of one invocation costs where BuildKit runs."""
+
+    severity: str
+    fails: str
+    source: Optional[str]  # the [[consequence]] row's, when one holds
+
+
+def _cost(
+    kb: Knowledge, invocation: Invocation, row: Optional[Support], place: _Place
+) -> tuple[_Cost, Optional[str]]:
+    """The cost, and a note when it is the stricter outcome for want of a condition.
+
+    An option accepted but not honoured may amount to another invocation failing
+    (`fails_as`: youki's ignored --keep is BuildKit's delete finding nothing)."""
+    costing = invocation
+    if row is not None and row.status == IGNORED and row.fails_as:
+        costing = kb.invocation(row.fails_as) or invocation
+    held, maybe = kb.consequence(costing.id, place.known)
+    if held is not None:
+        return _Cost(held.severity, held.fails, held.source), None
+    note = None
+    if maybe:
+        missing = sorted(
+            {key for c in maybe for key, _ in c.conditions if place.known.get(key) is None}
+        )
+        named = " and ".join(_CONDITION_WORDS.get(k, k) for k in missing)
+        why = f" ({place.environment})" if place.environment else ""
+        note = (
+            f"What a failing `{costing.display}` costs depends on {named} where BuildKit runs, "
+            f"which could not be learnt{why}: judged by the stricter outcome, {costing.fails}."
+        )
+    return _Cost(costing.severity, costing.fails, None), note
+
+
+_CONDITION_WORDS = {
+    "cgroup": "the cgroup version",
+    "rootless": "whether BuildKit runs rootless",
+}
+
+
 def _check(
     kb: Knowledge,
     invocation: Invocation,
     runtime: _Runtime,
     context: FixContext,
     runc_min: Optional[str],
+    place: _Place,
 ) -> Check:
     status, evidence, row, confirmed = _status_and_evidence(kb, invocation, runtime)
-    blocks = invocation.severity == SEVERITY_BLOCK
+    cost, stricter = _cost(kb, invocation, row, place)
+    if stricter and status != ACCEPTED and stricter not in place.notes:
+        place.notes.append(stricter)
+    blocks = cost.severity == SEVERITY_BLOCK
     if status == ACCEPTED and confirmed:
         verdict, reason = PASS, ""
     elif status == ACCEPTED:
         verdict = WARN
         reason = (
             f"`{invocation.display}` is accepted by version data, not confirmed: the probe "
-            f"of {runtime.who} ended without an answer; if it fails, {invocation.fails}."
+            f"of {runtime.who} ended without an answer; if it fails, {cost.fails}."
         )
     elif status == UNKNOWN:
         verdict = VERDICT_UNKNOWN if blocks else WARN
         reason = (
             f"Could not tell whether {runtime.who} accepts `{invocation.display}`; "
-            f"if it does not, {invocation.fails}."
+            f"if it does not, {cost.fails}."
         )
     else:
         verdict = BLOCK if blocks else WARN
         if status == IGNORED:
+            why = f" ({row.note})" if row is not None and row.fails_as and row.note else ""
             reason = (
-                f"{runtime.who} accepts `{invocation.display}` but does not honour it: "
-                f"{invocation.fails}."
+                f"{runtime.who} accepts `{invocation.display}` but does not honour it{why}: "
+                f"{cost.fails}."
             )
         else:
-            reason = f"{runtime.who} rejects `{invocation.display}`: {invocation.fails}."
+            reason = f"{runtime.who} rejects `{invocation.display}`: {cost.fails}."
     # A fix only where the evidence says what is wrong: never for a pass, an unknown, or an
     # acceptance the probe could not confirm.
     justified = status in (REJECTED, IGNORED)
     fixes = _fixes(kb, invocation, runtime, status, context, runc_min) if justified else []
     sources = [invocation.source] + ([row.source] if row is not None else [])
+    if cost.source:
+        sources.append(cost.source)
     return Check(
         id=invocation.id,
         invocation=invocation.display,
         status=status,
-        severity=invocation.severity,
+        severity=cost.severity,
         verdict=verdict,
         evidence=evidence,
         reason=reason,

@@ -196,3 +196,38 @@ def test_missing_file_is_named(data):
 
 def test_missing_directory_is_an_error(tmp_path):
     assert "does not exist" in error_of(tmp_path / "nowhere")
+
+
+CONSEQUENCE = (
+    '\n[[consequence]]\ninvocation = "{invocation}"\n{conditions}severity = "{severity}"\n'
+    'fails = "it costs this"\nsource = "moby/buildkit"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("invocation", "conditions", "severity", "fragment"),
+    [
+        ("kill", 'cgroup = "v2"\n', "block", "stricter than kill's own 'warn'"),
+        ("delete", "", "warn", "names no condition"),
+        ("delete", 'cgroup = "v3"\n', "warn", "'cgroup' = 'v3'"),
+        ("delete", 'cgroup = "v2"\nrootless = false\n', "warn", "the same conditions"),
+        ("dance", 'cgroup = "v2"\n', "warn", "unknown invocation 'dance'"),
+    ],
+)
+def test_consequence_rows_are_checked(data, invocation, conditions, severity, fragment):
+    line = append(
+        data / "buildkit.toml",
+        CONSEQUENCE.format(invocation=invocation, conditions=conditions, severity=severity),
+    )
+    message = error_of(data)
+    assert "buildkit.toml:" in message and fragment in message
+    assert int(message.split("buildkit.toml:", 1)[1].split(":", 1)[0]) >= line
+
+
+def test_fails_as_is_only_for_an_ignored_option(data):
+    append(
+        data / "runtimes.toml",
+        '\n[[support]]\nruntime = "runsc"\ninvocations = ["kill"]\nversions = "<1"\n'
+        'status = "rejected"\nfails_as = "delete"\nsource = "google/gvisor"\n',
+    )
+    assert "'fails_as' is for an option that is accepted, not honoured" in error_of(data)

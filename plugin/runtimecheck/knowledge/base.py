@@ -11,6 +11,7 @@ from packaging.version import Version
 from runtimecheck.facts import ACCEPTED
 
 from .model import (
+    Consequence,
     EngineRow,
     FixSettings,
     FixTemplate,
@@ -34,9 +35,20 @@ class Knowledge:
     images: tuple[ImageRow, ...]
     fix_settings: FixSettings
     fixes: tuple[FixTemplate, ...]
+    consequences: tuple[Consequence, ...] = ()
 
     def newest_buildkit(self) -> str:
         return max(self.releases, key=lambda r: r.parsed).version
+
+    def consequence(
+        self, invocation_id: str, known: dict[str, object]
+    ) -> tuple[Optional[Consequence], list[Consequence]]:
+        """(the row that holds under `known`, the rows that might hold were the unknown
+        conditions learnt). No row: the invocation's own severity and `fails` hold."""
+        rows = [c for c in self.consequences if c.invocation == invocation_id]
+        held = next((c for c in rows if c.matches(known)), None)
+        maybe = [] if held else [c for c in rows if c.could_match(known)]
+        return held, maybe
 
     def invocation(self, invocation_id: str) -> Optional[Invocation]:
         return next((i for i in self.invocation_list if i.id == invocation_id), None)

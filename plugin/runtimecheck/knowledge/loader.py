@@ -15,7 +15,15 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from runtimecheck import tomlfile
-from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK, SEVERITY_WARN
+from runtimecheck.facts import (
+    ACCEPTED,
+    CGROUP_V1,
+    CGROUP_V2,
+    IGNORED,
+    REJECTED,
+    SEVERITY_BLOCK,
+    SEVERITY_WARN,
+)
 
 from .base import Knowledge
 from .model import (
@@ -25,6 +33,7 @@ from .model import (
     PROBLEMS,
     WHEN_ALWAYS,
     WHEN_NO_PIVOT,
+    Consequence,
     EngineRow,
     FixSettings,
     FixTemplate,
@@ -193,6 +202,7 @@ def _load(directory: Path) -> Knowledge:
         raise KnowledgeError(f"{directory}: the metadata directory does not exist")
     files = {name: _File(directory / name) for name in FILES}
     invocations = _invocations(files["buildkit.toml"])
+    consequences = _consequences(files["buildkit.toml"], invocations)
     releases = _releases(files["buildkit.toml"])
     runtimes = _runtimes(files["runtimes.toml"])
     support = _support(files["runtimes.toml"], invocations, runtimes)
@@ -209,6 +219,7 @@ def _load(directory: Path) -> Knowledge:
         images=tuple(images),
         fix_settings=settings,
         fixes=tuple(fixes),
+        consequences=tuple(consequences),
     )
 
 
@@ -246,6 +257,48 @@ def _invocations(file: _File) -> list[Invocation]:
         )
     if not result:
         file.fail(1, "no [[invocation]] entries")
+    return result
+
+
+_SEVERITY_RANK = {SEVERITY_WARN: 0, SEVERITY_BLOCK: 1}
+
+
+def _consequences(file: _File, invocations: list[Invocation]) -> list[Consequence]:
+    by_id = {i.id: i for i in invocations}
+    result: list[Consequence] = []
+    for e in _entries(file, "consequence"):
+        e.no_unknown_keys({"invocation", "cgroup", "rootless", "severity", "fails", "source"})
+        invocation = by_id.get(e.text("invocation"))
+        if invocation is None:
+            e.fail("invocation", f"unknown invocation {e.text('invocation')!r}")
+        conditions: list[tuple[str, object]] = []
+        if "cgroup" in e.data:
+            conditions.append(("cgroup", e.choice("cgroup", (CGROUP_V1, CGROUP_V2))))
+        if "rootless" in e.data:
+            conditions.append(("rootless", e.flag("rootless")))
+        if not conditions:
+            e.fail(None, "names no condition (cgroup, rootless)")
+        severity = e.choice("severity", (SEVERITY_BLOCK, SEVERITY_WARN))
+        if _SEVERITY_RANK[severity] > _SEVERITY_RANK[invocation.severity]:
+            # The invocation's own outcome is what holds where a condition is unknown.
+            e.fail(
+                "severity",
+                f"{severity!r} is stricter than {invocation.id}'s own {invocation.severity!r}, "
+                "which must be the stricter outcome",
+            )
+        for other in result:
+            if other.invocation == invocation.id and other.conditions == tuple(conditions):
+                e.fail(None, f"the same conditions as the row at line {other.where.line}")
+        result.append(
+            Consequence(
+                invocation=invocation.id,
+                conditions=tuple(conditions),
+                severity=severity,
+                fails=e.text("fails"),
+                source=e.source(),
+                where=e.where,
+            )
+        )
     return result
 
 
@@ -314,7 +367,9 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
     owners = {r.name: r for r in runtimes}
     result: list[Support] = []
     for e in _entries(file, "support"):
-        e.no_unknown_keys({"runtime", "invocations", "versions", "status", "note", "source"})
+        e.no_unknown_keys(
+            {"runtime", "invocations", "versions", "status", "note", "fails_as", "source"}
+        )
         name = e.text("runtime")
         owner = owners.get(name)
         if owner is None:
@@ -323,6 +378,11 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
             e.fail("runtime", f"{name!r} borrows its support from another runtime: no rows")
         versions = e.specifiers("versions", may_be_empty=True)
         status = e.choice("status", (ACCEPTED, REJECTED, IGNORED))
+        fails_as = None
+        if "fails_as" in e.data:
+            fails_as = e.choice("fails_as", known_invocations)
+            if status != IGNORED:
+                e.fail("fails_as", "'fails_as' is for an option that is accepted, not honoured")
         for ident in e.strings("invocations", known_invocations):
             row = Support(
                 runtime=name,
@@ -333,6 +393,7 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
                 note=e.text("note", default=""),
                 source=e.source(),
                 where=e.where,
+                fails_as=fails_as,
             )
             for other in result:
                 if (other.runtime, other.invocation) == (name, ident) and _overlap(

@@ -75,6 +75,36 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class Consequence:
+    """What a failing invocation costs where BuildKit runs under these conditions."""
+
+    invocation: str
+    conditions: tuple[tuple[str, object], ...]  # ("cgroup", "v2"), ("rootless", False)
+    severity: str
+    fails: str
+    source: str
+    where: Where
+
+    def matches(self, known: dict[str, object]) -> bool:
+        """Every condition is known and equal (an unknown one never matches)."""
+        return all(known.get(key) is not None and known[key] == v for key, v in self.conditions)
+
+    def could_match(self, known: dict[str, object]) -> bool:
+        """No known condition contradicts it: it might hold, were the unknown ones learnt."""
+        return all(known.get(key) is None or known[key] == v for key, v in self.conditions)
+
+    def describe(self) -> str:
+        """`cgroup v2, not rootless`."""
+        words = []
+        for key, value in self.conditions:
+            if key == "cgroup":
+                words.append(f"cgroup {value}")
+            elif key == "rootless":
+                words.append("rootless" if value else "not rootless")
+        return ", ".join(words)
+
+
+@dataclass(frozen=True)
 class Release:
     version: str
     parsed: Version
@@ -105,6 +135,7 @@ class Support:
     note: str
     source: str
     where: Where
+    fails_as: Optional[str] = None  # an invocation id: not honouring this costs what it costs
 
     def lower_bound(self) -> Optional[Version]:
         """The lowest version the row admits, when it has one."""
