@@ -84,11 +84,18 @@ def make_builder_container(
     flags: list[str],
     toml: Optional[bytes] = None,
     start: bool = True,
+    **kw: Any,
 ) -> Any:
-    """As buildx's docker-container driver: Cmd = [--config …] + flags, files under /etc."""
+    """As buildx's docker-container driver: Cmd = [--config …] + flags, files under /etc.
+    Other keyword arguments (e.g. `user`) go to the container as they are."""
     cmd = (["--config", "/etc/buildkit/buildkitd.toml"] if toml else []) + flags
     container = make_container(
-        image, name=docker_container.container_name(node), command=cmd, start=False, init=True
+        image,
+        name=docker_container.container_name(node),
+        command=cmd,
+        start=False,
+        init=True,
+        **kw,
     )
     if toml is not None:
         put_file(container, "/etc", "buildkit/buildkitd.toml", toml)
@@ -437,3 +444,150 @@ def test_a_node_endpoint_naming_a_docker_context(home, make_container, test_imag
     assert local.endpoint == home.host
     assert removed.status == "unreachable" and removed.error is not None
     assert "'removed-context'" in removed.error and "docker context ls" in removed.error
+
+
+# --- where BuildKit runs: /sys/fs/cgroup and the user, learnt in the same exec ---------------
+
+CGROUP2_SUPER_MAGIC = "63677270"
+STANDINS = Path(__file__).resolve().parents[1] / "standins"
+
+
+def container_cgroup(container: Any) -> str:
+    """What statfs says of /sys/fs/cgroup in the container, asked independently."""
+    code, out = container.exec_run(["stat", "-f", "-c", "%t", "/sys/fs/cgroup"])
+    assert code == 0, out
+    return "v2" if out.decode().strip() == CGROUP2_SUPER_MAGIC else "v1"
+
+
+def with_runtime(make_container: Any, node: str, image: str, standin: str, **kw: Any) -> Any:
+    """A builder container whose buildkit-runc is a stand-in from tests/standins."""
+    container = make_builder_container(make_container, node, image, [], start=False, **kw)
+    put_file(container, "/usr/bin", "buildkit-runc", (STANDINS / standin).read_bytes(), 0o755)
+    container.start()
+    container.reload()
+    return container
+
+
+def test_the_cgroup_version_and_user_are_learnt_in_the_probe(
+    home, make_container, test_images, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    container = make_builder_container(make_container, name + "0", image, [])
+
+    [facts] = check(home, name, kb)
+
+    assert facts.buildkit.cgroup == container_cgroup(container)
+    assert facts.buildkit.rootless is False
+    assert f"in container buildx_buildkit_{name}0" in facts.buildkit.environment
+    assert "rootful: the container runs as root" in facts.buildkit.environment
+
+
+def test_youki_keep_costs_what_a_failing_delete_costs_on_this_machine(
+    home, make_container, test_images, kb
+) -> None:
+    """youki deletes the container when it exits, so BuildKit's delete finds none: on
+    cgroup v2 (rootful) that error is dropped, on cgroup v1 or hybrid it fails the step."""
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    container = with_runtime(make_container, name + "0", image, "youki-0.4.1")
+
+    [facts] = check(home, name, kb)
+    result = verdict.decide(kb, facts, frozenset())
+
+    assert facts.runtime is not None
+    assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("youki", "0.4.1")
+    keep = next(c for c in result.checks if c.id == "run-keep")
+    assert keep.status == "ignored"
+    if container_cgroup(container) == "v2":
+        assert (keep.verdict, result.verdict) == ("warn", "warn")
+        assert "cgroup v2 host" in keep.reason
+    else:
+        assert (keep.verdict, result.verdict) == ("block", "block")
+        assert "delete's error becomes the step's" in keep.reason
+
+
+def test_a_builder_running_as_a_user_is_rootless_and_delete_fails_there(
+    home, make_container, test_images, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    with_runtime(make_container, name + "0", image, "youki-0.4.1", user="1000")
+
+    [facts] = check(home, name, kb)
+
+    assert facts.buildkit.rootless is True
+    assert "rootless: the container runs as uid 1000" in facts.buildkit.environment
+    keep = next(c for c in verdict.decide(kb, facts, frozenset()).checks if c.id == "run-keep")
+    assert keep.verdict == "block"  # whatever the cgroup version: no resource record
+
+
+def test_youki_keep_on_a_recorded_cgroup_v2_container(kb) -> None:
+    """What the probe script reports from the recorded mountinfo of a container on a cgroup
+    v2 host (tests/fixtures/proc), as root: the ignored --keep only warns."""
+    from runtimecheck.facts import ProbeOutcome, RuntimeFacts, RuntimeIdentity
+    from runtimecheck.probe import environment
+
+    mountinfo = STANDINS.parent / "fixtures" / "proc" / "mountinfo-docker-desktop-cgroup2.txt"
+    mount = environment.cgroup_mount(mountinfo.read_text())
+    seen = environment.from_record(
+        mount.fstype or "none", mount.line, "0 0 4294967295", "Uid:\t0\t0\t0\t0"
+    )
+    builder = store.Builder("b", "docker-container", [store.Node("b0", None)])
+    runtime = RuntimeFacts(
+        path="/usr/bin/buildkit-runc",
+        identity=RuntimeIdentity("youki", "0.4.1"),
+        probes={
+            i.id: ProbeOutcome(i.id, ACCEPTED, "exit 255: does not exist") for i in kb.invocations()
+        },
+        verified=True,
+        where="container buildx_buildkit_b0",
+    )
+    observed = buildkitd_container.Observed(
+        image="moby/buildkit:v0.12.5", cmd=[], config_text=None, status="running",
+        buildkitd_version_output="buildkitd github.com/moby/buildkit v0.12.5 bac3f2b",
+        default_runtime_on_path=True, runtime=runtime, environment=seen,
+        where="container buildx_buildkit_b0",
+    )  # fmt: skip
+    facts = buildkitd_container.node_facts(
+        builder, builder.nodes[0], None, observed, kb, driver="docker-container"
+    )
+    assert (facts.buildkit.cgroup, facts.buildkit.rootless) == ("v2", False)
+    result = verdict.decide(kb, facts, frozenset())
+    keep = next(c for c in result.checks if c.id == "run-keep")
+    assert (keep.status, keep.verdict, result.verdict) == ("ignored", "warn", "warn")
+
+
+@pytest.mark.parametrize(
+    ("image", "uid_map", "uid", "rootless"),
+    [
+        ("moby/buildkit:v0.12.5-rootless", None, None, True),  # not probed: from the image
+        ("moby/buildkit:rootless", None, None, True),
+        ("moby/buildkit:v0.12.5", None, None, None),
+        ("moby/buildkit:v0.12.5", "0 0 4294967295", "Uid:\t0\t0\t0\t0", False),
+        ("moby/buildkit:v0.12.5", "0 100000 65536", "Uid:\t0\t0\t0\t0", True),
+        ("moby/buildkit:v0.12.5-rootless", "0 0 4294967295", "Uid:\t1000\t1000\t1000\t1000", True),
+    ],
+)
+def test_rootless_from_the_image_or_from_what_the_probe_saw(
+    kb, image, uid_map, uid, rootless
+) -> None:
+    from runtimecheck.probe import environment
+
+    builder = store.Builder("b", "docker-container", [store.Node("b0", None)])
+    seen = None
+    if uid_map is not None:
+        seen = environment.from_record(
+            "tmpfs", "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw", uid_map, uid
+        )
+    observed = buildkitd_container.Observed(
+        image=image, cmd=[], config_text=None, status="stopped", environment=seen
+    )
+    facts = buildkitd_container.node_facts(
+        builder, builder.nodes[0], None, observed, kb, driver="docker-container"
+    )
+    assert facts.buildkit.rootless is rootless
+    assert facts.buildkit.cgroup == (None if seen is None else "v1")

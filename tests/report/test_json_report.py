@@ -23,7 +23,7 @@ NODE = [
     "notes",
     "error",
 ]
-BUILDKIT = ["version", "source", "worker", "noPivot"]
+BUILDKIT = ["version", "source", "worker", "noPivot", "cgroup", "rootless", "environment"]
 RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error"]
 CHECK = [
     "id",

@@ -12,6 +12,7 @@ from typing import Optional
 
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
 from runtimecheck.knowledge import Knowledge
+from runtimecheck.probe.environment import Seen
 from runtimecheck.probe.incontainer import ExecArgv
 
 from . import buildkitd
@@ -33,6 +34,8 @@ class Observed:
     default_runtime_on_path: Optional[bool] = None
     containerd_socket: Optional[bool] = None
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
+    environment: Optional[Seen] = None  # /sys/fs/cgroup and the user, seen inside
+    where: str = ""  # "container NAME", "pod NS/NAME": where it was probed
     notes: list[str] = field(default_factory=list)
 
 
@@ -92,13 +95,21 @@ def node_facts(
     runtime = observed.runtime
     if runtime is None:
         runtime = _static_runtime(settings, observed, kb, notes)
+    cgroup, rootless, environment = _environment(settings, observed)
 
     return NodeFacts(
         builder=builder.name,
         node=node_label or node.name,
         driver=driver,
         endpoint=endpoint,
-        buildkit=BuildKitFacts(version=version, source=source, worker=worker),
+        buildkit=BuildKitFacts(
+            version=version,
+            source=source,
+            worker=worker,
+            cgroup=cgroup,
+            rootless=rootless,
+            environment=environment,
+        ),
         runtime=runtime,
         fix_context=FixContext(
             driver=driver,
@@ -110,6 +121,55 @@ def node_facts(
         status=observed.status,
         notes=notes,
     )
+
+
+def _environment(
+    settings: buildkitd.Settings, observed: Observed
+) -> tuple[Optional[str], Optional[bool], str]:
+    """(cgroup version, rootless, how they were learnt) of the buildkitd in this container."""
+    seen = observed.environment
+    where = f" in {observed.where}" if observed.where else ""
+    if seen is None:
+        cgroup, said = None, "/sys/fs/cgroup was not looked at: the container was not probed"
+    elif seen.mount is None:
+        cgroup, said = None, f"/proc/self/mountinfo could not be read{where}"
+    else:
+        cgroup, said = seen.mount.version, seen.mount.describe() + where
+    rootless, why = _rootless(settings, observed, seen)
+    return cgroup, rootless, f"{said}; {why}"
+
+
+def _rootless(
+    settings: buildkitd.Settings, observed: Observed, seen: Optional[Seen]
+) -> tuple[Optional[bool], str]:
+    if settings.rootless is not None:
+        return (
+            settings.rootless,
+            f"{'rootless' if settings.rootless else 'rootful'} by {settings.rootless_from}",
+        )
+    if seen is not None:
+        uid, userns = seen.uid(), seen.user_namespace()
+        if uid is not None and uid != 0:
+            return True, f"rootless: the container runs as uid {uid}"
+        if userns:
+            return (
+                True,
+                "rootless: buildkitd is by default in the user namespace the container runs in",
+            )
+        if uid == 0 and userns is False:
+            return False, "rootful: the container runs as root, in no user namespace of its own"
+    if _rootless_image(observed.image):
+        return True, f"rootless: {observed.image} is a rootless image"
+    return None, "whether buildkitd runs rootless could not be learnt"
+
+
+def _rootless_image(image: Optional[str]) -> bool:
+    """moby/buildkit's rootless images: `…:v0.12.5-rootless`, `…:rootless`."""
+    if not image:
+        return False
+    name = image.split("@", 1)[0]
+    _, colon, tag = name.rpartition(":")
+    return bool(colon) and "/" not in tag and tag.endswith("rootless")
 
 
 def _static_runtime(
@@ -208,6 +268,8 @@ def probe_running(
         code, _ = probe.commands["containerd-socket"]
         observed.containerd_socket = None if code is None else code == 0
     observed.runtime = probe.runtime
+    observed.environment = probe.environment
+    observed.where = where
 
     actual, _ = settings_for(node, observed)
     if actual.candidates != guess.candidates:

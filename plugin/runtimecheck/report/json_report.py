@@ -73,6 +73,9 @@ def buildkit_document(buildkit: BuildKitFacts) -> dict[str, Any]:
         "source": buildkit.source or None,
         "worker": buildkit.worker,
         "noPivot": buildkit.no_pivot,
+        "cgroup": buildkit.cgroup,
+        "rootless": buildkit.rootless,
+        "environment": buildkit.environment or None,
     }
 
 

@@ -113,6 +113,12 @@ def buildkit_text(buildkit: BuildKitFacts) -> str:
     parts.append(f"{buildkit.worker} worker" if buildkit.worker else "worker unknown")
     if buildkit.no_pivot:
         parts.append("no-pivot")
+    elif buildkit.no_pivot is None:
+        parts.append("no-pivot unknown")
+    if buildkit.cgroup:
+        parts.append(f"cgroup {buildkit.cgroup}")
+    if buildkit.rootless:
+        parts.append("rootless")
     return f"{buildkit.version or 'version unknown'} ({', '.join(parts)})"
 
 
