@@ -68,6 +68,9 @@ class RuntimeFacts:
     verified: bool = False  # True when the binary itself was executed and probed
     error: Optional[str] = None  # why it could not be inspected (missing, hung, not executable)
     where: str = "host"  # "host", "container <name>", "pod <ns>/<name>", "declared"
+    # Where identity.version came from when the binary does not print it (e.g. runc built
+    # without a version stamp in a moby/buildkit image: "image moby/buildkit:v0.18.0").
+    version_source: str = ""
 
 
 # Whether /sys/fs/cgroup where BuildKit runs is a cgroup v2 mount (BuildKit's own test).

@@ -591,3 +591,77 @@ def test_rootless_from_the_image_or_from_what_the_probe_saw(
     )
     assert facts.buildkit.rootless is rootless
     assert facts.buildkit.cgroup == (None if seen is None else "v1")
+
+
+# --- the bundled runc prints no version: it comes from the moby/buildkit release -------------
+
+
+def probed_as(home: BuildxHome, container: Any, image: str, kb: Any) -> NodeFacts:
+    """The real probe of `container` (one exec), judged as a builder whose image is named
+    `image`: the test image stands in for moby/buildkit, which cannot be pulled here."""
+    from runtimecheck import engine as engine_mod
+
+    node = store.Node(container.name.removeprefix("buildx_buildkit_"), None)
+    builder = store.Builder("b", "docker-container", [node])
+    client = engine_mod.connect(home.cfg.endpoint, timeout=20, ask_version=False)
+    try:
+        transport = client.exec_transport(client.inspect_container(container.name))
+        observed = buildkitd_container.Observed(
+            image=image, cmd=[], config_text=None, status="running"
+        )
+        buildkitd_container.probe_running(
+            transport, f"container {container.name}", node, observed,
+            "/etc/buildkit/buildkitd.toml", kb, 20.0,
+        )  # fmt: skip
+    finally:
+        client.close()
+    return buildkitd_container.node_facts(
+        builder, node, None, observed, kb, driver="docker-container"
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "version", "release"),
+    [
+        ("moby/buildkit:v0.18.0", "1.2.2", "image moby/buildkit:v0.18.0"),
+        # buildx's default names no version: buildkitd --version (v0.12.5 here) does.
+        (
+            "moby/buildkit:buildx-stable-1",
+            "1.1.12",
+            "image moby/buildkit:v0.12.5 (buildkitd --version)",
+        ),
+    ],
+)
+def test_an_unstamped_bundled_runc_gets_its_version_from_the_release(
+    home, make_container, test_images, kb, image, version, release
+) -> None:
+    node = unique()
+    container = with_runtime(
+        make_container, node, test_images["buildkit_v0_12"], "runc-1.2.2-buildkit-unstamped"
+    )
+
+    facts = probed_as(home, container, image, kb)
+
+    runtime = facts.runtime
+    assert runtime is not None and runtime.verified
+    assert runtime.path == "/usr/bin/buildkit-runc"
+    assert runtime.identity.raw.startswith("runc version unknown\n")
+    assert (runtime.identity.name, runtime.identity.version) == ("runc", version)
+    assert runtime.version_source == release
+    assert any("prints no version" in n and f"{version} is the runc" in n for n in facts.notes)
+    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_an_unstamped_runc_outside_a_moby_buildkit_image_stays_unversioned(
+    home, make_container, test_images, kb
+) -> None:
+    container = with_runtime(
+        make_container, unique(), test_images["buildkit_v0_12"], "runc-1.2.2-buildkit-unstamped"
+    )
+
+    facts = probed_as(home, container, test_images["buildkit_v0_12"], kb)
+
+    assert facts.runtime is not None
+    assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", None)
+    assert facts.runtime.version_source == ""
+    assert not any("prints no version" in n for n in facts.notes)

@@ -24,7 +24,7 @@ NODE = [
     "error",
 ]
 BUILDKIT = ["version", "source", "worker", "noPivot", "cgroup", "rootless", "environment"]
-RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error"]
+RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error", "versionSource"]
 CHECK = [
     "id",
     "invocation",
@@ -78,6 +78,7 @@ def test_blocked_crun_node():
         "verified": True,
         "wrapper": None,
         "error": None,
+        "versionSource": None,
     }
     assert node["buildkit"]["source"] == "buildkitd --version"
     keep = next(c for c in node["checks"] if c["id"] == "run-keep")

@@ -95,6 +95,8 @@ def node_facts(
     runtime = observed.runtime
     if runtime is None:
         runtime = _static_runtime(settings, observed, kb, notes)
+    else:
+        _version_from_image(runtime, observed, version, kb, notes)
     cgroup, rootless, environment = _environment(settings, observed)
 
     return NodeFacts(
@@ -120,6 +122,41 @@ def node_facts(
         ),
         status=observed.status,
         notes=notes,
+    )
+
+
+def _version_from_image(
+    runtime: RuntimeFacts,
+    observed: Observed,
+    buildkit_version: Optional[str],
+    kb: Knowledge,
+    notes: list[str],
+) -> None:
+    """The bundled runc's version, when it prints none, from the moby/buildkit release.
+
+    BuildKit builds the runc of its images without a version stamp, so runc 1.0 to 1.2 there
+    print `runc version unknown` (the release candidates `runc version spec: …`). The binary
+    at /usr/bin/buildkit-runc of a moby/buildkit image is the one its Dockerfile built: its
+    version is that release's row of images.toml (by the image tag, else by the BuildKit
+    version buildkitd reports, as buildx-stable-1 names no version)."""
+    identity = runtime.identity
+    if not runtime.verified or identity.name != "runc" or identity.version is not None:
+        return
+    if runtime.path != STOCK_RUNC_PATH or not buildkitd.is_stock_image(observed.image):
+        return
+    found = kb.image_runc(observed.image)
+    release = observed.image
+    if found is None and buildkit_version:
+        found = kb.image_runc(buildkit_version)
+        release = f"moby/buildkit:{buildkit_version} (buildkitd --version)"
+    if found is None:
+        return
+    runc_version, source = found
+    identity.version = runc_version
+    runtime.version_source = f"image {release}"
+    notes.append(
+        f"runc at {STOCK_RUNC_PATH} prints no version (BuildKit builds it without a version "
+        f"stamp): {runc_version} is the runc {release} bundles ({source})"
     )
 
 

@@ -91,6 +91,7 @@ def runtime_document(runtime: Optional[RuntimeFacts]) -> dict[str, Any]:
         "verified": runtime.verified,
         "wrapper": identity.wrapper,
         "error": runtime.error,
+        "versionSource": runtime.version_source or None,
     }
 
 

@@ -135,6 +135,8 @@ def runtime_text(runtime: Optional[RuntimeFacts]) -> str:
     if runtime.error and not runtime.verified and identity.name is None:
         return f"not known until it runs ({runtime.error})"
     where = runtime.where + (", verified" if runtime.verified else ", not verified")
+    if runtime.version_source:
+        where += f"; version from {runtime.version_source}"
     text = f"{who}{path} ({where})"
     if runtime.error:
         text += f": not inspected: {runtime.error}"
