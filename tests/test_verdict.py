@@ -422,3 +422,53 @@ def test_an_unknown_no_pivot_is_judged_as_sent(kb):
     result = decide(kb, facts)
     assert check(result, "run-no-pivot").verdict == "block"
     assert any("DOCKER_RAMDISK" in n and "as if it did" in n for n in result.notes)
+
+
+# Foresight: a pass (or warn) that holds only while the BuildKit is older.
+
+
+def test_a_pass_that_buildkit_0_12_breaks_says_so(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.11.6"))
+    assert result.verdict == "pass"
+    [item] = result.foresight
+    assert (item.id, item.status, item.verdict) == ("run-keep", REJECTED, "block")
+    assert (item.buildkit, item.engine) == ("v0.12.0", "25.0.0")
+    assert item.text == (
+        "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    )
+
+
+def test_the_docker_driver_names_the_engine_first(kb):
+    found = kb.engine_buildkit("24.0.7")
+    assert found is not None
+    facts = node("crun", "1.8.1", found[0], driver="docker", engine_version="24.0.7")
+    [item] = decide(kb, facts).foresight
+    assert item.text == (
+        f"passes with Docker Engine 24.0.7 (BuildKit {found[0]}); breaks from Docker Engine "
+        "25.0 (BuildKit v0.12.0 and later): `run --keep` rejected"
+    )
+
+
+def test_nothing_ahead_for_a_runtime_that_takes_everything(kb):
+    assert decide(kb, node("crun", "1.15", "v0.11.6")).foresight == []
+    assert decide(kb, node("runc", "1.1.5", "v0.8.0")).foresight == []
+
+
+def test_no_foresight_for_a_block_or_an_unknown_buildkit(kb):
+    assert decide(kb, node("crun", "1.8.1", "v0.12.5")).foresight == []  # already blocked
+    assert decide(kb, node("crun", "1.8.1", None)).foresight == []  # judged at the newest
+
+
+def test_foresight_is_judged_where_buildkit_runs(kb):
+    facts = node(
+        "youki", "0.4.1", "v0.11.6", probes=all_accepted(kb, "v0.32.2"), cgroup="v2",
+        rootless=False,
+    )  # fmt: skip
+    [item] = decide(kb, facts).foresight
+    assert (item.status, item.verdict) == (IGNORED, "warn")
+    assert item.text.startswith("passes with BuildKit v0.11.6; warns from BuildKit v0.12.0")
+
+
+def test_an_ignored_check_is_not_foreseen(kb):
+    assert decide(kb, node("crun", "1.8.1", "v0.11.6"), frozenset({"run-keep"})).foresight == []

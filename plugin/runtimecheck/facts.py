@@ -138,6 +138,20 @@ class Check:
 
 
 @dataclass
+class Foresight:
+    """A later BuildKit release sends something this runtime fails: the verdict holds only
+    while the node's BuildKit is older."""
+
+    id: str  # the invocation id
+    invocation: str  # e.g. "run --keep"
+    status: str  # REJECTED / IGNORED, as the probe or the data says
+    verdict: str  # BLOCK / WARN: what the node would get from that release on
+    buildkit: str  # the first BuildKit release that sends it, e.g. "v0.12.0"
+    engine: Optional[str]  # the first Docker Engine release bundling such a BuildKit
+    text: str  # the sentence, e.g. "passes with BuildKit v0.11.6; breaks from …"
+
+
+@dataclass
 class NodeResult:
     name: str
     driver: str
@@ -149,6 +163,7 @@ class NodeResult:
     error: Optional[str] = None
     endpoint: Optional[str] = None
     status: str = "unknown"
+    foresight: list[Foresight] = field(default_factory=list)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from .facts import (
     WARN,
     Check,
     FixContext,
+    Foresight,
     NodeFacts,
     NodeResult,
     ProbeOutcome,
@@ -118,7 +119,79 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
 
     counted = [c.verdict for c in result.checks if not c.ignored]
     result.verdict = worst(counted + floors) if counted or floors else PASS
+    if result.verdict in (PASS, WARN) and buildkit_version == facts.buildkit.version:
+        result.foresight = _foresight(
+            kb, facts, invocations, runtime, place, ignore, result.verdict
+        )
     return result
+
+
+def _foresight(
+    kb: Knowledge,
+    facts: NodeFacts,
+    sent: list[Invocation],
+    runtime: _Runtime,
+    place: _Place,
+    ignore: frozenset[str],
+    now: str,
+) -> list[Foresight]:
+    """What a later BuildKit sends that this runtime fails: the verdict holds only until
+    then. Judged as the node's own checks are (probe, data, where BuildKit runs)."""
+    sent_ids = {i.id for i in sent}
+    later = [
+        i
+        for i in kb.invocations(kb.newest_buildkit(), no_pivot=place.no_pivot)
+        if i.id not in sent_ids and i.id not in ignore
+    ]
+    found = []
+    for invocation in later:
+        aside = _Place(dict(place.known), place.environment, place.no_pivot, [])
+        check = _check(kb, invocation, runtime, facts.fix_context, None, aside)
+        first = kb.first_sent(invocation)
+        if check.status not in (REJECTED, IGNORED) or check.verdict == PASS or first is None:
+            continue
+        engine = kb.first_engine(invocation, no_pivot=place.no_pivot)
+        found.append(
+            Foresight(
+                id=invocation.id,
+                invocation=invocation.display,
+                status=check.status,
+                verdict=check.verdict,
+                buildkit=first,
+                engine=engine,
+                text=_foresight_text(facts, now, check, first, engine),
+            )
+        )
+    return found
+
+
+def _foresight_text(
+    facts: NodeFacts, now: str, check: Check, first: str, engine: Optional[str]
+) -> str:
+    """`passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0):
+    `run --keep` rejected`; for the docker driver the Engine leads."""
+    holds = "passes" if now == PASS else "only warns"
+    then = "breaks" if check.verdict == BLOCK else "warns"
+    what = "rejected" if check.status == REJECTED else "accepted but not honoured"
+    version = facts.buildkit.version
+    engine_now = facts.fix_context.engine_version
+    if facts.driver == "docker" and engine_now and engine:
+        return (
+            f"{holds} with Docker Engine {engine_now} (BuildKit {version}); {then} from Docker "
+            f"Engine {_release_name(engine)} (BuildKit {first} and later): "
+            f"`{check.invocation}` {what}"
+        )
+    engine_said = f" (Docker Engine {_release_name(engine)})" if engine else ""
+    return (
+        f"{holds} with BuildKit {version}; {then} from BuildKit {first}{engine_said}: "
+        f"`{check.invocation}` {what}"
+    )
+
+
+def _release_name(version: str) -> str:
+    """`25.0` for the first release of a minor, `25.0.2` otherwise."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if len(parts) == 3 and parts[2] == "0" else version
 
 
 @dataclass

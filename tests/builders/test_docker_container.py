@@ -186,8 +186,13 @@ def test_toml_in_the_container_selects_crun(home, make_container, test_images, k
     assert facts.fix_context.binary_override == "crun"
     assert facts.runtime is not None and facts.runtime.identity.name == "crun"
     assert not any("second exec" in n for n in facts.notes)
-    # BuildKit v0.11 sends no --keep: crun 1.8.1 is fine there.
-    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+    # BuildKit v0.11 sends no --keep: crun 1.8.1 is fine there, until BuildKit v0.12.
+    result = verdict.decide(kb, facts, frozenset())
+    assert result.verdict == PASS
+    assert [f.text for f in result.foresight] == [
+        "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    ]
 
 
 def test_container_config_differing_from_store_is_probed_again(

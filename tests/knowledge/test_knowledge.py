@@ -346,3 +346,14 @@ def test_fixed_in_names_the_first_accepting_release(kb):
 
 def test_default_directory_is_cached(kb):
     assert knowledge.load() is knowledge.load()
+
+
+def test_where_each_invocation_arrives(kb):
+    keep = kb.invocation("run-keep")
+    pivot = kb.invocation("run-no-pivot")
+    state = kb.invocation("state")
+    assert keep is not None and pivot is not None and state is not None
+    assert (kb.first_sent(keep), kb.first_engine(keep)) == ("v0.12.0", "25.0.0")
+    assert kb.first_sent(pivot) == "v0.5.1"
+    assert kb.first_sent(state) == "v0.8.0"
+    assert kb.first_engine(state) == "20.10.0"  # the oldest Engine in the data

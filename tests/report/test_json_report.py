@@ -22,7 +22,9 @@ NODE = [
     "checks",
     "notes",
     "error",
+    "foresight",
 ]
+FORESIGHT = ["id", "invocation", "status", "verdict", "buildkit", "engine", "text"]
 BUILDKIT = ["version", "source", "worker", "noPivot", "cgroup", "rootless", "environment"]
 RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error", "versionSource"]
 CHECK = [
@@ -58,6 +60,8 @@ def test_every_documented_key_is_present_in_order(sample):
             for check in node["checks"]:
                 assert list(check) == CHECK
                 assert isinstance(check["fix"], list)
+            for item in node["foresight"]:
+                assert list(item) == FORESIGHT
 
 
 def test_blocked_crun_node():
@@ -172,3 +176,21 @@ def test_the_documentation_lists_exactly_the_keys_in_their_order():
     assert documented_keys("Builder") == list(builder)
     assert documented_keys("Node") == flattened(node)
     assert documented_keys("Check") == list(node["checks"][0])
+    [old] = document(samples.crun_until_0_12())["builders"][0]["nodes"]
+    assert documented_keys("Foresight") == list(old["foresight"][0])
+
+
+def test_a_pass_that_a_later_buildkit_breaks_says_so():
+    [node] = document(samples.crun_until_0_12())["builders"][0]["nodes"]
+    assert node["verdict"] == "pass"
+    assert node["foresight"] == [
+        {
+            "id": "run-keep",
+            "invocation": "run --keep",
+            "status": "rejected",
+            "verdict": "block",
+            "buildkit": "v0.12.0",
+            "engine": "25.0.0",
+            "text": samples.FORESIGHT_TEXT,
+        }
+    ]

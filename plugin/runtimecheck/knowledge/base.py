@@ -40,6 +40,27 @@ class Knowledge:
     def newest_buildkit(self) -> str:
         return max(self.releases, key=lambda r: r.parsed).version
 
+    def first_sent(self, invocation: Invocation) -> Optional[str]:
+        """The first BuildKit release that sends it, e.g. `v0.12.0` (from its range)."""
+        bound = min(
+            (Version(s.version) for s in invocation.buildkit if s.operator in (">=", "==")),
+            default=None,
+        )
+        return f"v{bound}" if bound is not None else None
+
+    def first_engine(self, invocation: Invocation, no_pivot: bool = True) -> Optional[str]:
+        """The first Docker Engine release whose bundled BuildKit sends it, e.g. `25.0.0`."""
+        sending = []
+        for row in self.engines:
+            parsed = parse_version(row.buildkit)
+            low = min(
+                (Version(s.version) for s in row.engine if s.operator in (">=", "==")),
+                default=None,
+            )
+            if parsed is not None and low is not None and invocation.sent_by(parsed, no_pivot):
+                sending.append(low)
+        return str(min(sending)) if sending else None
+
     def consequence(
         self, invocation_id: str, known: dict[str, object]
     ) -> tuple[Optional[Consequence], list[Consequence]]:

@@ -81,6 +81,10 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
         level = "error" if node.verdict == BLOCK else "warning"
         notes = "\n".join(node.notes) or f"verdict {node.verdict}"
         lines.append(command(level, f"runtimecheck: {where}: {node.verdict}", notes))
+    lines.extend(
+        command("notice", f"runtimecheck: {where}: ahead: {item.invocation}", item.text)
+        for item in node.foresight
+    )
     return lines
 
 

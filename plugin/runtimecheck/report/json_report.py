@@ -13,6 +13,7 @@ from runtimecheck.facts import (
     BuilderResult,
     BuildKitFacts,
     Check,
+    Foresight,
     NodeResult,
     Result,
     RuntimeFacts,
@@ -64,6 +65,19 @@ def node_document(node: NodeResult) -> dict[str, Any]:
         "checks": [check_document(c) for c in node.checks],
         "notes": list(node.notes),
         "error": node.error,
+        "foresight": [foresight_document(f) for f in node.foresight],
+    }
+
+
+def foresight_document(item: Foresight) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "invocation": item.invocation,
+        "status": item.status,
+        "verdict": item.verdict,
+        "buildkit": item.buildkit,
+        "engine": item.engine,
+        "text": item.text,
     }
 
 

@@ -25,9 +25,11 @@ INFORMATION_URI = "https://github.com/docker-runtimecheck/docker-runtimecheck"
 ARTIFACT_URI = ".runtimecheck.toml"
 FINGERPRINT_KEY = "runtimecheckFinding/v1"
 
-# Findings that are not one invocation: the node could not be inspected, or fails as a whole.
+# Findings that are not one invocation: the node could not be inspected, or fails as a whole;
+# and the note that a verdict holds only until a later BuildKit.
 NOT_INSPECTED = "node-not-inspected"
 NODE_VERDICT = "node-verdict"
+FORESIGHT = "foresight"
 _NODE_RULES = {
     NOT_INSPECTED: (
         "A builder or builder node could not be inspected",
@@ -39,6 +41,13 @@ _NODE_RULES = {
         "A builder node cannot pass for reasons beyond one invocation",
         "For example its BuildKit version is unknown or newer than the data; the notes say why.",
         "warning",
+    ),
+    FORESIGHT: (
+        "A later BuildKit release sends something this runtime fails",
+        "The builder passes (or only warns) because its BuildKit is older than the first "
+        "release that sends an invocation this runtime rejects or does not honour. Upgrading "
+        "BuildKit, or the Docker Engine that bundles it, breaks it: fix the runtime first.",
+        "note",
     ),
 }
 
@@ -62,6 +71,11 @@ def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[
             "locations": [_location(where, artifact_uri)],
             "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(where, rule_id)},
         }
+        if rule_id == FORESIGHT:  # one per invocation a later BuildKit sends
+            check = extra["properties"]["check"]
+            entry["partialFingerprints"] = {
+                FINGERPRINT_KEY: _fingerprint(where, f"{rule_id}/{check}")
+            }
         entry.update(extra)
         results.append(entry)
 
@@ -107,6 +121,17 @@ def _node_findings(where: str, node: NodeResult) -> list[tuple[str, str, str, di
         level = "error" if node.verdict == BLOCK else "warning"
         notes = " ".join(node.notes) or f"verdict {node.verdict}"
         found.append((NODE_VERDICT, level, f"Builder node {where}: {node.verdict}. {notes}", {}))
+    for item in node.foresight:
+        extra = {
+            "properties": {
+                "check": item.id,
+                "invocation": item.invocation,
+                "status": item.status,
+                "from": item.buildkit,
+                "engine": item.engine,
+            }
+        }
+        found.append((FORESIGHT, "note", f"Builder node {where}: {item.text}", extra))
     return found
 
 

@@ -102,8 +102,17 @@ def node_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
             # Without a runtime, every check is "could not tell" for that one reason.
             lines.extend(checks_lines(node.checks, style, indent=sub))
         lines.extend(fix_lines(node.checks, style, indent=sub))
+        lines.extend(foresight_lines(node, style, indent=sub))
     lines.extend(f"{sub}note: {note}" for note in dict.fromkeys(node.notes))
     return lines
+
+
+def foresight_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
+    """A verdict that holds only while the BuildKit is older than what breaks it."""
+    return [
+        f"{indent}{style.mark(WARN)} {style.paint('ahead:', 'bold')} {item.text}"
+        for item in node.foresight
+    ]
 
 
 def buildkit_text(buildkit: BuildKitFacts) -> str:
