@@ -91,6 +91,10 @@ class BuildKitFacts:
     # How the two were learnt ("/proc/self/mountinfo in container X: cgroup2 at /sys/fs/cgroup")
     # or why not.
     environment: str = ""
+    # Judged against a version this node does not run (--buildkit / --engine): `actual` is
+    # the one it runs, with where that was learnt.
+    hypothetical: bool = False
+    actual: Optional[str] = None
 
 
 @dataclass
@@ -187,6 +191,9 @@ class Result:
     # Checked for information only, never a builder's verdict: this host's runtimes when no
     # builder could be inspected.
     advisory: list[BuilderResult] = field(default_factory=list)
+    # Set when every node was judged against a hypothetical release (--buildkit / --engine):
+    # what was assumed, in words.
+    what_if: Optional[str] = None
 
     @property
     def verdict(self) -> str:

@@ -9,7 +9,16 @@ from runtimecheck import __version__, report
 from support import report_samples as samples
 from support.paths import REPO
 
-TOP = ["schemaVersion", "tool", "verdict", "inspectedNothing", "builders", "notes", "advisory"]
+TOP = [
+    "schemaVersion",
+    "tool",
+    "verdict",
+    "inspectedNothing",
+    "builders",
+    "notes",
+    "advisory",
+    "whatIf",
+]
 BUILDER = ["name", "driver", "verdict", "error", "nodes"]
 NODE = [
     "name",
@@ -25,7 +34,17 @@ NODE = [
     "foresight",
 ]
 FORESIGHT = ["id", "invocation", "status", "verdict", "buildkit", "engine", "text"]
-BUILDKIT = ["version", "source", "worker", "noPivot", "cgroup", "rootless", "environment"]
+BUILDKIT = [
+    "version",
+    "source",
+    "worker",
+    "noPivot",
+    "cgroup",
+    "rootless",
+    "environment",
+    "hypothetical",
+    "actual",
+]
 RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error", "versionSource"]
 CHECK = [
     "id",

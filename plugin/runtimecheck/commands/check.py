@@ -21,15 +21,18 @@ class CheckRequest:
     assume_runtime: Optional[str] = None  # NAME=VERSION
     bootstrap: bool = False
     timeout: float = 30.0
+    buildkit: Optional[str] = None  # --buildkit: judge against this BuildKit (hypothetical)
+    engine: Optional[str] = None  # --engine: … against the BuildKit this Engine bundles
 
 
 def run(ctx: Context, request: CheckRequest) -> int:
-    from runtimecheck import report, settings
+    from runtimecheck import knowledge, report, settings, whatif
     from runtimecheck.assumed import parse_assumed
     from runtimecheck.audit import AuditOptions, audit
     from runtimecheck.dockercli import resolve
     from runtimecheck.report.progress import Progress
 
+    what_if = whatif.resolve(knowledge.load(), request.buildkit, request.engine)
     flags: dict = {"ignore": request.ignore, "fail_on": request.fail_on, "format": request.format}
     if request.assume_runtime:
         parse_assumed(request.assume_runtime)
@@ -44,12 +47,13 @@ def run(ctx: Context, request: CheckRequest) -> int:
         assume_runtime=dict(conf.assume_runtime),
         ignore=conf.ignore,
         timeout=request.timeout,
+        what_if=what_if,
     )
     with Progress(sys.stderr) as progress:
         result = audit(cfg, options, progress=progress.update)
         if result.inspected_nothing and not request.all:
             # For information only: it never stands in for the builder's verdict.
-            from runtimecheck import knowledge, local_runtimes
+            from runtimecheck import local_runtimes
 
             progress.update("checking the runtimes on this host's PATH")
             result.advisory.append(local_runtimes.on_path(knowledge.load(), conf.ignore))

@@ -40,6 +40,7 @@ def result_document(result: Result) -> dict[str, Any]:
         "builders": [builder_document(b) for b in result.builders],
         "notes": list(result.notes),
         "advisory": [builder_document(b) for b in result.advisory],
+        "whatIf": result.what_if,
     }
 
 
@@ -90,6 +91,8 @@ def buildkit_document(buildkit: BuildKitFacts) -> dict[str, Any]:
         "cgroup": buildkit.cgroup,
         "rootless": buildkit.rootless,
         "environment": buildkit.environment or None,
+        "hypothetical": buildkit.hypothetical,
+        "actual": buildkit.actual,
     }
 
 

@@ -63,6 +63,8 @@ def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[
     def add(rule_id: str, rule: dict[str, Any], where: str, level: str, text: str, **extra: Any):
         if rule_id not in rules:
             rules[rule_id] = rule
+        if result.what_if:
+            text = f"{result.what_if[:1].upper()}{result.what_if[1:]}. {text}"
         entry = {
             "ruleId": rule_id,
             "ruleIndex": list(rules).index(rule_id),
@@ -89,11 +91,13 @@ def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[
                 rule = _node_rule(rule_id) if rule_id in _NODE_RULES else _check_rule(node, rule_id)
                 add(rule_id, rule, where, level, text, **extra)
 
+    run_properties = {"properties": {"whatIf": result.what_if}} if result.what_if else {}
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
+                **run_properties,
                 "tool": {
                     "driver": {
                         "name": TOOL_NAME,

@@ -40,6 +40,8 @@ _VERDICT_WORDS = {
 def render_text(result: Result, style: Style) -> str:
     result = escaped(result)
     lines: list[str] = []
+    if result.what_if:
+        lines += [style.paint(result.what_if, "bold"), ""]
     for builder in result.builders:
         lines.extend(builder_lines(builder, style))
         lines.append("")
@@ -117,7 +119,10 @@ def foresight_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]
 
 def buildkit_text(buildkit: BuildKitFacts) -> str:
     parts = []
-    if buildkit.source:
+    if buildkit.hypothetical:
+        parts.append(buildkit.source or "hypothetical")
+        parts.append(f"the node runs {buildkit.actual or 'an unknown version'}")
+    elif buildkit.source:
         parts.append(f"from {buildkit.source}")
     parts.append(f"{buildkit.worker} worker" if buildkit.worker else "worker unknown")
     if buildkit.no_pivot:
@@ -231,7 +236,8 @@ def summary_line(result: Result, style: Style) -> str:
     verdict = result.verdict
     counts = node_counts(result)
     said = ", ".join(f"{n} {word}" for word, n in counts if n) or "no builder node found"
-    return f"verdict: {style.mark(verdict)} {_word(verdict, style)} ({said})"
+    head = "verdict (hypothetical)" if result.what_if else "verdict"
+    return f"{head}: {style.mark(verdict)} {_word(verdict, style)} ({said})"
 
 
 def node_counts(result: Result) -> list[tuple[str, int]]:
