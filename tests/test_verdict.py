@@ -472,3 +472,51 @@ def test_foresight_is_judged_where_buildkit_runs(kb):
 
 def test_an_ignored_check_is_not_foreseen(kb):
     assert decide(kb, node("crun", "1.8.1", "v0.11.6"), frozenset({"run-keep"})).foresight == []
+
+
+# Under sysbox, the runc a fix brings in must be one that runs there (fixes.toml [[nested]]:
+# nestybox/sysbox #879 and opencontainers/runc #4542, fixed in sysbox 0.6.6; sysbox #973,
+# fixed in 0.7.0).
+
+
+def bundled_runc_fix(kb, runtime: Optional[str], version: Optional[str]) -> str:
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.container_runtime = runtime
+    facts.fix_context.container_runtime_version = version
+    fixes = check(decide(kb, facts), "run-keep").fix
+    [fix] = [f for f in fixes if "--oci-worker-binary=buildkit-runc" in f]
+    return fix
+
+
+def test_the_stock_runc_is_offered_where_it_runs(kb):
+    assert kb.stock_runc() == "1.4.3"
+    for runtime, version in (("runc", None), (None, None), ("sysbox-runc", "0.7.0")):
+        fix = bundled_runc_fix(kb, runtime, version)
+        assert fix.startswith("Let BuildKit run the runc bundled in its image: ")
+        assert "image=moby/buildkit:buildx-stable-1" in fix
+
+
+@pytest.mark.parametrize(
+    ("version", "image", "runc", "fails"),
+    [
+        (None, "v0.17.3", "1.1.15", "fails there if it is an older one"),
+        ("0.6.4", "v0.17.3", "1.1.15", "fails there"),
+        ("0.6.6", "v0.25.1", "1.3.1", "fails there"),
+    ],
+)
+def test_under_sysbox_the_fix_names_an_image_whose_runc_runs_there(kb, version, image, runc, fails):
+    fix = bundled_runc_fix(kb, "sysbox-runc", version)
+    who = f"sysbox-runc {version}" if version else "sysbox-runc (its version is not known)"
+    assert fix.startswith(
+        f"The builder container runs under {who}: the runc 1.4.3 of "
+        f"moby/buildkit:buildx-stable-1 {fails}: "
+    )
+    assert "nestybox/sysbox issue #973" in fix
+    assert ("nestybox/sysbox issue #879" in fix) is (version != "0.6.6")
+    assert "With sysbox-runc 0.7.0 or later it runs." in fix
+    assert f"moby/buildkit:{image} bundles runc {runc}, which runs there." in fix
+    assert fix.endswith(
+        "Let BuildKit run the runc bundled in its image: docker buildx rm ci && docker buildx "
+        f"create --name ci --driver docker-container --driver-opt image=moby/buildkit:{image} "
+        "--buildkitd-flags '--oci-worker-binary=buildkit-runc'"
+    )

@@ -107,6 +107,10 @@ class FixContext:
     image: Optional[str] = None  # docker-container / kubernetes driver image
     binary_override: Optional[str] = None  # --oci-worker-binary / [worker.oci] binary
     engine_version: Optional[str] = None  # docker driver
+    # The runtime the builder container itself runs under (dockerd's HostConfig.Runtime,
+    # e.g. "sysbox-runc"), and its version when known.
+    container_runtime: Optional[str] = None
+    container_runtime_version: Optional[str] = None
 
 
 @dataclass

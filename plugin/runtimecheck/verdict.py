@@ -34,10 +34,13 @@ from .knowledge import (
     PROBLEM_TOO_OLD,
     PROBLEM_UNKNOWN,
     PROBLEM_UNSUPPORTED,
+    RUNC_FROM_STOCK_IMAGE,
+    FixTemplate,
     Invocation,
     Knowledge,
     Support,
     describe_match,
+    in_range,
     parse_version,
 )
 
@@ -548,7 +551,53 @@ def _fixes(
         "override_flags": override_flags,
     }
     filled = _Blanks({k: v for k, v in values.items() if v is not None})
-    return [t.text.format_map(filled) for t in templates]
+    return [
+        _nested(kb, t, filled, context, runc_min)
+        if t.runc_from == RUNC_FROM_STOCK_IMAGE
+        else t.text.format_map(filled)
+        for t in templates
+    ]
+
+
+def _nested(
+    kb: Knowledge,
+    template: FixTemplate,
+    filled: _Blanks,
+    context: FixContext,
+    runc_min: Optional[str],
+) -> str:
+    """A fix bringing in the stock image's runc, where the builder container runs under a
+    runtime that may not host it ([[nested]] in fixes.toml: runc 1.2+ inside sysbox before
+    0.6.6, 1.3.3+ before 0.7.0): it names an image whose runc runs there, and says why."""
+    rows = kb.nested_rows(context.container_runtime, context.container_runtime_version)
+    stock = kb.stock_runc()
+    parsed = parse_version(stock)
+    failing = [r for r in rows if parsed is not None and in_range(parsed, r.runc)]
+    if not failing:
+        return template.text.format_map(filled)
+    outer = context.container_runtime
+    version = context.container_runtime_version
+    fixes = [v for v in (parse_version(r.fixed_in) for r in failing) if v is not None]
+    fixed = str(max(fixes)) if fixes else None
+    if version:
+        who, fails = f"{outer} {version}", "fails there"
+    else:
+        who, fails = f"{outer} (its version is not known)", "fails there if it is an older one"
+    why = "; ".join(dict.fromkeys(f"{r.note} ({r.source})" for r in failing))
+    said = (
+        f"The builder container runs under {who}: the runc {stock} of "
+        f"{filled['stock_image']} {fails}: {why}."
+    )
+    upgrade = f" With {outer} {fixed} or later it runs." if fixed else ""
+    other = kb.image_avoiding(rows, runc_min)
+    if other is None:
+        return f"{said}{upgrade} No moby/buildkit release known bundles a runc that runs there."
+    tag, runc = other
+    values = _Blanks({**filled, "stock_image": f"moby/buildkit:{tag}"})
+    return (
+        f"{said}{upgrade} moby/buildkit:{tag} bundles runc {runc}, which runs there. "
+        + template.text.format_map(values)
+    )
 
 
 def _word(value: Optional[str]) -> Optional[str]:

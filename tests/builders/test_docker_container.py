@@ -118,7 +118,7 @@ def home(tmp_path: Path) -> BuildxHome:
     return BuildxHome(tmp_path)
 
 
-def test_stock_layout_runc_passes(home, make_container, test_images, kb) -> None:
+def test_stock_layout_runc_passes(home, make_container, test_images, kb, engine) -> None:
     name = unique()
     image = test_images["buildkit_v0_12"]
     home.write_builder(name, [store_node(name + "0", image=image)])
@@ -138,6 +138,8 @@ def test_stock_layout_runc_passes(home, make_container, test_images, kb) -> None
     assert facts.fix_context.driver == "docker-container"
     assert (facts.fix_context.builder, facts.fix_context.node) == (name, name + "0")
     assert facts.fix_context.image == image and facts.fix_context.binary_override is None
+    # The runtime the builder container itself runs under: dockerd's default here.
+    assert facts.fix_context.container_runtime == engine.info()["DefaultRuntime"]
     assert verdict.decide(kb, facts, frozenset()).verdict == PASS
 
 

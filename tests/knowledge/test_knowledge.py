@@ -357,3 +357,25 @@ def test_where_each_invocation_arrives(kb):
     assert kb.first_sent(pivot) == "v0.5.1"
     assert kb.first_sent(state) == "v0.8.0"
     assert kb.first_engine(state) == "20.10.0"  # the oldest Engine in the data
+
+
+def test_runc_that_cannot_run_under_sysbox(kb):
+    assert [n.runc_text for n in kb.nested_rows("sysbox-runc", "0.6.5")] == [
+        ">=1.2.0rc1",
+        ">=1.3.3",
+        ">=1.2.8,<1.3.0",
+    ]
+    assert [n.fixed_in for n in kb.nested_rows("sysbox-runc", "0.6.6")] == ["0.7.0", "0.7.0"]
+    assert kb.nested_rows("sysbox-runc", "0.7.0") == []
+    assert len(kb.nested_rows("sysbox-runc", None)) == 3  # version unknown: every row counts
+    assert kb.nested_rows("runc", None) == [] and kb.nested_rows(None, None) == []
+
+
+def test_the_newest_image_whose_runc_runs_under_sysbox(kb):
+    assert kb.image_avoiding(kb.nested_rows("sysbox-runc", None), "1.1.0") == ("v0.17.3", "1.1.15")
+    assert kb.image_avoiding(kb.nested_rows("sysbox-runc", "0.6.6"), "1.1.0") == (
+        "v0.25.1",
+        "1.3.1",
+    )
+    # No row: the newest release's image.
+    assert kb.image_avoiding([], "1.1.0") == ("v0.32.2", "1.4.3")

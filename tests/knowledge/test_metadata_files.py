@@ -231,3 +231,23 @@ def test_fails_as_is_only_for_an_ignored_option(data):
         'status = "rejected"\nfails_as = "delete"\nsource = "google/gvisor"\n',
     )
     assert "'fails_as' is for an option that is accepted, not honoured" in error_of(data)
+
+
+def test_a_nested_row_needs_a_runc_range_and_a_source(data):
+    line = append(
+        data / "fixes.toml",
+        '\n[[nested]]\nouter = "sysbox-runc"\nouter_versions = "<0.8"\nnote = "x"\n'
+        'source = "nestybox/sysbox"\n',
+    )
+    message = error_of(data)
+    assert f"fixes.toml:{line + 1}:" in message and "'runc'" in message
+
+
+def test_runc_from_names_a_known_origin(data):
+    text = (
+        (data / "fixes.toml")
+        .read_text()
+        .replace('runc_from = "stock_image"', 'runc_from = "somewhere"', 1)
+    )
+    (data / "fixes.toml").write_text(text)
+    assert "'runc_from' = 'somewhere'" in error_of(data)

@@ -36,6 +36,9 @@ class Observed:
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
     environment: Optional[Seen] = None  # /sys/fs/cgroup and the user, seen inside
     where: str = ""  # "container NAME", "pod NS/NAME": where it was probed
+    # The runtime the container itself runs under (dockerd's HostConfig.Runtime, e.g.
+    # "sysbox-runc"): a fix's runc must be able to run inside it.
+    container_runtime: Optional[str] = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -119,6 +122,7 @@ def node_facts(
             node=node.name,
             image=observed.image,
             binary_override=settings.binary_override,
+            container_runtime=observed.container_runtime,
         ),
         status=observed.status,
         notes=notes,

@@ -68,11 +68,13 @@ def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
 
     state = attrs.get("State") or {}
     config = attrs.get("Config") or {}
+    host_config = attrs.get("HostConfig") or {}
     observed = Observed(
         image=config.get("Image") or node.driver_opts.get("image") or DEFAULT_IMAGE,
         cmd=list(config.get("Cmd") or []),
         config_text=None,
         status="running" if state.get("Running") else "stopped",
+        container_runtime=host_config.get("Runtime") or None,
     )
     if state.get("Paused") or state.get("Restarting") or not state.get("Running"):
         # No exec is possible; judged from its configuration.

@@ -31,6 +31,7 @@ from .model import (
     FIX_PLACEHOLDERS,
     PROBE_PLACEHOLDERS,
     PROBLEMS,
+    RUNC_FROM_STOCK_IMAGE,
     WHEN_ALWAYS,
     WHEN_NO_PIVOT,
     Consequence,
@@ -40,6 +41,7 @@ from .model import (
     ImageRow,
     Invocation,
     KnowledgeError,
+    Nested,
     Release,
     Runtime,
     Support,
@@ -209,6 +211,7 @@ def _load(directory: Path) -> Knowledge:
     engines = _engines(files["engines.toml"])
     images = _images(files["images.toml"])
     settings, fixes = _fixes(files["fixes.toml"])
+    nested = _nested(files["fixes.toml"])
     return Knowledge(
         directory=directory,
         invocation_list=tuple(invocations),
@@ -220,6 +223,7 @@ def _load(directory: Path) -> Knowledge:
         fix_settings=settings,
         fixes=tuple(fixes),
         consequences=tuple(consequences),
+        nested=tuple(nested),
     )
 
 
@@ -459,7 +463,17 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
     result: list[FixTemplate] = []
     for e in _entries(file, "fix"):
         e.no_unknown_keys(
-            {"id", "problems", "drivers", "text", "override", "engine", "pin_helps", "source"}
+            {
+                "id",
+                "problems",
+                "drivers",
+                "text",
+                "override",
+                "engine",
+                "pin_helps",
+                "runc_from",
+                "source",
+            }
         )
         ident = e.text("id")
         if any(f.id == ident for f in result):
@@ -487,9 +501,37 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 pin_helps=e.flag("pin_helps"),
                 source=e.source(),
                 where=e.where,
+                runc_from=(
+                    e.choice("runc_from", (RUNC_FROM_STOCK_IMAGE,))
+                    if "runc_from" in e.data
+                    else None
+                ),
             )
         )
     return settings, result
+
+
+def _nested(file: _File) -> list[Nested]:
+    result: list[Nested] = []
+    for e in _entries(file, "nested"):
+        e.no_unknown_keys({"outer", "outer_versions", "runc", "note", "fixed_in", "source"})
+        fixed_in = e.text("fixed_in") if "fixed_in" in e.data else None
+        if fixed_in is not None:
+            e.version("fixed_in")
+        result.append(
+            Nested(
+                outer=e.text("outer"),
+                outer_versions=e.specifiers("outer_versions", may_be_empty=True),
+                outer_versions_text=str(e.data.get("outer_versions", "")),
+                runc=e.specifiers("runc"),
+                runc_text=e.text("runc"),
+                note=e.text("note"),
+                fixed_in=fixed_in,
+                source=e.source(),
+                where=e.where,
+            )
+        )
+    return result
 
 
 def _no_overlap(

@@ -21,6 +21,8 @@ PROBLEM_UNSUPPORTED = "unsupported"
 PROBLEM_UNKNOWN = "unknown"
 PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
 PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
+# Where a fix's runc comes from (FixTemplate.runc_from).
+RUNC_FROM_STOCK_IMAGE = "stock_image"
 FIX_PLACEHOLDERS = frozenset(
     {
         "builder",
@@ -161,6 +163,26 @@ class ImageRow:
     source: str
     where: Where
 
+    def newest_tag(self) -> Optional[str]:
+        """The last tag the row names (`==0.16.0`, `<=0.17.3`), as `v0.17.3`."""
+        bounds = [Version(s.version) for s in self.tags if s.operator in ("==", "<=")]
+        return f"v{max(bounds)}" if bounds else None
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A runc that cannot run inside a container running under another runtime."""
+
+    outer: str  # the runtime the builder container runs under, e.g. "sysbox-runc"
+    outer_versions: SpecifierSet
+    outer_versions_text: str
+    runc: SpecifierSet  # inner runc versions that fail there
+    runc_text: str
+    note: str
+    fixed_in: Optional[str]  # the outer runtime's release that fixes it
+    source: str
+    where: Where
+
 
 @dataclass(frozen=True)
 class FixTemplate:
@@ -173,6 +195,7 @@ class FixTemplate:
     pin_helps: bool
     source: str
     where: Where
+    runc_from: Optional[str] = None  # RUNC_FROM_STOCK_IMAGE: it brings in the stock image's runc
 
 
 @dataclass(frozen=True)
