@@ -439,7 +439,9 @@ def _check(
 ) -> Check:
     status, evidence, row, confirmed = _status_and_evidence(kb, invocation, runtime)
     cost, stricter = _cost(kb, invocation, row, place)
-    if stricter and status != ACCEPTED and stricter not in place.notes:
+    # Said where it decides the verdict: a failure the evidence shows (a "could not tell"
+    # stays that whatever it would cost).
+    if stricter and status in (REJECTED, IGNORED) and stricter not in place.notes:
         place.notes.append(stricter)
     blocks = cost.severity == SEVERITY_BLOCK
     if status == ACCEPTED and confirmed:
