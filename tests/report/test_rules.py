@@ -63,3 +63,28 @@ def test_json_holds_every_entry_with_its_source(kb):
 def test_unknown_format_is_a_usage_error(kb):
     with pytest.raises(UsageError):
         render_rules(kb, "yaml")
+
+
+def test_text_says_where_a_failure_costs_less(kb):
+    text = render_rules(kb, "text")
+    header = line_of(text, "invocation")
+    assert "v0.5.1-0.7" in header  # run --no-pivot arrives with v0.5.1
+    line = line_of(text, "delete, where BuildKit runs with cgroup v2, not rootless: warn")
+    assert "in the background and drops its error" in line
+
+
+def test_json_has_the_conditions_and_the_nested_runtimes(kb):
+    doc = json.loads(render_rules(kb, "json"))
+    [delete] = doc["buildkit"]["consequences"]
+    assert delete["conditions"] == {"cgroup": "v2", "rootless": False}
+    assert delete["severity"] == "warn" and "monitor.go" in delete["source"]
+    youki = next(r for r in doc["runtimes"] if r["name"] == "youki")
+    keep = next(
+        s for s in youki["support"] if s["invocation"] == "run-keep" and s["status"] == "ignored"
+    )
+    assert keep["fails_as"] == "delete"
+    assert {n["fixed_in"] for n in doc["fixes"]["nested"]} == {"0.6.6", "0.7.0"}
+    bundled = next(
+        f for f in doc["fixes"]["templates"] if f["id"] == "docker-container-bundled-runc"
+    )
+    assert bundled["runc_from"] == "stock_image"
