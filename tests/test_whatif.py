@@ -215,3 +215,19 @@ def test_a_bad_what_if_is_a_usage_error(dockerconfig, old_crun_builder):
     done = dockerconfig.run("runtimecheck", "--engine", "99.0.0")
     assert done.returncode == 2
     assert b"--engine '99.0.0'" in done.stderr and done.stdout == b""
+
+
+def test_what_if_the_buildkit_were_older(dockerconfig, make_container, test_images):
+    """The other way: BuildKit v0.12.5 blocks crun 1.8.1 today; pinned to v0.11.6 it would
+    pass, until v0.12.0 again."""
+    name = dockerconfig.add_builder(
+        make_container, test_images["buildkit_v0_12"], flags=["--oci-worker-binary=crun"]
+    )
+    code, doc = run_json(dockerconfig, "--builder", name)
+    assert (code, doc["verdict"]) == (1, "block")
+
+    code, doc = run_json(dockerconfig, "--builder", name, "--buildkit", "v0.11.6")
+    assert (code, doc["verdict"]) == (0, "pass")
+    [node] = doc["builders"][0]["nodes"]
+    assert node["buildkit"]["actual"] == "v0.12.5 (buildkitd --version)"
+    assert [f["buildkit"] for f in node["foresight"]] == ["v0.12.0"]
