@@ -29,9 +29,12 @@ def extraction_root():
     os.makedirs(fallback, 0o700, exist_ok=True)
     info = os.lstat(fallback)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
-        sys.stderr.write(
-            f"docker runtimecheck: {fallback} is not a private directory; set SHIV_ROOT\n"
+        program = (
+            "docker runtimecheck"
+            if os.environ.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND")
+            else "docker-runtimecheck"
         )
+        sys.stderr.write(f"{program}: {fallback} is not a private directory; set SHIV_ROOT\n")
         sys.exit(3)
     os.environ["SHIV_ROOT"] = fallback
     return fallback

@@ -15,6 +15,7 @@ import shlex
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,33 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
+# --- a hermetic environment -----------------------------------------------------------------
+#
+# What the caller's shell says about docker, buildx, colour or this tool must not change what
+# a test sees: those variables are dropped before any test runs. The engine the tests use is
+# RUNTIMECHECK_TEST_DOCKER_HOST (default: the local socket), given to every test and every
+# process it starts as DOCKER_HOST; the docker CLI reads an empty config directory of this run.
+# A test about one of these variables sets it itself.
+SCRUBBED_PREFIXES = ("DOCKER_", "BUILDX_", "RUNTIMECHECK_", "BUILDKIT_")
+SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "SHIV_ROOT",
+            "XDG_CONFIG_HOME", "XDG_CACHE_HOME")  # fmt: skip
+TEST_ENGINE = os.environ.get("RUNTIMECHECK_TEST_DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def _hermetic_environment() -> None:
+    for name in list(os.environ):
+        if name.startswith(SCRUBBED_PREFIXES) or name in SCRUBBED:
+            del os.environ[name]
+    os.environ["DOCKER_HOST"] = TEST_ENGINE
+    os.environ["DOCKER_CONFIG"] = tempfile.mkdtemp(prefix="runtimecheck-tests-docker-config-")
+    # The user's ~/.config and ~/.cache stay out of it too (settings file, verdict cache).
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="runtimecheck-tests-config-")
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="runtimecheck-tests-cache-")
+
+
+_hermetic_environment()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
@@ -78,6 +106,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         and not hasattr(report, "wasxfail")
         and item.nodeid not in ALLOWED_TO_SKIP_IN_CI
     ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped with CI=true, which counts as a failure: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    # A whole module skipped while it is collected (pytest.skip(allow_module_level=True),
+    # importorskip) counts too.
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if in_ci() and report.skipped and collector.nodeid not in ALLOWED_TO_SKIP_IN_CI:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped with CI=true, which counts as a failure: {reason}"

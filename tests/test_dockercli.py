@@ -176,3 +176,50 @@ def test_list_contexts(tmp_path):
     write_context(tmp_path, "b", "unix:///b.sock")
     assert sorted(list_contexts(tmp_path)) == [("a", "tcp://a:1"), ("b", "unix:///b.sock")]
     assert list_contexts(tmp_path / "missing") == []
+
+
+# docker/cli v29.6.2 opts/hosts.go (ParseHost, parseDockerDaemonHost, ParseTCPAddr) and
+# cli/command/cli.go getServerHost: what the default context's Host is, and so the key buildx
+# keeps `current` under (docker/buildx v0.36.1 util/dockerutil/context.go GetCurrentEndpoint).
+@pytest.mark.parametrize(
+    ("given", "tls", "host"),
+    [
+        ("", False, "unix:///var/run/docker.sock"),
+        ("", True, "tcp://localhost:2376"),  # defaultTLSHost, only for an empty value
+        ("tcp://buildhost", False, "tcp://buildhost:2375"),
+        ("tcp://buildhost", True, "tcp://buildhost:2375"),  # ParseTCPAddr gets defaultTCPHost
+        ("buildhost", False, "tcp://buildhost:2375"),
+        ("buildhost:2376", False, "tcp://buildhost:2376"),
+        ("tcp://buildhost:", False, "tcp://buildhost:2375"),
+        ("tcp://:2376", False, "tcp://localhost:2376"),
+        ("tcp://", False, "tcp://localhost:2375"),
+        ("tcp://[::1]:", False, "tcp://[::1]:2375"),
+        ("tcp://[::1]:2376", False, "tcp://[::1]:2376"),
+        ("tcp://h:2375/prefix", False, "tcp://h:2375/prefix"),
+        ("  tcp://h  ", False, "tcp://h:2375"),
+        ("unix://", False, "unix:///var/run/docker.sock"),
+        ("unix:///run/user/1000/docker.sock", False, "unix:///run/user/1000/docker.sock"),
+        ("ssh://me@buildhost", False, "ssh://me@buildhost"),
+        ("fd://", False, "fd://"),
+        ("/var/run/docker.sock", False, "tcp://localhost:2375/var/run/docker.sock"),
+    ],
+)
+def test_the_default_endpoint_host_is_normalised_as_docker_cli_does(given, tls, host):
+    from runtimecheck.dockercli import parse_host
+
+    assert parse_host(given, default_to_tls=tls) == host
+
+
+@pytest.mark.parametrize("given", ["tcp://h:port", "http://h", "tcp://a://b", "unix://x://y"])
+def test_a_host_docker_rejects_is_a_usage_error(tmp_path, given):
+    with pytest.raises(UsageError):
+        resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": given})
+
+
+def test_docker_host_key_carries_the_default_port(tmp_path):
+    endpoint = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://b"}).endpoint
+    assert (endpoint.host, endpoint.buildx_key) == ("tcp://b:2375", "tcp://b:2375")
+    tls = resolve(GlobalOptions(config=str(tmp_path), tlsverify=True), env={}).endpoint
+    assert tls.host == "tcp://localhost:2376"  # TLS on, no host: docker's defaultTLSHost
+    with pytest.raises(UsageError, match="only one -H"):
+        resolve(GlobalOptions(config=str(tmp_path), hosts=["tcp://a", "tcp://b"]), env={})

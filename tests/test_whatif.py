@@ -130,9 +130,9 @@ def test_every_format_says_it_is_hypothetical(kb):
     )
 
     github = report.render(result, "github").splitlines()
-    assert github[0].startswith("::notice title=runtimecheck (hypothetical)::hypothetical")
+    assert github[0].startswith("::notice title=docker-runtimecheck (hypothetical)::hypothetical")
     titles = [line.split("::", 2)[1] for line in github[:-1]]
-    assert titles and all("title=runtimecheck (hypothetical)" in t for t in titles)
+    assert titles and all("title=docker-runtimecheck (hypothetical)" in t for t in titles)
     assert github[-1].startswith("docker-runtimecheck: verdict (hypothetical): ")
 
 

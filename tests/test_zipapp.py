@@ -90,11 +90,13 @@ def test_runs_on_every_cpython(zipapp, zipapp_env, python):
     env = dict(zipapp_env, RUNTIMECHECK_PYTHON=python)
     version = run([str(zipapp), "--version"], env=env)
     assert version.returncode == 0, version.stderr
-    assert version.stdout.strip() == f"docker-runtimecheck version {runtimecheck.__version__}"
+    expected = f"version {runtimecheck.__version__} (knowledge of {runtimecheck.metadata_date()})"
+    assert version.stdout.strip() == f"docker-runtimecheck {expected}"
     # The knowledge base (TOML: tomllib or the bundled tomli) and typer load on this Python.
     rules = run([python, str(zipapp), "rules", "--format", "json"], env=env)
     assert rules.returncode == 0, rules.stderr
-    assert json.loads(rules.stdout)
+    invocations = json.loads(rules.stdout)["buildkit"]["invocations"]
+    assert "run-keep" in {i["id"] for i in invocations}
 
 
 @pytest.mark.skipif(not shutil.which("crun"), reason="needs Debian's crun")
@@ -143,7 +145,8 @@ def test_pip_install_provides_the_command_with_its_knowledge(tmp_path):
     assert installed.returncode == 0, installed.stderr[-2000:]
     command = venv / "bin" / "docker-runtimecheck"
     version = run([str(command), "--version"])
-    assert version.stdout.strip() == f"docker-runtimecheck version {runtimecheck.__version__}"
+    expected = f"version {runtimecheck.__version__} (knowledge of {runtimecheck.metadata_date()})"
+    assert version.stdout.strip() == f"docker-runtimecheck {expected}"
     metadata = run([str(command), "docker-cli-plugin-metadata"])
     assert json.loads(metadata.stdout)["Version"] == runtimecheck.__version__
     rules = run([str(command), "rules", "--format", "json"], cwd=str(tmp_path))

@@ -72,6 +72,7 @@ def _route(args: list[str]) -> int:
 
     as_plugin_env = bool(os.environ.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"))
     opts, rest = parse_global_flags(args, plugin_env=as_plugin_env)
+    log.set_program(opts.as_plugin)
     if opts.log_level:
         log.set_level(opts.log_level)
     if opts.debug:
@@ -86,7 +87,9 @@ def _route(args: list[str]) -> int:
 
         return forward_to_buildx(opts, rest)
     if head in ("--version", "-v"):
-        print(f"docker-runtimecheck version {__version__}")
+        from . import metadata_date
+
+        print(f"docker-runtimecheck version {__version__} (knowledge of {metadata_date()})")
         return 0
     if head == "build":
         from .commands import build

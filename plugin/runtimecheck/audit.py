@@ -6,6 +6,7 @@ each builder's nodes are inspected concurrently by `builders.gather`.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from .errors import RuntimecheckError
 from .facts import BuilderResult, NodeFacts, Result
 
 if TYPE_CHECKING:
+    from .builders.usage import Usage
     from .knowledge import Knowledge
     from .whatif import WhatIf
 
@@ -35,6 +37,9 @@ class AuditOptions:
     timeout: float = 30.0  # bound for one builder, all nodes together
     # Judge every node's probed runtime against this BuildKit / Engine instead of its own.
     what_if: Optional[WhatIf] = None
+    # A build's `--platform` values (DOCKER_DEFAULT_PLATFORM's when none; empty: none): only
+    # the nodes that build runs on count. None: not a build, every node counts.
+    platforms: Optional[list[str]] = None
 
 
 def audit(
@@ -108,12 +113,18 @@ def _audit_one(
         return BuilderResult(builder.name, builder.driver, error=builder.message)
     if progress:
         progress(f"inspecting builder {builder.name} ({builder.driver})")
+    use = None
     try:
         node_facts = gather.inspect_builder(
             cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
         )
-        if bootstrap.needed(builder.driver, node_facts):
+        if options.platforms is not None:
+            use = _usage(cfg, builder, options.platforms, options.timeout)
+        counted = [f for f in node_facts if use is None or f.index in use.nodes]
+        if bootstrap.needed(builder.driver, counted):
             node_facts = _booted(cfg, builder, node_facts, kb, options, progress)
+            if options.platforms is not None:
+                use = _usage(cfg, builder, options.platforms, options.timeout)  # now detected
     except RuntimecheckError as e:
         return BuilderResult(builder.name, builder.driver, error=e.message)
     if options.what_if is not None:
@@ -121,7 +132,38 @@ def _audit_one(
 
         node_facts = [whatif.apply(options.what_if, facts) for facts in node_facts]
     nodes = [verdict.decide(kb, facts, options.ignore) for facts in node_facts]
-    return BuilderResult(builder.name, builder.driver, nodes=nodes)
+    result = BuilderResult(builder.name, builder.driver, nodes=nodes)
+    if use is not None and len(builder.nodes) > 1:
+        for node, facts in zip(nodes, node_facts):
+            node.used = facts.index in use.nodes
+        result.selection = use.sentence
+        result.selection_detected = use.detected
+    elif use is None:
+        from .builders import usage
+
+        result.selection = usage.without_build(builder, os.environ.get(DEFAULT_PLATFORM_ENV))
+    return result
+
+
+# buildx's default for `--platform` (commands/build.go: platformsDefault).
+DEFAULT_PLATFORM_ENV = "DOCKER_DEFAULT_PLATFORM"
+
+
+def _usage(cfg: DockerConfig, builder: Builder, values: list[str], timeout: float) -> Usage:
+    """The nodes a build with these platforms runs on; buildx is asked what the nodes detect
+    only when their stored platforms do not decide it."""
+    from .builders import buildx_inspect, usage
+
+    wanted, _ = usage.requested(values)
+    if wanted is None or not usage.needs_detected(builder, wanted):
+        return usage.for_build(builder, values)
+    inspected, why = buildx_inspect.ask(cfg.options, builder.name, timeout)
+    detected = usage.detected_by_buildx(inspected, builder)
+    if inspected is not None and detected is not None and None in detected:
+        why = "buildx lists no platforms for a node that is not running"
+    found = usage.for_build(builder, values, detected, why)
+    found.detected = True
+    return found
 
 
 def _booted(

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from . import commands
+from . import __version__, commands
 from .commands import Context
 from .dockercli import GlobalOptions
 from .errors import EXIT_USAGE, RuntimecheckError, UsageError
@@ -56,12 +56,26 @@ app = typer.Typer(
 )
 
 # Options more than one command takes, defined once.
-PROBE_FORMAT = typer.Option(ProbeFormat.text, "--format", help="Output format")
+PROBE_FORMAT = typer.Option(ProbeFormat.text, "-f", "--format", help="Output format")
 
 
 def _context(ctx: typer.Context) -> Context:
     obj = ctx.find_root().obj
     return obj if isinstance(obj, Context) else Context(GlobalOptions())
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import metadata_date
+
+        typer.echo(f"docker-runtimecheck version {__version__} (knowledge of {metadata_date()})")
+        raise typer.Exit(0)
 
 
 @app.callback(invoke_without_command=True)
@@ -73,9 +87,30 @@ def check(
     all_builders: bool = typer.Option(
         False, "--all", help="Check every stored builder and every context's default builder"
     ),
-    fmt: Optional[Format] = typer.Option(None, "--format", help="Output format"),
+    fmt: Optional[Format] = typer.Option(
+        None, "-f", "--format", help="Output format", show_default="text, or from the settings"
+    ),
+    output: list[str] = typer.Option(
+        [],
+        "-o",
+        "--output",
+        metavar="[FORMAT=]FILE",
+        help="Write the report to FILE instead of stdout; FORMAT=FILE writes one more report "
+        "in that format (repeatable: text on stdout, sarif and json to files in one run)",
+    ),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="Print nothing but errors; only the exit status tells"
+    ),
+    color: Color = typer.Option(
+        Color.auto,
+        "--color",
+        help="Colour the text report (auto: on a terminal; NO_COLOR, FORCE_COLOR)",
+    ),
     fail_on: Optional[FailOn] = typer.Option(
-        None, "--fail-on", help="Lowest verdict that makes the exit status non-zero"
+        None,
+        "--fail-on",
+        help="Lowest verdict that makes the exit status non-zero",
+        show_default="block, or from the settings",
     ),
     ignore: list[str] = typer.Option([], "--ignore", help="Check id to ignore (repeatable)"),
     assume_runtime: Optional[str] = typer.Option(
@@ -83,6 +118,13 @@ def check(
         "--assume-runtime",
         metavar="NAME=VERSION",
         help="Runtime a remote builder runs, when it cannot be inspected (e.g. crun=1.14.4)",
+    ),
+    sarif_location: Optional[str] = typer.Option(
+        None,
+        "--sarif-location",
+        metavar="PATH",
+        help="File the SARIF results point at, relative to the repository root (default: the "
+        "project's .runtimecheck.toml, else ./Dockerfile)",
     ),
     bootstrap: bool = typer.Option(
         False, "--bootstrap", help="Boot a builder that is not running (as a build would) first"
@@ -93,6 +135,14 @@ def check(
     ),
     engine: Optional[str] = typer.Option(
         None, "--engine", help="Judge against the BuildKit a Docker Engine bundles (hypothetical)"
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-v",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and the date of the newest fact in the knowledge base",
     ),
 ) -> None:
     if ctx.invoked_subcommand is not None:
@@ -105,9 +155,13 @@ def check(
         builder=builder,
         all=all_builders,
         format=fmt.value if fmt else None,
+        outputs=output,
+        quiet=quiet,
+        color=color.value,
         fail_on=fail_on.value if fail_on else None,
         ignore=ignore,
         assume_runtime=assume_runtime,
+        sarif_location=sarif_location,
         bootstrap=bootstrap,
         timeout=timeout,
         buildkit=buildkit,

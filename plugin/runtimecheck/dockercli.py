@@ -223,7 +223,12 @@ class Endpoint:
 
     @property
     def buildx_key(self) -> str:
-        """The key buildx's store uses for this endpoint (`current` file's Key, defaults/)."""
+        """The key buildx's store uses for this endpoint (`current` file's Key, defaults/).
+
+        docker/buildx util/dockerutil/context.go GetCurrentEndpoint: the context's name, or
+        for the `default` context its docker endpoint's Host, which docker/cli has already
+        normalised (`self.host` is: see `parse_host`).
+        """
         return self.host if self.context == DEFAULT_CONTEXT else self.context
 
 
@@ -283,8 +288,19 @@ def resolve(opts: GlobalOptions, env: Mapping[str, str] | None = None) -> Docker
 
 
 def _default_endpoint(opts: GlobalOptions, env: Mapping[str, str]) -> Endpoint:
-    host = opts.hosts[0] if opts.hosts else env.get("DOCKER_HOST") or DEFAULT_HOST
+    if len(opts.hosts) > 1:
+        raise UsageError("specify only one -H")
     verify = opts.tlsverify if opts.tlsverify is not None else bool(env.get("DOCKER_TLS_VERIFY"))
+    # docker/cli cli/flags/options.go: TLS is on with --tls or DOCKER_TLS, and whenever
+    # --tlsverify is given (true or false) or DOCKER_TLS_VERIFY is set.
+    default_to_tls = (
+        opts.tls
+        or bool(env.get("DOCKER_TLS"))
+        or opts.tlsverify is not None
+        or bool(env.get("DOCKER_TLS_VERIFY"))
+    )
+    given = opts.hosts[0] if opts.hosts else env.get("DOCKER_HOST", "")
+    host = parse_host(given, default_to_tls=default_to_tls)
     cert_path = env.get("DOCKER_CERT_PATH")
     tls = opts.tls or verify or bool(opts.tlscacert or opts.tlscert or opts.tlskey)
 
@@ -297,13 +313,90 @@ def _default_endpoint(opts: GlobalOptions, env: Mapping[str, str]) -> Endpoint:
 
     return Endpoint(
         context=DEFAULT_CONTEXT,
-        host=_normalise_host(host),
+        host=host,
         tls=tls,
         tls_verify=verify,
         ca_cert=material(opts.tlscacert, "ca.pem"),
         cert=material(opts.tlscert, "cert.pem"),
         key=material(opts.tlskey, "key.pem"),
     )
+
+
+# docker/cli opts/hosts.go (v29.6.2, the version docker/buildx v0.36.1 builds with).
+_DEFAULT_HTTP_PORT = "2375"
+_DEFAULT_TLS_HOST = "tcp://localhost:2376"
+
+
+def parse_host(value: str, *, default_to_tls: bool = False) -> str:
+    """The daemon address as docker/cli's ParseHost makes it of -H / DOCKER_HOST.
+
+    An empty value is the local socket (tcp://localhost:2376 when TLS is on); a value without
+    a scheme is a tcp address; a tcp address gets port 2375 when it has none, with TLS too
+    (ParseTCPAddr is always given the non-TLS default): `tcp://buildhost` is
+    `tcp://buildhost:2375`. That normalised address is what buildx keys its `current` by.
+    """
+    host = value.strip()
+    if not host:
+        return _DEFAULT_TLS_HOST if default_to_tls else DEFAULT_HOST
+    proto, sep, rest = host.partition("://")
+    if not sep:
+        proto, rest = "tcp", host
+    if proto == "tcp":
+        return _parse_tcp_addr(rest, value)
+    if proto in ("unix", "npipe"):
+        if "://" in rest:
+            raise UsageError(f"invalid proto, expected {proto}: {rest}")
+        default = "/var/run/docker.sock" if proto == "unix" else "//./pipe/docker_engine"
+        return f"{proto}://{rest or default}"
+    if proto in ("fd", "ssh"):
+        return host
+    raise UsageError(f"invalid bind address format: {value}")
+
+
+def _parse_tcp_addr(addr: str, given: str) -> str:
+    """opts.ParseTCPAddr with the default tcp://localhost:2375."""
+    if not addr:
+        return f"tcp://localhost:{_DEFAULT_HTTP_PORT}"
+    if "://" in addr:
+        raise UsageError(f"invalid proto, expected tcp: {given}")
+    if addr.endswith("]:"):
+        addr += _DEFAULT_HTTP_PORT
+    # url.Parse("tcp://" + addr): the authority ends at the first "/", "?" or "#".
+    cut = min((i for i in (addr.find(c) for c in "/?#") if i >= 0), default=len(addr))
+    authority, path = addr[:cut], addr[cut:]
+    path = path.split("#", 1)[0].split("?", 1)[0]
+    authority = authority.rpartition("@")[2]
+    split = _split_host_port(authority)
+    if split is None:
+        split = _split_host_port(_join_host_port(authority, _DEFAULT_HTTP_PORT))
+    if split is None:
+        raise UsageError(f"invalid bind address format: {given}")
+    host, port = split
+    host = host or "localhost"
+    port = port or _DEFAULT_HTTP_PORT
+    if not port.isdigit():
+        raise UsageError(f"invalid bind address format: {given}")
+    return f"tcp://{_join_host_port(host, port)}{path}"
+
+
+def _split_host_port(hostport: str) -> tuple[str, str] | None:
+    """net.SplitHostPort: None where Go returns an error."""
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0 or hostport[end + 1 : end + 2] != ":":
+            return None
+        host, port = hostport[1:end], hostport[end + 2 :]
+        if "[" in host or "]" in port or "[" in port:
+            return None
+        return host, port
+    host, colon, port = hostport.rpartition(":")
+    if not colon or ":" in host or "[" in hostport or "]" in hostport:
+        return None
+    return host, port
+
+
+def _join_host_port(host: str, port: str) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _normalise_host(host: str) -> str:

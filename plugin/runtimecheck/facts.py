@@ -80,7 +80,9 @@ CGROUP_V2 = "v2"
 
 @dataclass
 class BuildKitFacts:
-    version: Optional[str]  # e.g. "v0.12.5"; None when unknown
+    # As precisely as it is known: "v0.12.5", or "v0.25.x" when only the minor release is
+    # (an Engine whose patch releases bundle several); None when unknown.
+    version: Optional[str]
     source: str = ""  # how it was learnt: "buildkitd --version", "image tag", "Engine 25.0.3"
     worker: Optional[str] = "oci"  # "oci", "containerd", or None when unknown
     # The embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK); None: not known, judged
@@ -95,6 +97,32 @@ class BuildKitFacts:
     # the one it runs, with where that was learnt.
     hypothetical: bool = False
     actual: Optional[str] = None
+    # The release judged against when `version` is a range: the lowest it stands for (every
+    # release of a minor sends what its first does, as far as this data goes).
+    judged_as: Optional[str] = None
+
+    @property
+    def to_judge(self) -> Optional[str]:
+        return self.judged_as or self.version
+
+
+@dataclass
+class StoredNode:
+    """One node as buildx stored it: what recreating the builder must keep."""
+
+    name: str
+    endpoint: Optional[str]
+    platforms: list[str] = field(default_factory=list)  # "linux/amd64", …
+    driver_opts: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)  # buildkitd flags as given to buildx
+    has_config: bool = False  # created with a buildkitd.toml
+
+
+@dataclass
+class StoredBuilder:
+    name: str
+    driver: str
+    nodes: list[StoredNode] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +139,7 @@ class FixContext:
     # e.g. "sysbox-runc"), and its version when known.
     container_runtime: Optional[str] = None
     container_runtime_version: Optional[str] = None
+    stored: Optional[StoredBuilder] = None  # the builder's stored settings, to recreate it
 
 
 @dataclass
@@ -127,6 +156,7 @@ class NodeFacts:
     status: str = "unknown"  # "running", "stopped", "inactive", "unreachable", "unknown"
     notes: list[str] = field(default_factory=list)  # what could not be verified, and why
     error: Optional[str] = None  # the node could not be inspected at all
+    index: int = 0  # the position of its node in the builder (several facts for k8s replicas)
 
 
 @dataclass
@@ -172,6 +202,8 @@ class NodeResult:
     endpoint: Optional[str] = None
     status: str = "unknown"
     foresight: list[Foresight] = field(default_factory=list)
+    # Whether the build being checked runs on this node; None: not asked (every node counts).
+    used: Optional[bool] = None
 
 
 @dataclass
@@ -180,12 +212,16 @@ class BuilderResult:
     driver: str
     nodes: list[NodeResult] = field(default_factory=list)
     error: Optional[str] = None  # the builder itself could not be read
+    selection: Optional[str] = None  # which node a build uses, and why (several nodes)
+    # The node was chosen by what the nodes' BuildKit detects (asked of buildx, or not
+    # known): nothing cheap witnesses that, so such a verdict is not cached.
+    selection_detected: bool = False
 
     @property
     def verdict(self) -> str:
         if self.error and not self.nodes:
             return VERDICT_UNKNOWN
-        return worst([n.verdict for n in self.nodes])
+        return worst([n.verdict for n in self.nodes if n.used is not False])
 
 
 @dataclass

@@ -600,6 +600,15 @@ def locked(directory: Path) -> Iterator[list[str]]:
         try:
             record_dir.mkdir(exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            # The holder we raced removed the directory between mkdir and open: make it again.
+            if time.monotonic() > deadline:
+                raise RuntimecheckError(
+                    f"cannot create the install lock {path}: its directory keeps vanishing",
+                    exit_code=EXIT_USAGE,
+                    hint="wait for other installs and uninstalls to finish, then run this again",
+                ) from None
+            continue
         except OSError as e:
             raise RuntimecheckError(
                 f"cannot create the install lock {path}: {e.strerror or e}",

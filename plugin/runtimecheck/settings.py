@@ -62,6 +62,17 @@ class Settings:
     assume_runtime: dict[str, str] = field(default_factory=dict)
     format: Optional[str] = None
     sources: list[str] = field(default_factory=list)  # where these came from, strongest first
+    ignored_by: dict[str, str] = field(default_factory=dict)  # ignore entry → its source
+
+    def check_ignored(self, known: Iterable[str]) -> None:
+        """UsageError for an ignore entry that names no known check (a glob must match one)."""
+        ids = sorted(set(known))
+        for entry, source in self.ignored_by.items():
+            if not any(check_id in IgnoreSet([entry]) for check_id in ids):
+                raise UsageError(
+                    f"{source}: {entry!r} is not a check id",
+                    hint=f"known ids: {', '.join(ids)} (`docker runtimecheck rules` explains them)",
+                )
 
 
 @dataclass
@@ -100,6 +111,7 @@ def load(
         assume_runtime=assumed,
         format=next((x.format for x in layers if x.format), None),
         sources=[layer.source for layer in layers],
+        ignored_by={i: layer.source for layer in reversed(layers) for i in layer.ignore},
     )
 
 

@@ -28,19 +28,22 @@ from .facts import (
     NodeResult,
     ProbeOutcome,
     RuntimeFacts,
+    StoredBuilder,
+    StoredNode,
     worst,
 )
+from .fixcommands import cache_note, recreate
 from .knowledge import (
     PROBLEM_TOO_OLD,
     PROBLEM_UNKNOWN,
     PROBLEM_UNSUPPORTED,
     RUNC_FROM_STOCK_IMAGE,
-    FixTemplate,
     Invocation,
     Knowledge,
     Support,
     describe_match,
     in_range,
+    is_stock_image,
     parse_version,
 )
 
@@ -227,7 +230,7 @@ def _buildkit_to_evaluate(
     kb: Knowledge, facts: NodeFacts, notes: list[str], floors: list[str]
 ) -> str:
     newest = kb.newest_buildkit()
-    version = facts.buildkit.version
+    version = facts.buildkit.to_judge
     parsed = parse_version(version)
     if parsed is None:
         shown = f"'{version}'" if version else "unknown"
@@ -528,6 +531,7 @@ def _fixes(
         override_set=bool(context.binary_override),
         engine_version=context.engine_version,
         pin_helps=invocation.id not in pinned,
+        stock_image=is_stock_image(context.image) if context.image else None,
     )
     override_flags = (
         " --buildkitd-flags " + _quoted(f"--oci-worker-binary={context.binary_override}")
@@ -553,30 +557,44 @@ def _fixes(
         "override_flags": override_flags,
     }
     filled = _Blanks({k: v for k, v in values.items() if v is not None})
-    return [
-        _nested(kb, t, filled, context, runc_min)
-        if t.runc_from == RUNC_FROM_STOCK_IMAGE
-        else t.text.format_map(filled)
-        for t in templates
-    ]
+    raw = _Blanks({k: v for k, v in {**values, **_unquoted(context)}.items() if v is not None})
+    fixes = []
+    stored = context.stored or _stored_from(context)
+    for template in templates:
+        said = ""
+        text_values, change_values = filled, raw
+        if template.runc_from == RUNC_FROM_STOCK_IMAGE:
+            said, image = _nested(kb, context, settings.stock_image, runc_min)
+            if image is None and said:
+                fixes.append(said)  # no image known to run there: nothing to paste
+                continue
+            if image is not None:
+                text_values = _Blanks({**filled, "stock_image": image})
+                change_values = _Blanks({**raw, "stock_image": image})
+        if template.recreate:
+            change = {key: value.format_map(change_values) for key, value in template.recreate}
+            command = recreate(stored, change)
+            fixes.append(said + template.text.format_map({**text_values, "recreate": command}))
+        else:
+            fixes.append(said + template.text.format_map(text_values))
+    if any(t.recreate for t in templates):
+        fixes.append(cache_note(stored))
+    return fixes
 
 
 def _nested(
-    kb: Knowledge,
-    template: FixTemplate,
-    filled: _Blanks,
-    context: FixContext,
-    runc_min: Optional[str],
-) -> str:
-    """A fix bringing in the stock image's runc, where the builder container runs under a
+    kb: Knowledge, context: FixContext, stock_image: str, runc_min: Optional[str]
+) -> tuple[str, Optional[str]]:
+    """For a fix bringing in the stock image's runc, where the builder container runs under a
     runtime that may not host it ([[nested]] in fixes.toml: runc 1.2+ inside sysbox before
-    0.6.6, 1.3.3+ before 0.7.0): it names an image whose runc runs there, and says why."""
+    0.6.6, 1.3.3+ before 0.7.0): what to say first ("" when the stock image's runc runs
+    there), and the image to offer instead (None: no known image's runc runs there)."""
     rows = kb.nested_rows(context.container_runtime, context.container_runtime_version)
     stock = kb.stock_runc()
     parsed = parse_version(stock)
     failing = [r for r in rows if parsed is not None and in_range(parsed, r.runc)]
     if not failing:
-        return template.text.format_map(filled)
+        return "", None
     outer = context.container_runtime
     version = context.container_runtime_version
     fixes = [v for v in (parse_version(r.fixed_in) for r in failing) if v is not None]
@@ -587,19 +605,31 @@ def _nested(
         who, fails = f"{outer} (its version is not known)", "fails there if it is an older one"
     why = "; ".join(dict.fromkeys(f"{r.note} ({r.source})" for r in failing))
     said = (
-        f"The builder container runs under {who}: the runc {stock} of "
-        f"{filled['stock_image']} {fails}: {why}."
+        f"The builder container runs under {who}: the runc {stock} of {stock_image} {fails}: {why}."
     )
     upgrade = f" With {outer} {fixed} or later it runs." if fixed else ""
     other = kb.image_avoiding(rows, runc_min)
     if other is None:
-        return f"{said}{upgrade} No moby/buildkit release known bundles a runc that runs there."
+        nothing = " No moby/buildkit release known bundles a runc that runs there."
+        return f"{said}{upgrade}{nothing}", None
     tag, runc = other
-    values = _Blanks({**filled, "stock_image": f"moby/buildkit:{tag}"})
-    return (
-        f"{said}{upgrade} moby/buildkit:{tag} bundles runc {runc}, which runs there. "
-        + template.text.format_map(values)
+    return f"{said}{upgrade} moby/buildkit:{tag} bundles runc {runc}, which runs there. ", (
+        f"moby/buildkit:{tag}"
     )
+
+
+def _unquoted(context: FixContext) -> dict[str, Optional[str]]:
+    """The values a recreate change may name, as they are (the command quotes them)."""
+    return {"image": context.image, "binary_override": context.binary_override}
+
+
+def _stored_from(context: FixContext) -> StoredBuilder:
+    """What little is known of a builder whose stored settings did not reach the facts."""
+    options = {"image": context.image} if context.image else {}
+    flags = [f"--oci-worker-binary={context.binary_override}"] if context.binary_override else []
+    node = StoredNode(name=context.node or f"{context.builder}0", endpoint=None,
+                      driver_opts=options, flags=flags)  # fmt: skip
+    return StoredBuilder(name=context.builder or "<builder>", driver=context.driver, nodes=[node])
 
 
 def _word(value: Optional[str]) -> Optional[str]:

@@ -93,7 +93,12 @@ def apply(what_if: WhatIf, facts: NodeFacts) -> NodeFacts:
         source = "hypothetical: --buildkit"
         context = facts.fix_context
     buildkit = dataclasses.replace(
-        current, version=what_if.buildkit, source=source, hypothetical=True, actual=runs
+        current,
+        version=what_if.buildkit,
+        source=source,
+        judged_as=None,
+        hypothetical=True,
+        actual=runs,
     )
     return dataclasses.replace(facts, buildkit=buildkit, fix_context=context)
 

@@ -261,6 +261,46 @@ def test_never_started_builder_creates_nothing(home, engine, kb) -> None:
         engine.containers.get(docker_container.container_name(name + "0"))
 
 
+def test_env_options_count_for_a_builder_judged_from_its_configuration(home, kb) -> None:
+    # buildx driver/docker-container/factory.go: `env.NAME=value` is the container's Env, so
+    # env.PATH decides which buildkit-runc or runc buildkitd finds; the image's bundled runc
+    # cannot be assumed then.
+    name = unique()
+    node = store_node(name + "0", image="moby/buildkit:v0.12.5")
+    node["DriverOpts"]["env.PATH"] = "/opt/crun-as-runc:/usr/bin"
+    home.write_builder(name, [node])
+
+    [facts] = check(home, name, kb)
+
+    assert facts.runtime is not None and facts.runtime.identity.name is None
+    assert facts.runtime.error is not None and "/opt/crun-as-runc:/usr/bin" in facts.runtime.error
+    node["DriverOpts"]["env.PATH"] = buildkitd_container.STOCK_PATH  # the image's own: as before
+    home.write_builder(name, [node])
+    [same] = check(home, name, kb)
+    assert same.runtime is not None and same.runtime.identity.name == "runc"
+
+
+@pytest.mark.parametrize("path", ["/opt/crun-as-runc:/usr/bin", None])
+def test_a_stopped_container_s_env_counts(
+    home, make_container, test_images, kb, engine, path
+) -> None:
+    # A stopped container is judged from its Config; its Env (env.* options) is part of it.
+    name = unique()
+    tag = f"rtc-{uuid.uuid4().hex[:8]}"
+    engine.images.get(test_images["buildkit_v0_12"]).tag("moby/buildkit", tag)
+    try:
+        image = f"moby/buildkit:{tag}"  # a stock image name, so the PATH is what decides
+        home.write_builder(name, [store_node(name + "0", image=image)])
+        make_container(image, name=f"buildx_buildkit_{name}0", command=[], start=False,
+                       init=True, environment={"PATH": path} if path else {})  # fmt: skip
+        [facts] = check(home, name, kb)
+    finally:
+        engine.images.remove(f"moby/buildkit:{tag}", noprune=True)
+    assert facts.status == "stopped" and facts.runtime is not None
+    error = facts.runtime.error or ""
+    assert ("(env.PATH)" in error) == bool(path), error
+
+
 def test_one_node_down_does_not_hide_the_other(
     home, make_container, test_images, tmp_path, kb
 ) -> None:

@@ -1,9 +1,5 @@
-"""The kubernetes driver through `kubectl`, with a stand-in kubectl (no cluster here).
-
-The stand-in logs its argv, answers `get pods` with a recorded answer, and turns
-`exec POD -c buildkitd -- ARGV…` into `docker exec <real test container> ARGV…`, so the
-runtime probed in each "pod" is a real one. Unverified against a real cluster.
-"""
+"""The kubernetes driver through `kubectl`, with a stand-in kubectl (support.kubectl: no
+cluster here; the runtime probed in each "pod" is a real one in a test container)."""
 
 from __future__ import annotations
 
@@ -18,28 +14,11 @@ from runtimecheck import knowledge, verdict
 from runtimecheck.builders import gather, kubernetes, store
 from runtimecheck.dockercli import GlobalOptions, resolve
 from runtimecheck.facts import BLOCK, PASS
+from support import kubectl
+from support.kubectl import pod
 from support.paths import FIXTURES
 
 STORE_FIXTURES = FIXTURES / "buildx-store"
-
-STAND_IN = """#!/bin/sh
-echo "$*" >> "$KUBECTL_LOG"
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --kubeconfig|--namespace|-n) shift 2 ;;
-        *) break ;;
-    esac
-done
-case "$1" in
-    get) cat "$KUBECTL_PODS" ;;
-    exec)
-        pod=$2; shift 2
-        [ "$1" = -c ] && shift 2
-        [ "$1" = -- ] && shift
-        exec docker exec "$(cat "$KUBECTL_MAP/$pod")" "$@" ;;
-    *) echo "stand-in kubectl: unsupported: $*" >&2; exit 1 ;;
-esac
-"""
 
 
 def test_parse_endpoint() -> None:
@@ -62,35 +41,7 @@ def test_parse_recorded_pods() -> None:
 
 @pytest.fixture
 def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    kubectl = bin_dir / "kubectl"
-    kubectl.write_text(STAND_IN)
-    kubectl.chmod(0o755)
-    (tmp_path / "map").mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
-    monkeypatch.setenv("KUBECTL_LOG", str(tmp_path / "argv.log"))
-    monkeypatch.setenv("KUBECTL_PODS", str(tmp_path / "pods.json"))
-    monkeypatch.setenv("KUBECTL_MAP", str(tmp_path / "map"))
-    return tmp_path
-
-
-def pod(
-    name: str,
-    image: str,
-    args: list[str],
-    phase: str = "Running",
-    state: Optional[dict] = None,
-) -> dict:
-    state = {"running": {"startedAt": "2024-05-02T10:00:00Z"}} if state is None else state
-    return {
-        "metadata": {"name": name, "namespace": "buildkit", "labels": {"app": "builder-amd64"}},
-        "spec": {"containers": [{"name": "buildkitd", "image": image, "args": args}]},
-        "status": {
-            "phase": phase,
-            "containerStatuses": [{"name": "buildkitd", "ready": True, "state": state}],
-        },
-    }
+    return kubectl.install(tmp_path, monkeypatch)
 
 
 def kube_builder(stand_in: Path) -> store.Builder:
@@ -183,3 +134,91 @@ def test_pods_whose_buildkitd_does_not_run_are_judged_from_their_spec(stand_in: 
     assert not any("--bootstrap" in n for n in crash.notes + waiting.notes)
     log = (stand_in / "argv.log").read_text()
     assert " exec " not in log
+
+
+CRUN_TOML = b'[worker.oci]\nbinary = "crun"\n'
+
+
+def rootless_builder(stand_in: Path, opts: dict, flags: Optional[list] = None) -> store.Builder:
+    import base64
+
+    doc = json.loads((STORE_FIXTURES / "kube.json").read_text())
+    doc["Nodes"][0]["DriverOpts"].update(opts)
+    doc["Nodes"][0]["Flags"] = flags
+    doc["Nodes"][0]["Files"] = {"buildkitd.toml": base64.b64encode(CRUN_TOML).decode()}
+    return store.parse_instance("kube", stand_in / "kube", json.dumps(doc).encode())
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("args", "judged"),
+    [
+        # docker/buildx v0.36.1 driver/kubernetes: rootless → the rootless image and
+        # --oci-worker-no-process-sandbox (manifest.go toRootless), files at /etc/buildkit and
+        # no --config; rootless buildkitd reads $HOME/.config/buildkit/buildkitd.toml
+        # (moby/buildkit cmd/buildkitd/main.go defaultConfigPath): crun there is not used.
+        (["--oci-worker-no-process-sandbox"], "runc"),
+        # A --config in the pod's args is what buildkitd reads.
+        (["--config=/etc/buildkit/buildkitd.toml", "--oci-worker-no-process-sandbox"], "crun"),
+    ],
+)
+def test_rootless_pods_read_their_user_s_config_not_etc_buildkit(
+    stand_in: Path, make_container, test_images, args: list, judged: str
+) -> None:
+    from support.containers import put_file
+
+    container = make_container(test_images["buildkit_v0_12"], command=[])
+    put_file(container, "/etc/buildkit", "buildkitd.toml", CRUN_TOML)  # as buildx mounts it
+    (stand_in / "map" / "builder-amd64-x").write_text(container.name)
+    (stand_in / "pods.json").write_text(json.dumps({"items": [
+        pod("builder-amd64-x", "moby/buildkit:buildx-stable-1-rootless", args)]}))  # fmt: skip
+    (stand_in / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
+    kb = knowledge.load()
+
+    [facts] = gather.inspect_builder(cfg, rootless_builder(stand_in, {"rootless": "true"}), kb=kb)
+
+    assert facts.runtime is not None and facts.runtime.identity.name == judged
+    assert verdict.decide(kb, facts, frozenset()).verdict == (PASS if judged == "runc" else BLOCK)
+    if judged == "runc":
+        assert facts.fix_context.binary_override is None
+        assert any("/home/user/.config/buildkit/buildkitd.toml" in n for n in facts.notes)
+
+
+def test_a_rootless_builder_not_started_is_judged_without_etc_buildkit(stand_in: Path) -> None:
+    (stand_in / "pods.json").write_text(json.dumps({"items": []}))
+    (stand_in / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
+    builder = rootless_builder(stand_in, {"rootless": "true"})
+    [facts] = gather.inspect_builder(cfg, builder, kb=knowledge.load())
+    assert facts.fix_context.binary_override is None  # /etc/buildkit's crun is not read
+    assert facts.fix_context.image == "moby/buildkit:buildx-stable-1-rootless"
+    # Rootful, the same stored file is what buildkitd reads.
+    [rootful] = gather.inspect_builder(cfg, rootless_builder(stand_in, {}), kb=knowledge.load())
+    assert rootful.fix_context.binary_override == "crun"
+
+
+@pytest.mark.parametrize(
+    ("env", "version", "path"),
+    [
+        (
+            {"HOME": "/home/user", "USER": "user"},
+            "v0.12.5",
+            "/home/user/.config/buildkit/buildkitd.toml",
+        ),
+        (
+            {"HOME": "/home/user", "USER": "user", "XDG_CONFIG_HOME": "/cfg"},
+            None,
+            "/cfg/buildkit/buildkitd.toml",
+        ),
+        # From v0.13.0 (commit bb8f9f7ff, isRootlessConfig) only for a $USER that is not root.
+        ({"HOME": "/root", "USER": "root"}, "v0.13.0", "/etc/buildkit/buildkitd.toml"),
+        ({"HOME": "/root"}, "v0.12.5", "/root/.config/buildkit/buildkitd.toml"),
+        ({}, "v0.12.5", "/etc/buildkit/buildkitd.toml"),
+    ],
+)
+def test_the_config_a_buildkitd_in_a_user_namespace_reads(env, version, path) -> None:
+    from runtimecheck.builders import buildkitd
+
+    assert buildkitd.default_config_path(True, env, version) == path
+    assert buildkitd.default_config_path(False, env, version) == "/etc/buildkit/buildkitd.toml"

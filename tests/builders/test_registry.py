@@ -19,9 +19,26 @@ def test_every_driver_a_fix_names_is_known() -> None:
         assert set(fix.drivers) <= known, (fix.id, fix.where)
 
 
-def test_a_stored_builder_without_a_driver_is_a_docker_container_one() -> None:
-    assert registry.driver("") is registry.DRIVERS["docker-container"]
-    assert registry.driver("nosuch") is None
+# docker/buildx v0.36.1: builder/builder.go Builder.Factory calls
+# driver.GetDefaultFactory(ctx, ep, dockerapi, false, …) for an empty Driver, so every driver
+# competes, the docker driver too (AllowsInstances is only required by `buildx create` and for
+# a named driver, GetFactory(name, true)); priorities from each driver/*/factory.go.
+BUILDX_PRIORITIES = {"docker": 10, "remote": 20, "docker-container": 30, "kubernetes": 40}
+
+
+def test_priorities_are_buildx_s() -> None:
+    assert {n: d.priority for n, d in registry.DRIVERS.items()} == BUILDX_PRIORITIES
+
+
+def test_a_stored_builder_without_a_driver_gets_the_driver_buildx_picks() -> None:
+    assert registry.driver("") is None and registry.driver("nosuch") is None
+    sock = "unix:///var/run/docker.sock"
+    assert registry.resolve_unnamed(sock)[0] == "docker"
+    assert registry.resolve_unnamed("mycontext")[0] == "docker"
+    # A daemon without BuildKit's /grpc: remote for a URL it accepts, else docker-container.
+    assert registry.resolve_unnamed(sock, serves_buildkit=False)[0] == "remote"
+    assert registry.resolve_unnamed("mycontext", serves_buildkit=False)[0] == "docker-container"
+    assert registry.resolve_unnamed("http://x", serves_buildkit=False)[0] == "docker-container"
 
 
 def test_only_drivers_buildx_boots_are_booted() -> None:

@@ -104,11 +104,21 @@ def test_context_key_is_the_context_name(tmp_path: Path) -> None:
     assert name(tmp_path) == "default"
 
 
-def test_context_builder_of_another_context(tmp_path: Path) -> None:
+# docker/buildx v0.36.1 builder/builder.go Builder.Validate (run by `buildx build`, after
+# storeutil.GetNodeGroup found the context): "use `docker --context=%s buildx` to switch to
+# context %q" for a context builder that is not the current context's.
+def test_another_context_s_builder_is_refused_as_buildx_refuses_it(tmp_path: Path) -> None:
     add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
-    builder = selection.selected_builder(config(tmp_path), "box", env={})
+    with pytest.raises(UsageError, match=r"use `docker --context=box buildx`") as info:
+        selection.selected_builder(config(tmp_path), "box", env={})
+    assert info.value.hint == "check it with `docker --context=box runtimecheck`"
+    builder = selection.selected_builder(config(tmp_path, context="box"), "box", env={})
     assert isinstance(builder, store.Builder)
     assert (builder.name, builder.driver) == ("box", "docker")
+    # A stored builder of that name wins over the context (GetNodeGroup looks there first).
+    add_builder(tmp_path, "box")
+    stored = selection.selected_builder(config(tmp_path), "box", env={})
+    assert isinstance(stored, store.Builder) and stored.driver == "docker-container"
 
 
 def test_unknown_builder_is_a_usage_error_listing_the_others(tmp_path: Path) -> None:
@@ -199,3 +209,58 @@ def test_the_preflight_picks_buildx_s_builder_for_every_spelling(
 def test_without_a_current_builder_an_empty_flag_means_the_context_s(tmp_path: Path) -> None:
     add_builder(tmp_path, "envb")
     assert name(tmp_path, "", {"BUILDX_BUILDER": "envb"}) == "default"
+
+
+def test_a_tcp_docker_host_finds_the_builder_buildx_use_chose(tmp_path: Path) -> None:
+    # After `DOCKER_HOST=tcp://buildhost docker buildx use mybuilder`, buildx wrote the key as
+    # docker/cli normalised the host (opts/hosts.go ParseTCPAddr adds the default port).
+    add_builder(tmp_path, "mybuilder")
+    set_current(tmp_path, "tcp://buildhost:2375", "mybuilder")
+
+    def chosen(host: str) -> str:
+        env = {"DOCKER_HOST": host}
+        cfg = resolve(GlobalOptions(config=str(tmp_path)), env=env)
+        return selection.selected_builder_name(cfg, None, env)
+
+    assert chosen("tcp://buildhost") == "mybuilder"
+    assert chosen("buildhost") == "mybuilder"
+    assert chosen("tcp://buildhost:2376") == "default"
+
+
+# docker/buildx v0.36.1 store/store.go Txn.Current: a `current` file that cannot be read or
+# decoded is returned as an error (buildx stops), not treated as absent.
+@pytest.mark.parametrize("content", ["{not json", "[]"])
+def test_a_current_file_buildx_cannot_read_is_a_usage_error(tmp_path: Path, content: str) -> None:
+    add_builder(tmp_path, "c")
+    (tmp_path / "buildx" / "current").write_text(content)
+    with pytest.raises(UsageError) as info:
+        name(tmp_path)
+    assert "current" in info.value.message and info.value.hint is not None
+
+
+def test_current_naming_an_undecodable_builder_falls_back_to_the_context(tmp_path: Path) -> None:
+    # NodeGroupByName fails on the bad instance file: Txn.Current returns no builder.
+    path = tmp_path / "buildx" / "instances" / "broken"
+    path.parent.mkdir(parents=True)
+    path.write_text("{")
+    set_current(tmp_path, SOCK, "broken")
+    assert name(tmp_path) == "default"
+
+
+def test_a_defaults_entry_is_used_as_written_not_trimmed(tmp_path: Path) -> None:
+    add_builder(tmp_path, "d")
+    set_default(tmp_path, SOCK, "d\n")  # ValidateName("d\n") fails in buildx
+    assert name(tmp_path) == "default"
+
+
+def test_a_stored_builder_without_a_driver_is_checked_with_the_docker_driver(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "buildx" / "instances" / "old"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"Name": "old", "Nodes": [{"Name": "old0", "Endpoint": SOCK}]}))
+    builder = selection.selected_builder(config(tmp_path), "old", env={})
+    assert isinstance(builder, store.Builder) and builder.driver == "docker"
+    assert any("docker 10, remote 20, docker-container 30" in n for n in builder.nodes[0].notes)
+    [listed] = [b for b in selection.all_builders(config(tmp_path), env={}) if b.name == "old"]
+    assert isinstance(listed, store.Builder) and listed.driver == "docker"

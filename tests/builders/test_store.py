@@ -109,7 +109,7 @@ def test_node_fields_of_the_wrong_type_are_notes_not_crashes(tmp_path: Path) -> 
         ("{not json", "not valid JSON"),
         ("[1, 2]", "not a JSON object"),
         ('{"Name": "x", "Nodes": "nope", "Driver": "docker"}', "Nodes"),
-        ('{"Name": "x", "Nodes": []}', "no Driver"),
+        ('{"Name": "x", "Nodes": [], "Driver": 5}', "Driver that is not text"),
     ],
 )
 def test_malformed_instance_is_an_error_naming_the_file(
@@ -134,3 +134,42 @@ def test_store_root_follows_buildx_config_then_docker_config(tmp_path: Path) -> 
     cfg = resolve(GlobalOptions(config=str(tmp_path)), env={})
     assert store.store_root(cfg, {}) == tmp_path / "buildx"
     assert store.store_root(cfg, {"BUILDX_CONFIG": "/x/y"}) == Path("/x/y")
+
+
+# docker/buildx store/util.go ValidateName: `^[a-zA-Z][a-zA-Z0-9\.\-_]*$` in every release,
+# v0.2.0 to v0.36.1 ("+" only in commit 0e72bf004, before the first release).
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("MyBuilder", "mybuilder"),
+        ("a.b-c_d", "a.b-c_d"),
+        ("a+b", None),
+        ("1abc", None),
+        ("abc\n", None),  # Go's `$` is the end of the text; Python's would allow a newline
+        ("", None),
+    ],
+)
+def test_builder_names_as_buildx_validates_them(name: str, stored: str | None) -> None:
+    assert store.normalise_name(name) == stored
+
+
+@pytest.mark.parametrize(
+    "content", [b"{", b"[1]", b'{"Name": 5}', b'{"Key": "k", "Global": "yes"}', b"\xff"]
+)
+def test_a_current_file_buildx_cannot_decode_is_an_error(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "current").write_bytes(content)
+    with pytest.raises(store.StoreFileError):
+        store.read_current(tmp_path)
+
+
+def test_current_fields_are_matched_as_encoding_json_matches_them(tmp_path: Path) -> None:
+    (tmp_path / "current").write_text('{"key": "k", "NAME": "b", "Global": true}')
+    assert store.read_current(tmp_path) == store.Current(key="k", name="b", global_=True)
+    (tmp_path / "current").write_text("null")
+    assert store.read_current(tmp_path) == store.Current(key="", name="", global_=False)
+
+
+def test_an_unreadable_current_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "current").mkdir()  # EISDIR: not "does not exist"
+    with pytest.raises(store.StoreFileError, match="cannot read"):
+        store.read_current(tmp_path)

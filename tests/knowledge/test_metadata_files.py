@@ -53,6 +53,43 @@ def test_every_invocation_buildkit_sends_is_covered(kb):
     assert {i.id for i in kb.invocation_list} == BUILDKIT_SENDS
 
 
+def test_what_buildkit_sends_changes_at_minor_releases_but_once(kb):
+    # Upstream changes what it sends at minor releases, with one exception: run --no-pivot
+    # from v0.5.1 (moby/buildkit PR #980, commit eba3ffc26: executor.go NoPivot in v0.5.1,
+    # absent in v0.5.0). A new exception must be looked at: an Engine row that stands for a
+    # whole minor (exact = false, shown as v0.25.x) is judged as its lowest release.
+    from packaging.version import Version
+
+    at_patch = {
+        (invocation.id, str(spec))
+        for invocation in kb.invocation_list
+        for spec in invocation.buildkit
+        if Version(spec.version).micro != 0
+    }
+    assert at_patch == {("run-no-pivot", ">=0.5.1")}
+
+
+def test_a_range_row_over_a_minor_that_changes_inside_is_refused(data):
+    line = append(
+        data / "engines.toml",
+        '\n[[engine]]\nengine = ">=19.3,<19.4"\nbuildkit = "v0.5.0"\nexact = false\n'
+        'source = "a row standing for v0.5.0 … v0.5.x"\n',
+    )
+    message = error_of(data)
+    assert f"engines.toml:{line + 4}:" in message
+    assert "run-no-pivot changes at >=0.5.1" in message
+
+
+def test_a_range_row_over_a_minor_that_sends_the_same_is_accepted(data):
+    append(
+        data / "engines.toml",
+        '\n[[engine]]\nengine = ">=19.3,<19.4"\nbuildkit = "v0.6.0"\nexact = false\n'
+        'source = "a row standing for v0.6.0 … v0.6.x"\n',
+    )
+    row = knowledge.load(data).engine_row("19.3.5")
+    assert row is not None and not row.exact and row.buildkit == "v0.6.0"
+
+
 def test_every_runtime_is_covered_for_run_keep(kb):
     known = {r.name for r in kb.runtimes}
     assert known >= RUNTIMES | {"nvidia-container-runtime"}
@@ -251,3 +288,21 @@ def test_runc_from_names_a_known_origin(data):
     )
     (data / "fixes.toml").write_text(text)
     assert "'runc_from' = 'somewhere'" in error_of(data)
+
+
+def test_the_knowledge_date_is_the_newest_release_read_and_each_is_named():
+    import datetime
+
+    import runtimecheck
+    from runtimecheck import tomlfile
+
+    checked = tomlfile.loads((knowledge.default_directory() / "checked.toml").read_text())
+    entries = checked["checked"]
+    assert {e["project"] for e in entries} >= {"moby/buildkit", "moby/moby", "docker/buildx"}
+    for entry in entries:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+", entry["project"])
+        assert entry["release"].strip()
+        assert isinstance(entry["date"], datetime.date)
+        assert entry["covers"] and set(entry["covers"]) <= set(knowledge.FILES)
+    newest = max(e["date"] for e in entries).isoformat()
+    assert runtimecheck.metadata_date() == newest

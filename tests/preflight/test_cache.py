@@ -19,7 +19,7 @@ SEEN = [["file", "/nonexistent/instances/rc", None]]
 
 
 def key(builder: str = "rc", flags: tuple = ("--config", "/c"), cwd: str = "/src", **env) -> str:
-    return warm.cache_key(list(flags), builder, {**ENV, **env}, cwd)
+    return warm.cache_key(list(flags), builder, env={**ENV, **env}, cwd=cwd)
 
 
 @pytest.fixture

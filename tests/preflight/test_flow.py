@@ -16,23 +16,18 @@ from runtimecheck import dockercli
 from runtimecheck.dockercli import GlobalOptions
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import (
-    ACCEPTED,
     BLOCK,
     PASS,
-    REJECTED,
-    SEVERITY_BLOCK,
-    SEVERITY_WARN,
     VERDICT_ORDER,
     VERDICT_UNKNOWN,
     WARN,
     BuilderResult,
-    BuildKitFacts,
-    Check,
-    NodeResult,
     Result,
 )
 from runtimecheck.preflight import flow, handover, witnesses
 from runtimecheck.preflight.args import parse_build_args
+from runtimecheck.report import render as real_render
+from support import report_samples as samples
 
 
 class Handed(Exception):
@@ -51,32 +46,14 @@ class FakeSettings:
         self.format = None
 
 
-def node_result(verdict: str) -> NodeResult:
-    status = REJECTED if verdict in (BLOCK, WARN) else ACCEPTED
-    check = Check(
-        id="run-keep" if verdict != WARN else "exec-keep",
-        invocation="run --keep" if verdict != WARN else "exec --keep",
-        status=status,
-        severity=SEVERITY_BLOCK if verdict != WARN else SEVERITY_WARN,
-        verdict=verdict,
-        evidence="exit 1: unrecognized option '--keep'" if status == REJECTED else "exit 1",
-        reason="crun 1.8.1 predates --keep (crun 1.15)" if status == REJECTED else "",
-        fix=["docker buildx create --driver-opt image=moby/buildkit:v0.12.5 …"],
-    )
-    return NodeResult(
-        name="rc0",
-        driver="docker-container",
-        verdict=verdict,
-        buildkit=BuildKitFacts(version="v0.12.5"),
-        runtime=None,
-        checks=[check],
-    )
-
-
 def result_of(verdict: str) -> Result:
+    """A builder with this verdict, as the audit reports it."""
     if verdict == VERDICT_UNKNOWN:
         return Result([BuilderResult("rc", "docker-container", error="daemon unreachable")])
-    return Result([BuilderResult("rc", "docker-container", nodes=[node_result(verdict)])])
+    sample = {BLOCK: samples.crun_blocked, WARN: samples.debug_option_rejected,
+              PASS: samples.runc_pass}[verdict]()  # fmt: skip
+    assert sample.verdict == verdict
+    return sample
 
 
 class World:
@@ -146,11 +123,9 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     monkeypatch.setitem(sys.modules, "runtimecheck.report.progress", progress)
     from runtimecheck import report
 
-    def render(result, fmt, color=None, stream=None) -> str:
-        w.rendered_to.append(stream)
-        lines = [f"{n.name}: {c.reason}\n  fix: {c.fix[0]}" for b in result.builders
-                 for n in b.nodes for c in n.checks]  # fmt: skip
-        return "REPORT\n" + "\n".join(lines)
+    def render(result, fmt, **kwargs) -> str:
+        w.rendered_to.append(kwargs.get("stream"))
+        return real_render(result, fmt, **kwargs)  # the real report, only watched
 
     monkeypatch.setattr(report, "render", render, raising=False)
 
@@ -218,6 +193,43 @@ def test_the_skip_flag_is_ours_and_taken_out(
     assert (parsed.forwarded, parsed.skip) == (forwarded, skip)
 
 
+@pytest.mark.parametrize(
+    ("args", "forwarded", "outputs"),
+    [
+        (["--runtimecheck-output", "sarif=a.sarif", "."], ["."], ["sarif=a.sarif"]),
+        (["--runtimecheck-output=json=a.json", ".", "--runtimecheck-output", "b"], ["."],
+         ["json=a.json", "b"]),
+        (["-t", "--runtimecheck-output", "."], ["-t", "--runtimecheck-output", "."], []),
+    ],
+)  # fmt: skip
+def test_the_output_flag_is_ours_and_taken_out(
+    args: list[str], forwarded: list[str], outputs: list[str]
+) -> None:
+    parsed = parse_build_args(args)
+    assert (parsed.forwarded, parsed.outputs) == (forwarded, outputs)
+
+
+@pytest.mark.parametrize(
+    ("args", "dockerfile"),
+    [
+        (["."], "./Dockerfile"),
+        (["-t", "x", "app"], "app/Dockerfile"),
+        (["-f", "build/Dockerfile.ci", "app"], "build/Dockerfile.ci"),  # relative to the cwd
+        (["--file=other", "."], "other"),
+        (["-fother", "."], "other"),
+        (["-qf", "other", "."], "other"),
+        (["-f", "-", "."], None),  # on stdin
+        (["-"], None),  # the context on stdin
+        (["https://github.com/o/r.git#main"], None),  # inside the remote context
+        (["-f", "/abs/Dockerfile", "git@github.com:o/r.git"], "/abs/Dockerfile"),
+        (["-f", "https://example.com/Dockerfile", "."], None),
+        ([], None),
+    ],
+)
+def test_the_dockerfile_is_found_as_buildx_finds_it(args: list[str], dockerfile: str | None):
+    assert parse_build_args(args).dockerfile() == dockerfile
+
+
 def test_the_verdict_names_are_those_of_facts() -> None:
     assert flow.VERDICT_ORDER == VERDICT_ORDER
     assert (flow.PASS, flow.WARN, flow.BLOCK) == (PASS, WARN, BLOCK)
@@ -277,6 +289,77 @@ def test_a_docker_that_cannot_be_run_is_a_clear_error(
     assert "docker" in caught.value.message
 
 
+# --- reports written beside the build ---------------------------------------------------------
+
+
+@pytest.fixture
+def reporting(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
+    from runtimecheck import report
+
+    monkeypatch.setattr(report, "render", real_render)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    return world
+
+
+@pytest.mark.parametrize("verdict", [BLOCK, WARN, PASS])
+def test_reports_are_written_whatever_the_verdict_and_sarif_points_at_the_dockerfile(
+    reporting: World, tmp_path: Path, verdict: str
+) -> None:
+    reporting.verdict = verdict
+    args = ["--runtimecheck-output", "sarif=out/rc.sarif", "-t", "x", "app"]
+    (tmp_path / "out").mkdir()
+    outcome = build([*args, "--runtimecheck-output=json=rc.json"])
+    assert (outcome == 1) if verdict == BLOCK else isinstance(outcome, Handed)
+    if isinstance(outcome, Handed):
+        assert outcome.argv[-3:] == ["-t", "x", "app"]  # our flags taken out
+    sarif = json.loads((tmp_path / "out" / "rc.sarif").read_text())
+    results = sarif["runs"][0]["results"]
+    assert len(results) == (0 if verdict == PASS else 1)
+    for r in results:
+        where = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert where == "app/Dockerfile"
+    assert json.loads((tmp_path / "rc.json").read_text())["verdict"] == verdict
+
+
+def test_reports_are_asked_for_through_the_environment_too(
+    reporting: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(flow.OUTPUT_ENV, "sarif=a.sarif, json=b.json")
+    reporting.verdict = WARN
+    assert isinstance(build(["-f", str(tmp_path / "app" / "Dockerfile.ci"), "."]), Handed)
+    sarif = json.loads((tmp_path / "a.sarif").read_text())
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "app/Dockerfile.ci"  # relative to the cwd
+    assert (tmp_path / "b.json").is_file()
+
+
+def test_a_report_asks_for_a_full_check_every_time(reporting: World) -> None:
+    reporting.verdict = PASS
+    build(["."])
+    build(["--runtimecheck-output", "json=r.json", "."])
+    build(["--runtimecheck-output", "json=r.json", "."])
+    assert len(reporting.checks) == 3
+
+
+def test_a_malformed_report_request_is_refused_before_anything_runs(
+    reporting: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build(["--runtimecheck-output", "json=", "."]) == 2
+    assert reporting.checks == []
+    assert "--runtimecheck-output 'json=': no file after json=" in capsys.readouterr().err
+
+
+def test_an_unwritable_report_stops_the_build_with_the_reason(
+    reporting: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reporting.verdict = PASS
+    assert build(["--runtimecheck-output", "json=no/such/dir/r.json", "."]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the json report to no/such/dir/r.json" in err
+    assert "nothing built" in err
+
+
 # --- what stops a build -------------------------------------------------------------------------
 
 
@@ -287,8 +370,8 @@ def test_a_block_refuses_before_buildx_with_the_reason_and_fix(
     assert build(["."]) == 1
     err = capsys.readouterr()
     assert err.out == ""
-    assert "crun 1.8.1 predates --keep" in err.err
-    assert "fix: docker buildx create" in err.err
+    assert samples.CRUN_KEEP_REASON in err.err
+    assert "fix:\n" in err.err and "docker buildx create" in err.err
     assert "--skip-runtimecheck" in err.err
 
 
@@ -310,7 +393,8 @@ def test_a_warning_is_said_and_the_build_goes_ahead_also_from_the_cache(
     assert isinstance(build(["."]), Handed)
     second = capsys.readouterr().err
     assert world.checks == [None]
-    assert "exec --keep" in first and "exec --keep" in second
+    said = "builder sb, node sb0: `exec --pid-file` rejected"
+    assert said in first and said in second
     assert "building anyway" in first and "building anyway" in second
 
 
@@ -372,7 +456,7 @@ def test_fail_on_never_reports_a_block_and_builds(
     world.settings = FakeSettings(fail_on="never")
     world.verdict = BLOCK
     assert isinstance(build(["."]), Handed)
-    assert "crun 1.8.1 predates --keep" in capsys.readouterr().err
+    assert samples.CRUN_KEEP_REASON in capsys.readouterr().err
 
 
 def test_a_refused_build_leaves_no_cache_entry(world: World) -> None:
@@ -499,7 +583,8 @@ def test_help_is_buildx_s_plus_the_skip_flag(
     assert world.checks == []
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "buildx's help"
-    assert len(out) == 2 and "--skip-runtimecheck" in out[1]
+    ours = "\n".join(out[1:])
+    assert "--skip-runtimecheck" in ours and "--runtimecheck-output FORMAT=FILE" in ours
 
 
 def test_a_help_word_as_a_value_is_not_help() -> None:
@@ -666,10 +751,104 @@ def test_a_crun_1_8_1_builder_is_refused_before_buildx(
 ) -> None:
     name = dockerconfig.add_builder(make_container, test_images["crun_as_runc"])
     proc = dockerconfig.run("runtimecheck", "build", "--builder", name, "-f", "-", ".",
-                            stdin=DOCKERFILE)  # fmt: skip
+                            stdin=b"FROM scratch\nRUN true\n")  # fmt: skip
     stderr = proc.stderr.decode()
     assert proc.returncode == 1, stderr
     assert dockerconfig.records() == []  # buildx never ran
     assert proc.stdout == b""
     assert "crun" in stderr and "1.8.1" in stderr
     assert "--skip-runtimecheck" in stderr
+
+
+def test_another_context_s_builder_is_not_checked_and_buildx_says_why(dockerconfig) -> None:
+    # buildx refuses `--builder box` from another context (builder/builder.go Validate); the
+    # preflight neither checks box's daemon nor stops the build: buildx reports it itself.
+    digest = dockercli.context_dir_name("box")
+    meta = dockerconfig.dir / "contexts" / "meta" / digest / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"Name": "box", "Metadata": {},
+                                "Endpoints": {"docker": {"Host": "tcp://192.0.2.1:2375"}}}))  # fmt: skip
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", "box", ".")
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert "use `docker --context=box buildx`" in stderr
+    assert "192.0.2.1" not in stderr
+    [record] = dockerconfig.records()
+    assert record["argv"][-4:] == ["build", "--builder", "box", "."]
+
+
+# --- builds that never call the runtime -------------------------------------------------------
+
+COPY_ONLY = b"FROM scratch\nCOPY a /a\n"
+RUN_UNUSED = b"FROM alpine AS tools\nRUN make\n\nFROM scratch AS final\nCOPY a /a\n"
+HEREDOC_RUN = b"FROM alpine\nRUN <<EOF\ntrue\nEOF\n"
+SYNTAX_LINE = b"# syntax=docker/dockerfile:1\n" + COPY_ONLY
+
+
+@pytest.fixture
+def crun_builder(dockerconfig, make_container, test_images: dict[str, str], tmp_path: Path):
+    name = dockerconfig.add_builder(make_container, test_images["crun_as_runc"])
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "a").write_text("a\n")
+    return name, context
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("dockerfile", "extra", "builds"),
+    [
+        (COPY_ONLY, [], True),
+        (RUN_UNUSED, [], True),
+        (RUN_UNUSED, ["--target", "tools"], False),
+        (HEREDOC_RUN, [], False),
+        (SYNTAX_LINE, [], False),
+        (COPY_ONLY, ["--build-arg", "BUILDKIT_SYNTAX=docker/dockerfile:1"], False),
+    ],
+    ids=["copy-only", "run-in-unused-stage", "target-with-run", "heredoc-run", "syntax-line",
+         "buildkit-syntax-arg"],
+)  # fmt: skip
+def test_a_blocked_builder_builds_what_never_calls_the_runtime(
+    dockerconfig, crun_builder, dockerfile: bytes, extra: list[str], builds: bool
+) -> None:
+    name, context = crun_builder
+    (context / "Dockerfile").write_bytes(dockerfile)
+    args = ["runtimecheck", "build", "--builder", name, *extra, str(context)]
+    proc = dockerconfig.run(*args)
+    stderr = proc.stderr.decode()
+    assert "run --keep" in stderr  # the builder's problem is said either way
+    if builds:
+        assert proc.returncode == 0, stderr
+        assert "this build never calls the runtime" in stderr
+        [record] = dockerconfig.records()
+        assert record["argv"][-len(args) + 1 :] == ["build", *args[2:]]
+    else:
+        assert proc.returncode == 1, stderr
+        assert dockerconfig.records() == []
+
+
+@pytest.mark.engine
+def test_a_dockerfile_on_stdin_is_read_and_reaches_buildx_byte_for_byte(
+    dockerconfig, crun_builder
+) -> None:
+    name, context = crun_builder
+    # Big enough to take several reads and pipe buffers, a comment with bytes that are not UTF-8.
+    junk = bytes(b for b in range(256) if b not in b"\r\n") * 2048
+    dockerfile = COPY_ONLY + b"# " + junk + b"\n"
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", name, "-f", "-", str(context),
+                            stdin=dockerfile)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "this build never calls the runtime" in proc.stderr.decode()
+    [record] = dockerconfig.records()
+    assert base64.b64decode(record["stdin_b64"]) == dockerfile
+    assert record["argv"][-6:] == ["build", "--builder", name, "-f", "-", str(context)]
+
+
+@pytest.mark.engine
+def test_with_fail_on_warn_a_spared_block_still_refuses(dockerconfig, crun_builder) -> None:
+    name, context = crun_builder
+    (context / "Dockerfile").write_bytes(COPY_ONLY)
+    proc = dockerconfig.run("runtimecheck", "build", "--builder", name, str(context),
+                            RUNTIMECHECK_FAIL_ON="warn")  # fmt: skip
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert dockerconfig.records() == []

@@ -28,7 +28,7 @@ def test_blocked_check_is_one_error_annotation_with_reason_evidence_and_fix():
     lines = commands(samples.crun_blocked())
     [error] = [ln for ln in lines if ln.startswith("::error ")]
     props, message = error[len("::error ") :].split("::", 1)
-    assert props == "title=runtimecheck%3A ci/ci0%3A run --keep rejected"
+    assert props == "title=docker-runtimecheck%3A ci/ci0%3A run --keep rejected"
     assert "\n" not in error
     text = unescape(message)
     assert samples.CRUN_KEEP_REASON in text
@@ -68,17 +68,19 @@ def test_node_failing_beyond_its_checks_still_gets_an_annotation():
     node.verdict = "warn"
     node.notes = ["BuildKit version unknown: evaluated against the newest known."]
     [warning, _summary] = commands(result)
-    assert warning.startswith("::warning title=runtimecheck%3A default/default%3A warn::")
+    assert warning.startswith("::warning title=docker-runtimecheck%3A default/default%3A warn::")
     assert "BuildKit version unknown" in warning
 
 
 def test_probe_node_in_github_format():
     lines = report.render_node(samples.crun_node(), "github", builder="host PATH").splitlines()
-    assert lines[0].startswith("::error title=runtimecheck%3A host PATH/ci0%3A run --keep")
+    assert lines[0].startswith("::error title=docker-runtimecheck%3A host PATH/ci0%3A run --keep")
 
 
 def test_a_pass_that_a_later_buildkit_breaks_is_a_notice():
     out = report.render(samples.crun_until_0_12(), "github")
     first = out.splitlines()[0]
-    assert first.startswith("::notice title=runtimecheck%3A old/old0%3A ahead%3A run --keep::")
+    assert first.startswith(
+        "::notice title=docker-runtimecheck%3A old/old0%3A ahead%3A run --keep::"
+    )
     assert "breaks from BuildKit v0.12.0 (Docker Engine 25.0)" in first

@@ -19,12 +19,13 @@ TOP = [
     "advisory",
     "whatIf",
 ]
-BUILDER = ["name", "driver", "verdict", "error", "nodes"]
+BUILDER = ["name", "driver", "verdict", "error", "selection", "nodes"]
 NODE = [
     "name",
     "driver",
     "verdict",
     "status",
+    "used",
     "endpoint",
     "buildkit",
     "runtime",
@@ -44,6 +45,7 @@ BUILDKIT = [
     "environment",
     "hypothetical",
     "actual",
+    "judgedAs",
 ]
 RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error", "versionSource"]
 CHECK = [
@@ -146,6 +148,7 @@ def test_builder_error_and_result_notes():
         "driver": "docker-container",
         "verdict": "unknown",
         "error": "no builder 'gone' in the buildx store",
+        "selection": None,
         "nodes": [],
     }
     assert doc["notes"] == ["Nodes were probed concurrently."]

@@ -4,52 +4,14 @@ import json
 
 import pytest
 
-from runtimecheck import __version__, report
+from runtimecheck import report
 from runtimecheck.report.sarif import FINGERPRINT_KEY, NOT_INSPECTED
 from support import report_samples as samples
-
-LEVELS = {"none", "note", "warning", "error"}
+from support.sarif import assert_valid_sarif
 
 
 def sarif(result) -> dict:
     return json.loads(report.render(result, "sarif"))
-
-
-def assert_valid_sarif(log: dict) -> None:
-    """The properties SARIF 2.1.0 requires, and those GitHub code scanning insists on."""
-    assert log["version"] == "2.1.0"
-    assert log["$schema"].startswith("https://")
-    assert isinstance(log["runs"], list)
-    assert len(log["runs"]) == 1
-    run = log["runs"][0]
-    driver = run["tool"]["driver"]
-    assert driver["name"] == "docker-runtimecheck"
-    assert driver["version"] == __version__
-    assert driver["informationUri"].startswith("https://")
-    rules = driver["rules"]
-    ids = [r["id"] for r in rules]
-    assert len(ids) == len(set(ids))
-    for rule in rules:
-        assert rule["shortDescription"]["text"]
-        assert rule["help"]["text"]
-        assert rule["defaultConfiguration"]["level"] in LEVELS
-    for result in run["results"]:
-        assert result["message"]["text"]
-        assert result["level"] in LEVELS
-        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
-        assert result["locations"], "code scanning rejects a result without a location"
-        for location in result["locations"]:
-            uri = location["physicalLocation"]["artifactLocation"]["uri"]
-            assert uri
-            assert " " not in uri
-            assert ":" not in uri  # repository-relative, no scheme
-            assert location["physicalLocation"]["region"]["startLine"] >= 1
-            for logical in location["logicalLocations"]:
-                assert logical["fullyQualifiedName"]
-        fingerprints = result["partialFingerprints"]
-        assert all(isinstance(v, str) and v for v in fingerprints.values())
-        for suppression in result.get("suppressions", []):
-            assert suppression["kind"] in {"inSource", "external"}
 
 
 @pytest.mark.parametrize("sample", sorted(samples.ALL))
@@ -72,7 +34,34 @@ def test_blocked_check_is_an_error_with_the_fix():
     [rule] = run["tool"]["driver"]["rules"]
     assert rule["defaultConfiguration"]["level"] == "error"
     assert "run --keep" in rule["shortDescription"]["text"]
-    assert samples.RM_AND_CREATE in rule["help"]["text"]
+    # The rule is the same for every node: its help is generic, the node's fix is in the result.
+    assert samples.RM_AND_CREATE not in rule["help"]["text"]
+    assert rule["helpUri"].endswith("/docs/checks/run-keep.md")
+
+
+def test_the_anchor_file_is_chosen_and_can_be_given(tmp_path, monkeypatch):
+    from runtimecheck.report.sarif import default_location
+
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / ".git").mkdir()
+    assert default_location(str(project / "sub")) == ".runtimecheck.toml"
+    (project / "sub" / "Dockerfile").write_text("FROM scratch\n")
+    assert default_location(str(project / "sub")) == "Dockerfile"
+    (project / ".runtimecheck.toml").write_text("")
+    assert default_location(str(project / "sub")) == "../.runtimecheck.toml"
+    given = report.render(samples.crun_blocked(), "sarif", sarif_location="build/Dockerfile")
+    location = json.loads(given)["runs"][0]["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "build/Dockerfile"
+    spaced = report.render(samples.crun_blocked(), "sarif", sarif_location="my app/Dockerfile")
+    assert_valid_sarif(json.loads(spaced))
+    assert "my%20app/Dockerfile" in spaced
+
+
+def test_the_docs_address_can_be_overridden(monkeypatch):
+    monkeypatch.setenv("RUNTIMECHECK_DOCS_URL", "https://docs.example/checks")
+    rule = sarif(samples.crun_blocked())["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule["helpUri"] == "https://docs.example/checks/run-keep.md"
 
 
 def test_levels_and_rule_ids_across_situations():

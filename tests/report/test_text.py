@@ -99,6 +99,15 @@ def test_no_color_and_dumb_terminal_turn_colour_off(monkeypatch):
     assert "✗" in out  # the marks remain
 
 
+def test_force_color_colours_a_pipe_unless_no_color_says_otherwise():
+    pipe = FakeStream(tty=False)
+    assert not color_wanted(pipe, {})
+    assert color_wanted(pipe, {"FORCE_COLOR": "1"})
+    assert color_wanted(pipe, {"FORCE_COLOR": "1", "TERM": "dumb"})
+    assert not color_wanted(pipe, {"FORCE_COLOR": "0"})
+    assert not color_wanted(pipe, {"FORCE_COLOR": "1", "NO_COLOR": "1"})
+
+
 def test_ascii_stream_gets_ascii_marks_and_nothing_it_cannot_encode():
     stream = FakeStream(tty=False, encoding="ascii")
     assert not encodes(stream, "✓")

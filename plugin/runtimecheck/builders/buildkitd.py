@@ -12,6 +12,7 @@ rootless; without them buildkitd is rootless when it runs in a user namespace.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -239,12 +240,33 @@ def image_tag_version(image: Optional[str]) -> Optional[str]:
     return f"v{match.group(1)}" if match else None
 
 
+def user_config_dir(env: Mapping[str, str]) -> str:
+    """util/appdefaults UserConfigDir: $XDG_CONFIG_HOME/buildkit, $HOME/.config/buildkit."""
+    if env.get("XDG_CONFIG_HOME"):
+        return env["XDG_CONFIG_HOME"].rstrip("/") + "/buildkit"
+    if env.get("HOME"):
+        return env["HOME"].rstrip("/") + "/.config/buildkit"
+    return "/etc/buildkit"
+
+
+def default_config_path(
+    in_user_namespace: bool, env: Mapping[str, str], version: Optional[str] = None
+) -> str:
+    """The buildkitd.toml buildkitd reads without --config (cmd/buildkitd/main.go
+    defaultConfigPath): /etc/buildkit/buildkitd.toml, except in a user namespace (rootless,
+    under rootlesskit), where it reads the user's one; from v0.13.0 only when $USER is set and
+    not root (isRootlessConfig, commit bb8f9f7ff)."""
+    if not in_user_namespace:
+        return DEFAULT_CONFIG_PATH
+    numbers = re.match(r"^v?(\d+)\.(\d+)", version or "")
+    before_0_13 = numbers is not None and (int(numbers[1]), int(numbers[2])) < (0, 13)
+    user = env.get("USER", "")
+    if not before_0_13 and (not user or user == "root"):
+        return DEFAULT_CONFIG_PATH
+    return user_config_dir(env) + "/buildkitd.toml"
+
+
 def is_stock_image(image: Optional[str]) -> bool:
-    """moby/buildkit itself (any registry prefix docker.io adds), not a derived image."""
-    if not image:
-        return False
-    repo = image.split("@", 1)[0]
-    name, colon, tag = repo.rpartition(":")
-    if colon and "/" not in tag:
-        repo = name
-    return repo in ("moby/buildkit", "docker.io/moby/buildkit", "index.docker.io/moby/buildkit")
+    from runtimecheck.knowledge import is_stock_image as stock
+
+    return stock(image)

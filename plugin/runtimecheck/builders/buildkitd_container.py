@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
+from runtimecheck.facts import (
+    BuildKitFacts,
+    FixContext,
+    NodeFacts,
+    RuntimeFacts,
+    RuntimeIdentity,
+    StoredBuilder,
+    StoredNode,
+)
 from runtimecheck.knowledge import Knowledge
 from runtimecheck.probe.environment import Seen
 from runtimecheck.probe.incontainer import ExecArgv
@@ -20,6 +28,9 @@ from .store import Builder, Node
 
 DEFAULT_IMAGE = "moby/buildkit:buildx-stable-1"  # buildx driver/bkimage
 STOCK_RUNC_PATH = "/usr/bin/buildkit-runc"
+# The PATH of the moby/buildkit images (alpine's, which they do not change), also the engine's
+# default for an image that sets none.
+STOCK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass
@@ -40,6 +51,12 @@ class Observed:
     # "sysbox-runc"): a fix's runc must be able to run inside it.
     container_runtime: Optional[str] = None
     notes: list[str] = field(default_factory=list)
+    # Whether buildkitd reads the buildkitd.toml the store holds (buildx puts it at
+    # /etc/buildkit; a rootless buildkitd reads its user's config instead).
+    store_config: bool = True
+    # The builder container's environment as configured (env.* driver options, or a stopped
+    # container's Config.Env); buildkitd finds buildkit-runc / runc on its PATH.
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def settings_for(node: Node, observed: Observed) -> tuple[buildkitd.Settings, list[str]]:
@@ -123,6 +140,7 @@ def node_facts(
             image=observed.image,
             binary_override=settings.binary_override,
             container_runtime=observed.container_runtime,
+            stored=stored_builder(builder),
         ),
         status=observed.status,
         notes=notes,
@@ -231,6 +249,13 @@ def _static_runtime(
     if not buildkitd.is_stock_image(observed.image):
         unknown.error = f"{observed.image} is not a moby/buildkit image"
         return unknown
+    path = observed.env.get("PATH")
+    if path is not None and path != STOCK_PATH:
+        unknown.error = (
+            f"the builder's PATH is {path} (env.PATH), not the image's: which buildkit-runc or "
+            "runc buildkitd finds on it is known only when it runs"
+        )
+        return unknown
     bundled = kb.image_runc(observed.image)
     if bundled is None:
         unknown.error = f"which runc {observed.image} bundles is not known"
@@ -245,6 +270,35 @@ def _static_runtime(
     )
 
 
+def stored_builder(builder: Builder) -> StoredBuilder:
+    """What buildx keeps of the builder, as a fix that recreates it must pass it again."""
+    return StoredBuilder(
+        name=builder.name,
+        driver=builder.driver or "docker-container",
+        nodes=[
+            StoredNode(
+                name=n.name,
+                endpoint=n.endpoint,
+                platforms=[platform_text(p) for p in n.platforms if platform_text(p)],
+                driver_opts=dict(n.driver_opts),
+                flags=list(n.flags or []),
+                has_config=n.buildkitd_toml is not None,
+            )
+            for n in builder.nodes
+        ],
+    )
+
+
+def platform_text(platform: object) -> str:
+    """`linux/arm64/v8` from a stored OCI platform ({"os", "architecture", "variant"})."""
+    if isinstance(platform, str):
+        return platform
+    if not isinstance(platform, dict):
+        return ""
+    parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
+    return "/".join(str(p) for p in parts if p)
+
+
 def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
     """A builder that was never started: what buildx would create from its stored node."""
     return Observed(
@@ -253,7 +307,15 @@ def from_store(node: Node, notes: Optional[list[str]] = None) -> Observed:
         config_text=node.buildkitd_toml,
         status="inactive",
         notes=list(notes or []),
+        env=env_options(node),
     )
+
+
+def env_options(node: Node) -> dict[str, str]:
+    """The `env.NAME=value` driver options: the builder container's environment (buildx
+    driver/docker-container/factory.go, driver/kubernetes/factory.go)."""
+    opts = node.driver_opts
+    return {k[len("env.") :]: v for k, v in opts.items() if k.startswith("env.") and len(k) > 4}
 
 
 def probe_running(
@@ -334,7 +396,7 @@ def probe_running(
 def _guess_settings(
     node: Node, observed: Observed, settings: buildkitd.Settings
 ) -> buildkitd.Settings:
-    if observed.config_text is not None or node.buildkitd_toml is None:
+    if observed.config_text is not None or node.buildkitd_toml is None or not observed.store_config:
         return settings
     store_view = Observed(
         image=observed.image,

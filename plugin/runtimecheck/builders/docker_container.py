@@ -55,13 +55,25 @@ def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[Node
     return [_inspect(ctx, builder, node)]
 
 
-def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
-    """Look at one node's container (its daemon reached through `ctx.engine_for`)."""
+def _inspect(
+    ctx: InspectContext,
+    builder: Builder,
+    node: Node,
+    *,
+    container: Optional[str] = None,
+    daemon: Optional[str] = None,
+    driver: str = NAME,
+) -> NodeFacts:
+    """Look at one node's container (its daemon reached through `ctx.engine_for`): the
+    builder container buildx made, or `container` on `daemon` (a remote driver's
+    docker-container:// endpoint)."""
     kb, timeout = ctx.kb, ctx.timeout
-    engine = ctx.engine_for(node.endpoint)
-    name = container_name(node.name)
+    engine = ctx.engine_for(node.endpoint if container is None else daemon)
+    name = container or container_name(node.name)
     attrs = engine.inspect_container(name)
     if attrs is None:
+        if container is not None:
+            raise RuntimecheckError(f"no container {name} on {engine.endpoint.host}")
         return node_facts(
             builder, node, engine.endpoint.host, _never_created(builder, node), kb, driver=NAME
         )
@@ -75,6 +87,7 @@ def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
         config_text=None,
         status="running" if state.get("Running") else "stopped",
         container_runtime=host_config.get("Runtime") or None,
+        env=_env(config.get("Env")),
     )
     if state.get("Paused") or state.get("Restarting") or not state.get("Running"):
         # No exec is possible; judged from its configuration.
@@ -87,7 +100,8 @@ def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
         probe_running(transport, f"container {name}", node, observed, config_path, kb, timeout)
     else:
         _read_stopped_config(engine, name, node, observed, config_path, timeout)
-    return node_facts(builder, node, engine.endpoint.host, observed, kb, driver=NAME)
+    endpoint = engine.endpoint.host if container is None else node.endpoint
+    return node_facts(builder, node, endpoint, observed, kb, driver=driver)
 
 
 def _never_created(builder: Builder, node: Node) -> Observed:
@@ -226,6 +240,11 @@ def _read_file(sock: str, cid: str, path: str) -> Optional[str]:
     except tarfile.TarError:
         return None
     return None
+
+
+def _env(env: Any) -> dict[str, str]:
+    pairs = (item.partition("=") for item in env or [] if isinstance(item, str))
+    return {name: value for name, eq, value in pairs if eq}
 
 
 def _path_env(env: Any) -> str:

@@ -8,7 +8,6 @@ environment is read from /proc when the daemon serves a unix socket on this mach
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from runtimecheck.probe import environment as env
 from runtimecheck.probe.host import which
 
 from . import docker_endpoint
+from . import socket_holders as sockets
 from .driver import InspectContext, NotCheap, local_socket
 from .store import Builder, Node
 
@@ -99,6 +99,12 @@ def locate_runtime(engine_version: Optional[str], environ: dict[str, str]) -> Lo
     return Located(DEFAULT_COMMAND, "dockerd's PATH", path_env, notes)
 
 
+def minor_range(version: str) -> str:
+    """`v0.25.0` → `v0.25.x`."""
+    major, _, rest = version.partition(".")
+    return f"{major}.{rest.partition('.')[0]}.x"
+
+
 def node_facts(
     builder: Builder,
     node: Node,
@@ -112,10 +118,13 @@ def node_facts(
 ) -> NodeFacts:
     """Engine version + dockerd + the resolved binary's facts → NodeFacts. Pure."""
     notes = list(notes)
-    bundled = kb.engine_buildkit(engine_version) if engine_version else None
-    if bundled:
-        version, source = bundled
-        source = f"Engine {engine_version}: {source}"
+    row = kb.engine_row(engine_version) if engine_version else None
+    judged_as = None
+    if row is not None:
+        version, source = row.buildkit, f"Engine {engine_version}: {row.source}"
+        if not row.exact:
+            # The row names the lowest of the releases it stands for: show it as a range.
+            judged_as, version = version, minor_range(version)
     else:
         version, source = None, ""
         notes.append(
@@ -143,6 +152,7 @@ def node_facts(
             cgroup=cgroup,
             rootless=rootless,
             environment=environment,
+            judged_as=judged_as,
         ),
         runtime=runtime,
         fix_context=FixContext(
@@ -215,19 +225,18 @@ def find_dockerd(
 ) -> tuple[Optional[Dockerd], str]:
     """The dockerd serving `socket_path`, and how it was found (or why not)."""
     deadline = time.monotonic() + scan_limit_s
-    inodes = _socket_inodes(socket_path, proc)
-    holders = _pids_holding(inodes, proc, deadline) if inodes else []
+    holding = sockets.holders(socket_path, proc, deadline=deadline)
     pid: Optional[int] = None
     how = ""
-    if holders:
+    if holding:
         # With socket activation systemd holds the listening socket as well.
-        named = [p for p in holders if _comm(p, proc) == "dockerd"]
+        named = [p for p in holding if sockets.comm(p, proc) == "dockerd"]
         if len(named) == 1:
             pid, how = named[0], f"holds {socket_path}"
-        elif len(holders) == 1:
-            pid, how = holders[0], f"holds {socket_path}"
+        elif len(holding) == 1:
+            pid, how = holding[0], f"holds {socket_path}"
     if pid is None:
-        named = [p for p in _all_pids(proc) if _comm(p, proc) == "dockerd"]
+        named = [p for p in sockets.all_pids(proc) if sockets.comm(p, proc) == "dockerd"]
         if len(named) == 1:
             pid, how = named[0], "the only process named dockerd"
         elif not named:
@@ -242,92 +251,14 @@ def find_dockerd(
     return (
         Dockerd(
             pid=pid,
-            environ=parse_environ(raw),
-            same_root=_same_root(pid, proc),
+            environ=sockets.parse_environ(raw),
+            same_root=sockets.same_root(pid, proc),
             start_ticks=kinds.process_start(pid, str(proc)),
             mountinfo=mountinfo,
             mountinfo_error=why,
         ),
         how,
     )
-
-
-def parse_environ(raw: bytes) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for item in raw.split(b"\0"):
-        key, eq, value = item.decode("utf-8", "replace").partition("=")
-        if eq and key:
-            env[key] = value
-    return env
-
-
-def _socket_inodes(socket_path: str, proc: Path) -> set[str]:
-    """Inodes of the sockets bound at `socket_path`, under whichever of its names was bound.
-
-    /proc/net/unix shows the path given to bind(): systemd's docker.socket binds
-    /run/docker.sock, which clients reach as /var/run/docker.sock, and the other way round.
-    """
-    try:
-        lines = (proc / "net" / "unix").read_text().splitlines()[1:]
-    except OSError:
-        return set()
-    real = os.path.realpath(socket_path)
-    base = os.path.basename(socket_path)
-    inodes = set()
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 8:
-            continue
-        bound = fields[7]
-        if bound == socket_path or (
-            os.path.basename(bound) == base and os.path.realpath(bound) == real
-        ):
-            inodes.add(fields[6])
-    return inodes
-
-
-def _pids_holding(inodes: set[str], proc: Path, deadline: float) -> list[int]:
-    wanted = {f"socket:[{inode}]" for inode in inodes}
-    holders = []
-    for pid in _all_pids(proc):
-        if time.monotonic() > deadline:
-            break  # a host with very many processes: fall back to looking for dockerd by name
-        fd_dir = proc / str(pid) / "fd"
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd_dir / fd) in wanted:
-                    holders.append(pid)
-                    break
-            except OSError:
-                continue
-    return holders
-
-
-def _all_pids(proc: Path) -> list[int]:
-    try:
-        return sorted(int(n) for n in os.listdir(proc) if n.isdigit())
-    except OSError:
-        return []
-
-
-def _comm(pid: int, proc: Path) -> Optional[str]:
-    try:
-        return (proc / str(pid) / "comm").read_text().strip()
-    except OSError:
-        return None
-
-
-def _same_root(pid: int, proc: Path) -> Optional[bool]:
-    try:
-        theirs = os.stat(proc / str(pid) / "root")
-        ours = os.stat("/")
-    except OSError:
-        return None
-    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 # --- the edge ---------------------------------------------------------------------------------

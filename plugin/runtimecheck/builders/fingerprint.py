@@ -65,7 +65,7 @@ def _collect(
         found += _context_files(cfg, name)
         return found + dockerd.daemon_witnesses(docker_endpoint(cfg, name).host)
 
-    driver = registry.driver(builder.driver)
+    driver = registry.driver(registry.resolve(builder).driver)
     if driver is None:
         raise NotCheap(f"unknown driver {builder.driver!r}")
     for node in builder.nodes:

@@ -132,6 +132,8 @@ def _run_bounded(
         if found is None:
             message = f"node {node.name} did not answer within {timeout:g} s"
             found = [failed_node(builder, node, message)]
+        for one in found:
+            one.index = index
         facts.extend(found)
     return facts
 

@@ -18,7 +18,7 @@ from typing import Optional, Union
 from runtimecheck.dockercli import DEFAULT_CONTEXT, DockerConfig, list_contexts
 from runtimecheck.errors import UsageError
 
-from . import dockerd
+from . import dockerd, registry
 from .store import (
     Builder,
     BuilderError,
@@ -26,7 +26,6 @@ from .store import (
     StoreFileError,
     environment,
     instance_names,
-    normalise_name,
     read_current,
     read_default,
     read_instance,
@@ -62,9 +61,23 @@ def selected_builder_name(
 
 
 def _current_from_store(cfg: DockerConfig, env: Mapping[str, str]) -> Optional[str]:
-    """store.Txn.Current without its writes: the builder `buildx use` chose for this endpoint."""
+    """store.Txn.Current without its writes: the builder `buildx use` chose for this endpoint.
+
+    A `current` or `defaults/` file that exists but cannot be read stops buildx, so it is a
+    usage error here (the file named, the fix said), not a quiet fallback.
+    """
     root = store_root(cfg, env)
     key = cfg.endpoint.buildx_key
+    try:
+        return _current_name(root, key)
+    except StoreFileError as e:
+        raise UsageError(
+            f"buildx cannot use its store: {e.message}",
+            hint=f"fix or remove {e.path} (`docker buildx use NAME` writes it again)",
+        ) from None
+
+
+def _current_name(root: Path, key: str) -> Optional[str]:
     current = read_current(root)
     if current is not None and current.name:
         if current.global_ and _instance_exists(root, current.name):
@@ -78,8 +91,11 @@ def _current_from_store(cfg: DockerConfig, env: Mapping[str, str]) -> Optional[s
 
 
 def _instance_exists(root: Path, name: str) -> bool:
-    stored = normalise_name(name)
-    return stored is not None and (root / "instances" / stored).is_file()
+    """Whether buildx's NodeGroupByName finds a builder: a valid name whose file decodes."""
+    try:
+        return read_instance(root, name) is not None
+    except StoreFileError:
+        return False
 
 
 def selected_builder(
@@ -104,9 +120,18 @@ def builder_by_name(
     except StoreFileError as e:
         return BuilderError(name=name, message=e.message, path=e.path)
     if stored is not None:
-        return stored
+        return registry.resolve(stored)
     contexts = context_names(cfg)
     if name in contexts:
+        if name != cfg.endpoint.context:
+            # buildx builds on a context's own builder only from that context (builder/builder.go
+            # Builder.Validate, which `buildx build` runs): anything else is its error.
+            raise UsageError(
+                f"builder {name!r} is the docker context {name!r}, which is not the current "
+                f"one: buildx refuses it (use `docker --context={name} buildx` to switch to "
+                f"context {name!r})",
+                hint=f"check it with `docker --context={name} runtimecheck`",
+            )
         return context_builder(name, name)
     available = sorted(set(instance_names(root)) | set(contexts))
     raise UsageError(
@@ -143,7 +168,7 @@ def all_builders(
             # Not a valid builder name: buildx skips such files as well.
             continue
         stored_names.add(builder.name.lower())
-        found.append(builder)
+        found.append(registry.resolve(builder))
     for context in context_names(cfg):
         if context.lower() in stored_names:
             continue  # a stored builder of that name wins, as in GetNodeGroup

@@ -26,8 +26,9 @@ DEFAULTS = "defaults"
 CURRENT = "current"
 
 
-# store/util.go; buildx < 0.10 also allowed "+".
-NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9.\-_+]*$")
+# store/util.go ValidateName, the same in every release from v0.2.0 to v0.36.1 (only a commit
+# before the first release allowed "+"). Matched whole: Go's `$` is the end of the text.
+NAME_PATTERN = re.compile(r"[a-zA-Z][a-zA-Z0-9.\-_]*")
 
 
 class StoreFileError(Exception):
@@ -104,7 +105,7 @@ def key_hash(key: str) -> str:
 
 def normalise_name(name: str) -> Optional[str]:
     """The stored form of a builder name (lowercased), or None when buildx would reject it."""
-    return name.lower() if NAME_PATTERN.match(name) else None
+    return name.lower() if NAME_PATTERN.fullmatch(name) else None
 
 
 def instance_names(root: Path) -> list[str]:
@@ -153,13 +154,15 @@ def parse_instance(name: str, path: Path, data: bytes) -> Builder:
     if not isinstance(nodes_doc, list) or not all(isinstance(n, dict) for n in nodes_doc):
         raise StoreFileError(name, path, f"builder {name!r}: {path} has no valid Nodes list")
     driver = doc.get("Driver")
+    if driver is None:
+        driver = ""  # json.Unmarshal leaves it empty: buildx then picks one by priority
     if not isinstance(driver, str):
-        raise StoreFileError(name, path, f"builder {name!r}: {path} has no Driver")
+        raise StoreFileError(name, path, f"builder {name!r}: {path} has a Driver that is not text")
     stored_name = _text(doc.get("Name")) or name
     nodes = [_parse_node(n, index, stored_name) for index, n in enumerate(nodes_doc)]
     return Builder(
         name=stored_name,
-        driver=driver,  # "" as stored; the registry says what buildx makes of it
+        driver=driver,  # "" as stored; registry.resolve_unnamed says what buildx makes of it
         nodes=nodes,
         dynamic=bool(doc.get("Dynamic")),
         path=path,
@@ -218,23 +221,45 @@ def _text(value: Any) -> Optional[str]:
 
 
 def read_current(root: Path) -> Optional[Current]:
-    """The `current` file; None when absent or unreadable (buildx then falls back too)."""
+    """The `current` file; None when there is none.
+
+    buildx fails when it exists but cannot be read or decoded (store/store.go Txn.Current:
+    every error but "does not exist" is returned, and so is json.Unmarshal's), so that
+    raises StoreFileError, as buildx would stop.
+    """
+    path = root / CURRENT
     try:
-        doc = json.loads((root / CURRENT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = path.read_bytes()
+    except FileNotFoundError:
         return None
+    except OSError as e:
+        raise StoreFileError(CURRENT, path, f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise StoreFileError(CURRENT, path, f"{path} is not valid JSON ({e})") from None
+    if doc is None:
+        return Current(key="", name="", global_=False)  # json.Unmarshal of null: all zero
     if not isinstance(doc, dict):
-        return None
-    return Current(
-        key=str(doc.get("Key") or ""),
-        name=str(doc.get("Name") or ""),
-        global_=bool(doc.get("Global")),
-    )
+        raise StoreFileError(CURRENT, path, f"{path} is not a JSON object")
+    # encoding/json matches field names case-insensitively.
+    fields = {str(k).lower(): v for k, v in doc.items()}
+    key, name, global_ = fields.get("key"), fields.get("name"), fields.get("global")
+    if not all(isinstance(v, str) for v in (key or "", name or "")) or not isinstance(
+        global_ if global_ is not None else False, bool
+    ):
+        raise StoreFileError(CURRENT, path, f"{path} has a field of the wrong type")
+    return Current(key=key or "", name=name or "", global_=bool(global_))
 
 
 def read_default(root: Path, key: str) -> Optional[str]:
+    """The `defaults/` entry for an endpoint key, as buildx reads it (the bytes as they are,
+    not trimmed); None when there is none. Unreadable raises StoreFileError, as in buildx."""
+    path = root / DEFAULTS / key_hash(key)
     try:
-        name = (root / DEFAULTS / key_hash(key)).read_text(encoding="utf-8").strip()
-    except OSError:
+        name = path.read_bytes().decode("utf-8", "replace")
+    except FileNotFoundError:
         return None
+    except OSError as e:
+        raise StoreFileError(DEFAULTS, path, f"cannot read {path}: {e.strerror or e}") from None
     return name or None

@@ -28,7 +28,14 @@ from .model import (
     Support,
     Where,
 )
-from .versions import describe_match, image_tag, in_range, parse_version, release_kind
+from .versions import (
+    describe_match,
+    image_tag,
+    in_range,
+    is_stock_image,
+    parse_version,
+    release_kind,
+)
 
 __all__ = [
     "FILES",
@@ -55,6 +62,7 @@ __all__ = [
     "describe_match",
     "image_tag",
     "in_range",
+    "is_stock_image",
     "load",
     "parse_version",
     "release_kind",

@@ -191,6 +191,7 @@ class Knowledge:
         override_set: bool,
         engine_version: Optional[str],
         pin_helps: bool,
+        stock_image: Optional[bool] = None,
     ) -> list[FixTemplate]:
         engine = parse_version(engine_version)
         chosen = []
@@ -206,6 +207,9 @@ class Knowledge:
             ):
                 continue
             if fix.pin_helps and not pin_helps:
+                continue
+            wrong_image = fix.image is not None and stock_image is not None
+            if wrong_image and (fix.image == "stock") != stock_image:
                 continue
             chosen.append(fix)
         return chosen

@@ -49,6 +49,8 @@ from .model import (
 )
 from .versions import in_range, parse_version
 
+RECREATE_CHANGES = ("image", "oci_worker_binary")
+
 
 def default_directory() -> Path:
     """runtimecheck/metadata when installed, else the checkout's metadata/."""
@@ -208,7 +210,7 @@ def _load(directory: Path) -> Knowledge:
     releases = _releases(files["buildkit.toml"])
     runtimes = _runtimes(files["runtimes.toml"])
     support = _support(files["runtimes.toml"], invocations, runtimes)
-    engines = _engines(files["engines.toml"])
+    engines = _engines(files["engines.toml"], invocations)
     images = _images(files["images.toml"])
     settings, fixes = _fixes(files["fixes.toml"])
     nested = _nested(files["fixes.toml"])
@@ -413,7 +415,7 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
     return result
 
 
-def _engines(file: _File) -> list[EngineRow]:
+def _engines(file: _File, invocations: list[Invocation]) -> list[EngineRow]:
     result: list[EngineRow] = []
     for e in _entries(file, "engine"):
         e.no_unknown_keys({"engine", "buildkit", "exact", "source"})
@@ -425,7 +427,9 @@ def _engines(file: _File) -> list[EngineRow]:
             source=e.source(),
             where=e.where,
         )
-        e.version("buildkit")
+        lowest = e.version("buildkit")
+        if not row.exact:
+            _one_minor_sends_the_same(e, lowest, invocations)
         _no_overlap(
             e,
             "engine",
@@ -435,6 +439,24 @@ def _engines(file: _File) -> list[EngineRow]:
         )
         result.append(row)
     return result
+
+
+def _one_minor_sends_the_same(e: _Entry, lowest: Version, invocations: list[Invocation]) -> None:
+    """A row that stands for several BuildKit releases (exact = false) is shown as their
+    minor (v0.25.x) and judged as the lowest it names: sound only while every later patch
+    release of that minor sends what the lowest does. Upstream did once change at a patch
+    release (run --no-pivot from v0.5.1), so this is checked, not assumed."""
+    following = Version(f"{lowest.major}.{lowest.minor + 1}")
+    for invocation in invocations:
+        for spec in invocation.buildkit:
+            bound = Version(spec.version)
+            if lowest < bound < following:
+                e.fail(
+                    "exact",
+                    f"exact = false judges {e.data['buildkit']} for every release of "
+                    f"v{lowest.major}.{lowest.minor}.x, but {invocation.id} changes at "
+                    f"{spec}: name each release in a row of its own",
+                )
 
 
 def _images(file: _File) -> list[ImageRow]:
@@ -469,8 +491,10 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 "drivers",
                 "text",
                 "override",
+                "image",
                 "engine",
                 "pin_helps",
+                "recreate",
                 "runc_from",
                 "source",
             }
@@ -490,6 +514,14 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
         if override is not None:
             override = e.choice("override", ("set", "unset"))
         engine = e.specifiers("engine") if "engine" in e.data else None
+        image = e.choice("image", ("stock", "other")) if "image" in e.data else None
+        recreate = e.data.get("recreate", {})
+        if not isinstance(recreate, dict) or not all(
+            k in RECREATE_CHANGES and isinstance(v, str) for k, v in recreate.items()
+        ):
+            e.fail("recreate", f"'recreate' must set some of {RECREATE_CHANGES} to strings")
+        if bool(recreate) != ("{recreate}" in text):
+            e.fail("text", f"fix {ident!r}: {{recreate}} and a 'recreate' table go together")
         result.append(
             FixTemplate(
                 id=ident,
@@ -501,6 +533,8 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 pin_helps=e.flag("pin_helps"),
                 source=e.source(),
                 where=e.where,
+                image=image,
+                recreate=tuple(sorted(recreate.items())),
                 runc_from=(
                     e.choice("runc_from", (RUNC_FROM_STOCK_IMAGE,))
                     if "runc_from" in e.data

@@ -40,6 +40,7 @@ FIX_PLACEHOLDERS = frozenset(
         "pin_image",
         "pin_buildkit",
         "override_flags",
+        "recreate",
     }
 )
 
@@ -196,6 +197,8 @@ class FixTemplate:
     source: str
     where: Where
     runc_from: Optional[str] = None  # RUNC_FROM_STOCK_IMAGE: it brings in the stock image's runc
+    image: Optional[str] = None  # "stock" / "other" / None: either (the node's image)
+    recreate: tuple[tuple[str, str], ...] = ()  # the one change {recreate} makes
 
 
 @dataclass(frozen=True)

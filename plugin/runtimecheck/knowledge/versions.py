@@ -108,3 +108,14 @@ def image_tag(reference: Optional[str]) -> Optional[str]:
     if not colon or "/" in tag:
         tag = "" if "/" in reference else reference
     return tag.removesuffix("-rootless") or None
+
+
+def is_stock_image(image: Optional[str]) -> bool:
+    """moby/buildkit itself (any registry prefix docker.io adds), not a derived image."""
+    if not image:
+        return False
+    repo = image.split("@", 1)[0]
+    name, colon, tag = repo.rpartition(":")
+    if colon and "/" not in tag:
+        repo = name
+    return repo in ("moby/buildkit", "docker.io/moby/buildkit", "index.docker.io/moby/buildkit")

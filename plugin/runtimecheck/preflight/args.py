@@ -1,11 +1,15 @@
 """The `docker buildx build` arguments, as far as the preflight needs them: the builder they
-name, our own `--skip-runtimecheck` (taken out), and whether they ask for help."""
+name, the platforms they build for, the build's context and Dockerfile, our own
+`--skip-runtimecheck` and `--runtimecheck-output` (taken out), and whether they ask for help."""
 
 from __future__ import annotations
+
+import os
 
 from runtimecheck.truth import is_false
 
 SKIP_FLAG = "--skip-runtimecheck"
+OUTPUT_FLAG = "--runtimecheck-output"
 
 # `docker buildx build` flags that take a value (buildx commands/build.go, including the
 # hidden ones kept for `docker build` compatibility, and buildx's persistent `--builder`).
@@ -32,9 +36,32 @@ BOOL_SHORTHANDS = frozenset("qD")
 class BuildArgs:
     def __init__(self) -> None:
         self.builder: str | None = None  # the last `--builder` value ("" too); None: absent
+        # Every `--platform` value (a StringArray: given once, it replaces buildx's default,
+        # DOCKER_DEFAULT_PLATFORM); None: absent.
+        self.platforms: list[str] | None = None
         self.skip = False  # `--skip-runtimecheck` was given
         self.help = False  # `--help` / `-h`: buildx prints its help and builds nothing
+        self.outputs: list[str] = []  # `--runtimecheck-output [FORMAT=]FILE`, in order
+        self.file: str | None = None  # `-f/--file`, as given ("-": the Dockerfile is on stdin)
+        self.context: str | None = None  # the positional PATH | URL | -
+        self.target: str | None = None  # `--target`
+        self.build_args: dict[str, str] = {}  # `--build-arg K=V` (`K` alone: from the env)
         self.forwarded: list[str] = []  # the arguments for buildx, ours taken out
+
+    def dockerfile(self) -> str | None:
+        """The local Dockerfile the build reads, as buildx finds it (build/opt.go): `-f` as
+        given (relative to the working directory, not the context), else the context's
+        Dockerfile; None when it is not a local file (stdin, inline, a remote context)."""
+        if self.file == "-" or (self.file and _remote(self.file)):
+            return None
+        if self.context is None or self.context == "-" or _remote(self.context):
+            return self.file if self.file and os.path.isabs(self.file) else None
+        return self.file or os.path.join(self.context, "Dockerfile")
+
+
+def _remote(ref: str) -> bool:
+    """A URL or git reference (buildx's urlutil.IsRemoteURL, as far as a path can tell)."""
+    return "://" in ref or ref.startswith("git@") or ref.startswith("github.com/")
 
 
 def parse_build_args(args: list[str]) -> BuildArgs:
@@ -44,6 +71,8 @@ def parse_build_args(args: list[str]) -> BuildArgs:
         arg = args[i]
         if arg == "--":
             parsed.forwarded.extend(args[i:])
+            if parsed.context is None and i + 1 < len(args):
+                parsed.context = args[i + 1]
             break
         if arg in ("--help", "-h"):
             parsed.help = True
@@ -51,6 +80,13 @@ def parse_build_args(args: list[str]) -> BuildArgs:
             name, eq, value = arg[2:].partition("=")
             if "--" + name == SKIP_FLAG:
                 parsed.skip = not is_false(value) if eq else True
+                i += 1
+                continue
+            if "--" + name == OUTPUT_FLAG:
+                if not eq and i + 1 < len(args):
+                    value = args[i + 1]
+                    i += 1
+                parsed.outputs.append(value)
                 i += 1
                 continue
             takes_value = name in VALUE_FLAGS or (
@@ -65,6 +101,16 @@ def parse_build_args(args: list[str]) -> BuildArgs:
                 i += 1
             if name == "builder":
                 parsed.builder = value
+            elif name == "file":
+                parsed.file = value
+            elif name == "target":
+                parsed.target = value
+            elif name == "build-arg":
+                key, has_value, given = value.partition("=")
+                if has_value or key in os.environ:  # buildx drops `K` when K is unset
+                    parsed.build_args[key] = given if has_value else os.environ[key]
+            elif name == "platform" and (eq or takes_value):
+                parsed.platforms = [*(parsed.platforms or []), value]
             continue
         if arg.startswith("-") and len(arg) > 1:
             # A shorthand cluster (`-qt name`, `-tname`): a value letter takes the rest of
@@ -74,11 +120,17 @@ def parse_build_args(args: list[str]) -> BuildArgs:
             for pos, letter in enumerate(arg[1:], start=1):
                 if letter in BOOL_SHORTHANDS:
                     continue
-                if letter in VALUE_SHORTHANDS and pos == len(arg) - 1 and i < len(args):
-                    parsed.forwarded.append(args[i])
+                value = arg[pos + 1 :]
+                if letter in VALUE_SHORTHANDS and not value and i < len(args):
+                    value = args[i]
+                    parsed.forwarded.append(value)
                     i += 1
+                if letter == "f":
+                    parsed.file = value
                 break
             continue
+        if parsed.context is None:
+            parsed.context = arg
         parsed.forwarded.append(arg)
         i += 1
     return parsed

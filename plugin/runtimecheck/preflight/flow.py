@@ -18,7 +18,9 @@ config):
 - `never`: nothing is refused; findings are printed and the build goes ahead.
 
 `--skip-runtimecheck` (taken out of the arguments handed over) or RUNTIMECHECK_SKIP=1 skips
-the check. A warm cache answers without importing typer, rich, click, requests or the docker
+the check. `--runtimecheck-output FORMAT=FILE` (also taken out; repeatable) or
+RUNTIMECHECK_OUTPUT (comma-separated) writes the report to files, SARIF anchored at the
+build's Dockerfile; the check then runs in full, as the cache keeps only verdicts. A warm cache answers without importing typer, rich, click, requests or the docker
 SDK.
 """
 
@@ -28,24 +30,27 @@ import os
 import sys
 
 from runtimecheck import log
-from runtimecheck.errors import EXIT_BLOCK, RuntimecheckError
+from runtimecheck.errors import EXIT_BLOCK, EXIT_USAGE, RuntimecheckError
 from runtimecheck.truth import is_true
 
-from .args import parse_build_args
+from .args import OUTPUT_FLAG, parse_build_args
 from .handover import SKIP_ENV, buildx_help, exec_docker, name_the_context_builder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from runtimecheck.dockercli import GlobalOptions
     from runtimecheck.facts import Result
+    from runtimecheck.report.outputs import Output
     from runtimecheck.settings import Settings
 
+    from .args import BuildArgs
     from .cache import VerdictCache
 
 # The verdicts of facts.py and their order (worst last), for the warm path.
 PASS, WARN, VERDICT_UNKNOWN, BLOCK = "pass", "warn", "unknown", "block"
 VERDICT_ORDER = {PASS: 0, WARN: 1, VERDICT_UNKNOWN: 2, BLOCK: 3}
 
+OUTPUT_ENV = "RUNTIMECHECK_OUTPUT"
 BUILDING_DESPITE_WARNINGS = "building anyway; `docker runtimecheck` shows the details and the fix"
 
 
@@ -64,12 +69,18 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
     if parsed.skip or is_true(os.environ.get(SKIP_ENV, "")):
         log.info("runtime check skipped")
         return exec_docker(opts, tail)
+    reports = _reports(parsed)
+    if reports is None:
+        return EXIT_USAGE
+    if reports:
+        refused = _preflight(opts, parsed, "", None, reports)
+        return refused if refused is not None else exec_docker(opts, tail)
     from . import witnesses
     from .cache import VerdictCache
 
     key, cache, hit, fresh = "", None, None, False
     try:
-        key = witnesses.cache_key(opts.endpoint_flags(), parsed.builder)
+        key = witnesses.cache_key(opts.endpoint_flags(), parsed.builder, parsed.platforms)
         cache = VerdictCache()
         hit = cache.get(key)
         fresh = hit is not None and witnesses.still_true(hit.witnesses)
@@ -83,7 +94,7 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
         if hit.verdict == WARN:
             _say(BUILDING_DESPITE_WARNINGS)
         return exec_docker(opts, tail)
-    refused = _preflight(opts, parsed.builder, key, cache)
+    refused = _preflight(opts, parsed, key, cache)
     if refused is not None:
         return refused
     return exec_docker(opts, tail)
@@ -107,13 +118,47 @@ class Outcome:
         self.our_failure = our_failure
 
 
+def _reports(parsed: BuildArgs) -> list[Output] | None:
+    """The report files asked for; None (said) when the request is malformed."""
+    given = list(parsed.outputs)
+    given += [v.strip() for v in os.environ.get(OUTPUT_ENV, "").split(",") if v.strip()]
+    if not given:
+        return []
+    from runtimecheck.report.outputs import plan_outputs
+
+    try:
+        return plan_outputs("text", given, quiet=True, flag=OUTPUT_FLAG)
+    except RuntimecheckError as e:
+        _say(f"{e.message}; nothing built")
+        if e.hint:
+            _say(e.hint)
+        return None
+
+
+def build_platforms(given: list[str] | None) -> list[str]:
+    """The platforms buildx builds for: the `--platform` values, else DOCKER_DEFAULT_PLATFORM
+    (buildx commands/build.go: the flag's default), else none."""
+    if given is not None:
+        return given
+    default = os.environ.get("DOCKER_DEFAULT_PLATFORM")
+    return [default] if default else []
+
+
 def _preflight(
-    opts: GlobalOptions, builder: str | None, key: str, cache: VerdictCache | None
+    opts: GlobalOptions,
+    parsed: BuildArgs,
+    key: str,
+    cache: VerdictCache | None,
+    reports: list[Output] | None = None,
 ) -> int | None:
     """None to go ahead with the build, else the exit status of the refusal.
 
-    An answer that lets the build go ahead is cached with its witnesses.
+    An answer that lets the build go ahead is cached with its witnesses. `reports` are
+    written from the result; SARIF results are anchored at the build's Dockerfile. A block
+    is only a warning for a build that never runs a container.
     """
+    builder, dockerfile = parsed.builder, parsed.dockerfile()
+    platforms = build_platforms(parsed.platforms)
     from runtimecheck import settings
 
     try:
@@ -125,7 +170,7 @@ def _preflight(
         _say(f"runtime check not done ({message}); building anyway")
         return None
     try:
-        outcome = _audit(opts, builder, conf)
+        outcome = _audit(opts, builder, conf, platforms or [])
     except RuntimecheckError as e:
         outcome = Outcome(VERDICT_UNKNOWN, [e.message])
     except Exception as e:  # a bug of ours must never stop a build
@@ -135,6 +180,17 @@ def _preflight(
         message = f"internal error: {type(e).__name__}: {e}"
         outcome = Outcome(VERDICT_UNKNOWN, [message], our_failure=True)
 
+    if reports:
+        if outcome.result is None:
+            _say("no report written: the builder was not checked")
+        elif not _write_reports(outcome.result, reports, dockerfile):
+            return EXIT_USAGE
+    spared = None
+    if outcome.verdict == BLOCK and not outcome.our_failure:
+        spared = _spared(parsed)
+        if spared is not None:
+            outcome.verdict = WARN
+            outcome.witnesses = None  # it depends on the Dockerfile: never cached
     refuse = not outcome.our_failure and _refuses(outcome.verdict, conf.fail_on)
     if cache is not None and not refuse and outcome.witnesses is not None:
         try:
@@ -152,6 +208,11 @@ def _preflight(
     else:
         for line in outcome.lines:
             _say(line)
+    if spared is not None:
+        _say(
+            f"this build never calls the runtime: {spared} (unless a base image carries "
+            "ONBUILD RUN triggers); a build with RUN steps on this builder would fail"
+        )
     if refuse:
         _say(
             "build refused before it started; fix the builder, or skip this check once with "
@@ -165,7 +226,9 @@ def _preflight(
     return None
 
 
-def _audit(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
+def _audit(
+    opts: GlobalOptions, builder: str | None, conf: Settings, platforms: list[str]
+) -> Outcome:
     from runtimecheck.audit import AuditOptions, audit
     from runtimecheck.builders.fingerprint import witnesses
     from runtimecheck.builders.selection import selected_builder_name
@@ -185,11 +248,74 @@ def _audit(opts: GlobalOptions, builder: str | None, conf: Settings) -> Outcome:
         ignore=conf.ignore,
         assume_runtime=dict(conf.assume_runtime),
         bootstrap=True,
+        platforms=platforms,
     )
     log.debug(f"builder {name}: checking")
     with Progress(sys.stderr) as progress:
         result = audit(cfg, options, progress=progress.update)
+    if any(b.selection_detected for b in result.builders):
+        log.debug(f"builder {name}: its node was chosen by detected platforms, not cached")
+        seen = None
     return Outcome(result.verdict, findings(result), result, builder=name, witnesses=seen)
+
+
+def _spared(parsed: BuildArgs) -> str | None:
+    """Why the build runs no container at all, read from its Dockerfile; None when it does,
+    or when that cannot be told (the block then stands)."""
+    from .dockerfile import runtime_needed
+
+    try:
+        text = _dockerfile_text(parsed)
+        if text is None:
+            return None
+        needs = runtime_needed(text, target=parsed.target, build_args=parsed.build_args)
+    except Exception as e:  # reading it is a bonus: failing to never lets a block through
+        log.debug(f"Dockerfile not read: {type(e).__name__}: {e}")
+        return None
+    log.debug(f"Dockerfile: runtime needed: {needs.runtime} ({needs.why})")
+    return needs.why if needs.runtime is False else None
+
+
+def _dockerfile_text(parsed: BuildArgs) -> str | None:
+    if parsed.file == "-" and parsed.context not in (None, "-"):
+        from . import stdin
+
+        taken, whole = stdin.take()
+        stdin.give_back(taken)  # buildx reads all of it, as if nothing had been read
+        return taken.decode("utf-8", "replace") if whole else None
+    path = parsed.dockerfile()
+    if path is None:
+        return None
+    from .stdin import LIMIT
+
+    with open(path, "rb") as f:
+        data = f.read(LIMIT + 1)
+    return None if len(data) > LIMIT else data.decode("utf-8", "replace")
+
+
+def _write_reports(result: Result, reports: list[Output], dockerfile: str | None) -> bool:
+    from runtimecheck import report
+    from runtimecheck.report.outputs import write
+
+    location = _relative(dockerfile) if dockerfile else None
+    try:
+        for out in reports:
+            text = report.render(result, out.format, color=False, sarif_location=location)
+            write(out, text)
+    except RuntimecheckError as e:
+        _say(f"{e.message}; nothing built")
+        return False
+    return True
+
+
+def _relative(path: str) -> str:
+    """A path for SARIF: relative to the working directory (where code scanning's checkout
+    is) when it lies under it, with forward slashes."""
+    full = os.path.abspath(path)
+    here = os.getcwd()
+    if os.path.commonpath([full, here]) == here:
+        path = os.path.relpath(full, here)
+    return path.replace(os.sep, "/")
 
 
 def _own_witnesses() -> list:
@@ -211,6 +337,8 @@ def findings(result: Result) -> list[str]:
         if b.error:
             lines.append(f"builder {b.name}: {b.error}")
         for n in b.nodes:
+            if n.used is False:
+                continue  # not used by this build: reported, never a finding of it
             where = f"builder {b.name}, node {n.name}"
             if n.error:
                 lines.append(f"{where}: {n.error}")
@@ -241,6 +369,4 @@ def _render(result: Result) -> str:
 
 
 def _say(message: str) -> None:
-    from runtimecheck.safe import printable
-
-    print(f"runtimecheck: {printable(message)}", file=sys.stderr, flush=True)
+    log.say(message)

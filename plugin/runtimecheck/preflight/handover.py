@@ -12,7 +12,7 @@ import sys
 from runtimecheck import log
 from runtimecheck.errors import RuntimecheckError
 
-from .args import SKIP_FLAG
+from .args import OUTPUT_FLAG, SKIP_FLAG
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 PLUGIN_SOCKET_ENV = "DOCKER_CLI_PLUGIN_SOCKET"
 EXIT_CANNOT_RUN = 127
 SKIP_ENV = "RUNTIMECHECK_SKIP"
-SKIP_HELP = (
+OUR_HELP = (
     f"      {SKIP_FLAG}       Skip the builder's runtime check"
-    f" (docker runtimecheck; also {SKIP_ENV}=1)"
+    f" (docker runtimecheck; also {SKIP_ENV}=1)\n"
+    f"      {OUTPUT_FLAG} FORMAT=FILE\n"
+    "                               Also write the runtime check's report (json, sarif, github,\n"
+    "                               text) to FILE; repeatable"
 )
 
 
@@ -41,7 +44,7 @@ def name_the_context_builder(opts: GlobalOptions) -> None:
 
 
 def buildx_help(opts: GlobalOptions, tail: list[str]) -> int:
-    """buildx's help for the build command, then the one flag this preflight adds."""
+    """buildx's help for the build command, then the flags this preflight adds."""
     import subprocess
 
     from runtimecheck.dockercli import docker_command
@@ -58,7 +61,7 @@ def buildx_help(opts: GlobalOptions, tail: list[str]) -> int:
             hint="is the docker CLI installed and on PATH?",
         ) from None
     if code == 0:
-        print(SKIP_HELP, flush=True)
+        print(OUR_HELP, flush=True)
     return code
 
 

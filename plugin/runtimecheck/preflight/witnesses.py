@@ -34,6 +34,8 @@ KEY_ENV = (
     "DOCKER_CONTEXT",
     "DOCKER_TLS_VERIFY",
     "DOCKER_CERT_PATH",
+    "DOCKER_DEFAULT_PLATFORM",
+    "DOCKER_TLS",
     "RUNTIMECHECK_IGNORE",
     "RUNTIMECHECK_FAIL_ON",
     "XDG_CONFIG_HOME",
@@ -45,13 +47,15 @@ SEPARATOR = "\x1f"
 def cache_key(
     endpoint_flags: Sequence[str],
     builder: str | None,
+    platforms: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> str:
     """What identifies one kind of preflight: same key, same question."""
     env = os.environ if env is None else env
     flag = "-" if builder is None else "=" + builder  # `--builder=` is not the flag's absence
-    parts = [__version__, cwd or os.getcwd(), flag, SEPARATOR.join(endpoint_flags)]
+    platform = "-" if platforms is None else "=" + SEPARATOR.join(platforms)
+    parts = [__version__, cwd or os.getcwd(), flag, platform, SEPARATOR.join(endpoint_flags)]
     parts += [f"{name}={env.get(name, '')}" for name in KEY_ENV]
     return "\x1e".join(parts)
 

@@ -16,10 +16,15 @@ FAIL_ON = ("block", "warn", "never")
 
 
 def render(
-    result: Result, fmt: str, *, color: Optional[bool] = None, stream: Optional[IO[Any]] = None
+    result: Result,
+    fmt: str,
+    *,
+    color: Optional[bool] = None,
+    stream: Optional[IO[Any]] = None,
+    sarif_location: Optional[str] = None,
 ) -> str:
     """The report in `fmt`. For text, `stream` (stdout by default) decides marks and colour
-    unless `color` is given."""
+    unless `color` is given; SARIF results are anchored to `sarif_location`."""
     if fmt == "text":
         from .style import style_for
         from .text import render_text
@@ -36,7 +41,7 @@ def render(
     if fmt == "sarif":
         from .sarif import render_sarif
 
-        return render_sarif(result)
+        return render_sarif(result, artifact_uri=sarif_location)
     raise _unknown_format(fmt)
 
 

@@ -14,6 +14,7 @@ from .style import Style
 from .text import fix_steps, summary_line
 
 PLAIN = Style(color=False, unicode=True)
+TITLE = "docker-runtimecheck"  # what each annotation's title starts with
 
 
 def escape_data(value: str) -> str:
@@ -28,10 +29,9 @@ def command(level: str, title: str, message: str) -> str:
     return f"::{level} title={escape_property(title)}::{escape_data(message)}"
 
 
-TITLE = "runtimecheck"
 # With --buildkit / --engine every builder's annotation says so: a title is all a reader of
 # the checks page sees.
-HYPOTHETICAL_TITLE = "runtimecheck (hypothetical)"
+HYPOTHETICAL_TITLE = f"{TITLE} (hypothetical)"
 
 
 def render_github(result: Result) -> str:
@@ -59,12 +59,12 @@ def render_github(result: Result) -> str:
             lines.append(
                 command(
                     "notice",
-                    f"runtimecheck: this host's runtime {node.name} (advisory)",
+                    f"{TITLE}: this host's runtime {node.name} (advisory)",
                     f"Not a builder's verdict: {node.name} would be {node.verdict} with the "
                     f"newest BuildKit{said}.",
                 )
             )
-    lines.append("docker-runtimecheck: " + summary_line(result, PLAIN))
+    lines.append(f"{TITLE}: " + summary_line(result, PLAIN))
     return "\n".join(lines) + "\n"
 
 

@@ -50,6 +50,7 @@ def builder_document(builder: BuilderResult) -> dict[str, Any]:
         "driver": builder.driver,
         "verdict": builder.verdict,
         "error": builder.error,
+        "selection": builder.selection,
         "nodes": [node_document(n) for n in builder.nodes],
     }
 
@@ -60,6 +61,7 @@ def node_document(node: NodeResult) -> dict[str, Any]:
         "driver": node.driver,
         "verdict": node.verdict,
         "status": node.status,
+        "used": node.used,
         "endpoint": node.endpoint,
         "buildkit": buildkit_document(node.buildkit),
         "runtime": runtime_document(node.runtime),
@@ -93,6 +95,7 @@ def buildkit_document(buildkit: BuildKitFacts) -> dict[str, Any]:
         "environment": buildkit.environment or None,
         "hypothetical": buildkit.hypothetical,
         "actual": buildkit.actual,
+        "judgedAs": buildkit.to_judge,
     }
 
 

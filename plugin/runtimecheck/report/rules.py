@@ -11,6 +11,8 @@ from runtimecheck.errors import UsageError
 from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED
 from runtimecheck.knowledge import WHEN_NO_PIVOT, Invocation, Knowledge, Support
 
+from .docs import check_page
+
 FORMATS = ("text", "json")
 
 
@@ -37,6 +39,7 @@ def rules_document(kb: Knowledge) -> dict[str, Any]:
                     "fails": i.fails,
                     "probe": list(i.probe),
                     "source": i.source,
+                    "page": check_page(i.id),
                 }
                 for i in kb.invocation_list
             ],
@@ -176,6 +179,7 @@ def _text(kb: Knowledge) -> str:
             for c in kb.consequences
         ],
         f"  Newest BuildKit known: {kb.newest_buildkit()}.",
+        f"  Each check (its id in the table below) is explained at {check_page('ID')}.",
         "",
         "Runtime versions that accept each invocation",
         "",

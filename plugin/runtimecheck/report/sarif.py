@@ -2,9 +2,12 @@
 
 A builder is not a file, but code scanning rejects a result without a physical location
 ("locationFromSarifResult: expected at least one location") or with an empty URI. Every
-result is therefore anchored at line 1 of `.runtimecheck.toml` (where a check is ignored)
-and names `builder/node` as a logical location; `partialFingerprints` are derived from
-builder, node and check id, so an alert stays one alert across runs.
+result is therefore anchored at line 1 of a file of the project: the build's Dockerfile in
+build mode, the path given with `--sarif-location`, else the project's `.runtimecheck.toml`
+(where a check is ignored) or its `Dockerfile`; and every result names `builder/node` as a
+logical location. A rule's help is generic and links to the check's page (`helpUri`); what
+was found on one node is in the result. `partialFingerprints` are derived from builder, node
+and check id, so an alert stays one alert across runs.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any, Optional
+from urllib.parse import quote
 
 from runtimecheck import __version__
 from runtimecheck.facts import BLOCK, PASS, SEVERITY_BLOCK, Check, NodeResult, Result
 
 from . import levels
+from .docs import check_page
 from .json_report import TOOL_NAME
 from .text import fix_steps
 
@@ -52,8 +57,26 @@ _NODE_RULES = {
 }
 
 
-def render_sarif(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> str:
-    return json.dumps(sarif_document(result, artifact_uri=artifact_uri), indent=2) + "\n"
+def render_sarif(result: Result, *, artifact_uri: Optional[str] = None) -> str:
+    document = sarif_document(result, artifact_uri=artifact_uri or default_location())
+    return json.dumps(document, indent=2) + "\n"
+
+
+def default_location(cwd: Optional[str] = None) -> str:
+    """The project's .runtimecheck.toml (searched as the settings are), else ./Dockerfile
+    when there is one, else .runtimecheck.toml: GitHub accepts a file that does not exist."""
+    import os
+    from pathlib import Path
+
+    from runtimecheck.settings import project_file
+
+    here = Path(cwd or os.getcwd())
+    found = project_file(here)
+    if found is not None:
+        return os.path.relpath(found, here)
+    if (here / "Dockerfile").is_file():
+        return "Dockerfile"
+    return ARTIFACT_URI
 
 
 def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[str, Any]:
@@ -172,10 +195,13 @@ def _check_rule(node: NodeResult, rule_id: str) -> dict[str, Any]:
     short = f"The OCI runtime must accept `{check.invocation}`, which BuildKit sends"
     help_text = (
         f"BuildKit runs the OCI runtime binary as `{check.invocation}`. A runtime that rejects "
-        f"or ignores it makes builds fail midway. Ignore this check with `--ignore {check.id}` "
-        f'or `ignore = ["{check.id}"]` in .runtimecheck.toml.' + _fix_text(check.fix)
+        f"or ignores it makes builds fail midway; the result says which runtime, why, and the "
+        f"fix for that builder. Ignore this check with `--ignore {check.id}` or "
+        f'`ignore = ["{check.id}"]` in .runtimecheck.toml.'
     )
-    return _rule(rule_id, short, help_text, level, source=check.source or None)
+    # The invocation's own source; the runtime row that decided this node is in the result.
+    invocation_source = check.source.split("; ")[0]
+    return _rule(rule_id, short, help_text, level, source=invocation_source or None)
 
 
 def _node_rule(rule_id: str) -> dict[str, Any]:
@@ -190,6 +216,7 @@ def _rule(
         "id": rule_id,
         "name": "".join(part.capitalize() for part in rule_id.split("-")),
         "shortDescription": {"text": short},
+        "helpUri": check_page(rule_id),
         "help": {"text": help_text},
         "defaultConfiguration": {"level": level},
     }
@@ -205,7 +232,7 @@ def _fix_text(fixes: list[str]) -> str:
 def _location(where: str, artifact_uri: str) -> dict[str, Any]:
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": artifact_uri},
+            "artifactLocation": {"uri": quote(artifact_uri, safe="/")},
             "region": {"startLine": 1},
         },
         "logicalLocations": [{"name": where, "fullyQualifiedName": where, "kind": "module"}],

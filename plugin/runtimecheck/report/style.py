@@ -28,9 +28,14 @@ _CODES = {
 
 
 def color_wanted(stream: Optional[IO[Any]], env: Optional[Mapping[str, str]] = None) -> bool:
-    """Colour only on a terminal, never with NO_COLOR (any non-empty value) or TERM=dumb."""
+    """Colour on a terminal; never with NO_COLOR (any non-empty value) or TERM=dumb; always
+    with FORCE_COLOR (non-empty, not "0"), for CI logs that render ANSI. NO_COLOR wins."""
     env = os.environ if env is None else env
-    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    if env.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     try:

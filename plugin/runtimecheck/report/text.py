@@ -81,6 +81,8 @@ def builder_lines(builder: BuilderResult, style: Style) -> list[str]:
     lines = [head]
     if builder.error:
         lines.append(f"  {style.mark(VERDICT_UNKNOWN)} could not be read: {builder.error}")
+    if builder.selection:
+        lines.append(f"  {builder.selection}")
     for node in builder.nodes:
         lines.extend(node_lines(node, style, indent="  "))
     return lines
@@ -89,6 +91,8 @@ def builder_lines(builder: BuilderResult, style: Style) -> list[str]:
 def node_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
     sub = indent + "  "
     state = f" ({node.status})" if node.status not in ("running", "unknown") else ""
+    if node.used is False:
+        state += " (not used by this build)"
     lines = [
         f"{indent}node {style.paint(node.name, 'bold')}{state}  "
         f"{style.mark(node.verdict)} {_word(node.verdict, style)}"
@@ -133,6 +137,8 @@ def buildkit_text(buildkit: BuildKitFacts) -> str:
         parts.append(f"cgroup {buildkit.cgroup}")
     if buildkit.rootless:
         parts.append("rootless")
+    if buildkit.judged_as:
+        parts.append(f"judged as {buildkit.judged_as}")
     return f"{buildkit.version or 'version unknown'} ({', '.join(parts)})"
 
 
@@ -194,12 +200,24 @@ def _evidence(evidence: str, style: Style) -> str:
 
 
 def fix_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]:
-    """The fixes of the counted failing checks, each said once, commands on their own lines."""
+    """The fixes of the counted failing checks, commands on their own lines; a command that two
+    checks share (one recreate mends both) is said once, and a note that two checks share is
+    said where it applies to the last of them."""
     fixes: list[str] = []
+    commands: set[str] = set()
     for check in checks:
         if check.ignored or check.verdict == PASS:
             continue
-        fixes.extend(f for f in check.fix if f not in fixes)
+        for fix in check.fix:
+            command = split_fix(fix)[1]
+            if command is not None:
+                if command not in commands:
+                    commands.add(command)
+                    fixes.append(fix)
+            else:
+                if fix in fixes:
+                    fixes.remove(fix)
+                fixes.append(fix)
     if not fixes:
         return []
     lines = [f"{indent}{style.paint('fix:', 'bold')}"]
@@ -241,7 +259,8 @@ def summary_line(result: Result, style: Style) -> str:
 
 
 def node_counts(result: Result) -> list[tuple[str, int]]:
-    nodes = [n for b in result.builders for n in b.nodes]
+    every = [n for b in result.builders for n in b.nodes]
+    nodes = [n for n in every if n.used is not False]
     unread = sum(1 for b in result.builders if b.error and not b.nodes)
     return [
         ("blocked", sum(1 for n in nodes if n.verdict == BLOCK)),
@@ -249,6 +268,7 @@ def node_counts(result: Result) -> list[tuple[str, int]]:
         ("unknown", sum(1 for n in nodes if n.verdict == VERDICT_UNKNOWN and not n.error)),
         ("not inspected", sum(1 for n in nodes if n.error) + unread),
         ("passed", sum(1 for n in nodes if n.verdict == PASS)),
+        ("not used by this build", len(every) - len(nodes)),
     ]
 
 
