@@ -528,3 +528,52 @@ def test_under_sysbox_the_fix_names_an_image_whose_runc_runs_there(kb, version, 
         f"--driver-opt image=moby/buildkit:{image} "
         "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
     )
+
+
+def worker_binary_fix(kb, image: str, runtime: Optional[str], version: Optional[str]) -> str:
+    # A stock image whose worker is pointed at crun: the fix points it back at the runc the
+    # image itself bundles, which must run under the builder container's runtime too.
+    facts = node("crun", "1.8.1", "v0.20.0", binary_override="crun")
+    facts.fix_context.image = image
+    facts.fix_context.container_runtime = runtime
+    facts.fix_context.container_runtime_version = version
+    [fix] = [f for f in check(decide(kb, facts), "run-keep").fix if "buildkit-runc" in f]
+    return fix
+
+
+def test_the_images_own_runc_is_offered_where_it_runs(kb):
+    for image, runtime, version in (
+        ("moby/buildkit:v0.20.0", "sysbox-runc", "0.6.6"),  # runc 1.2.5: runs under 0.6.6
+        ("moby/buildkit:v0.17.3", "sysbox-runc", None),  # runc 1.1.15: runs under any
+        ("moby/buildkit:v0.20.0", None, None),
+    ):
+        fix = worker_binary_fix(kb, image, runtime, version)
+        assert fix.startswith("Let BuildKit run the runc its image bundles instead of crun: ")
+        assert f"--driver-opt image={image} " in fix
+
+
+def test_under_sysbox_the_images_own_runc_that_fails_there_is_not_offered_blindly(kb):
+    assert kb.image_runc("v0.20.0") is not None and kb.image_runc("v0.20.0")[0] == "1.2.5"
+    fix = worker_binary_fix(kb, "moby/buildkit:v0.20.0", "sysbox-runc", "0.6.5")
+    assert fix.startswith(
+        "The builder container runs under sysbox-runc 0.6.5: the runc 1.2.5 of "
+        "moby/buildkit:v0.20.0 fails there: runc 1.2 and later fail inside sysbox before 0.6.6"
+    )
+    assert "With sysbox-runc 0.7.0 or later it runs." not in fix  # 1.2.5 predates #973
+    assert "With sysbox-runc 0.6.6 or later it runs." in fix
+    assert "moby/buildkit:v0.17.3 bundles runc 1.1.15, which runs there." in fix
+    # The recreate command changes the image to that one as well as the worker binary.
+    assert fix.endswith(
+        "--driver-opt image=moby/buildkit:v0.17.3 "
+        "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
+    )
+    assert "moby/buildkit:v0.20.0 --buildkitd" not in fix
+
+
+def test_a_tag_that_follows_the_newest_release_bundles_the_newest_runc(kb):
+    fix = worker_binary_fix(kb, "moby/buildkit:buildx-stable-1", "sysbox-runc", "0.6.9")
+    assert fix.startswith(
+        "The builder container runs under sysbox-runc 0.6.9: the runc 1.4.3 of "
+        "moby/buildkit:buildx-stable-1 fails there: runc 1.3.3 and later fail"
+    )
+    assert "moby/buildkit:v0.25.1 bundles runc 1.3.1, which runs there." in fix

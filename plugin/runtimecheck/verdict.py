@@ -37,11 +37,12 @@ from .knowledge import (
     PROBLEM_TOO_OLD,
     PROBLEM_UNKNOWN,
     PROBLEM_UNSUPPORTED,
-    RUNC_FROM_STOCK_IMAGE,
+    RUNC_FROM_IMAGE,
     Invocation,
     Knowledge,
     Support,
     describe_match,
+    image_tag,
     in_range,
     is_stock_image,
     parse_version,
@@ -563,17 +564,22 @@ def _fixes(
     for template in templates:
         said = ""
         text_values, change_values = filled, raw
-        if template.runc_from == RUNC_FROM_STOCK_IMAGE:
-            said, image = _nested(kb, context, settings.stock_image, runc_min)
+        extra: dict[str, str] = {}
+        if template.runc_from is not None:
+            own = template.runc_from == RUNC_FROM_IMAGE
+            origin = (context.image or DEFAULT_BUILDER_IMAGE) if own else settings.stock_image
+            said, image = _nested(kb, context, origin, runc_min)
             if image is None and said:
                 fixes.append(said)  # no image known to run there: nothing to paste
                 continue
             if image is not None:
                 text_values = _Blanks({**filled, "stock_image": image})
                 change_values = _Blanks({**raw, "stock_image": image})
+                if own:
+                    extra = {"image": image}  # its own runc fails there: another image's
         if template.recreate:
             change = {key: value.format_map(change_values) for key, value in template.recreate}
-            command = recreate(stored, change)
+            command = recreate(stored, {**change, **extra})
             fixes.append(said + template.text.format_map({**text_values, "recreate": command}))
         else:
             fixes.append(said + template.text.format_map(text_values))
@@ -582,16 +588,32 @@ def _fixes(
     return fixes
 
 
+# What buildx runs when a docker-container builder names no image (driver/bkimage).
+DEFAULT_BUILDER_IMAGE = "moby/buildkit:buildx-stable-1"
+# Tags that follow the newest release: their runc is the newest release's.
+FOLLOWING_TAGS = ("buildx-stable-1", "latest")
+
+
+def _bundled_runc(kb: Knowledge, image: str) -> Optional[str]:
+    """The runc a moby/buildkit image bundles, when the data knows it."""
+    found = kb.image_runc(image)
+    if found is not None:
+        return found[0]
+    if is_stock_image(image) and (image_tag(image) or "latest") in FOLLOWING_TAGS:
+        return kb.stock_runc()
+    return None
+
+
 def _nested(
-    kb: Knowledge, context: FixContext, stock_image: str, runc_min: Optional[str]
+    kb: Knowledge, context: FixContext, image: str, runc_min: Optional[str]
 ) -> tuple[str, Optional[str]]:
-    """For a fix bringing in the stock image's runc, where the builder container runs under a
-    runtime that may not host it ([[nested]] in fixes.toml: runc 1.2+ inside sysbox before
-    0.6.6, 1.3.3+ before 0.7.0): what to say first ("" when the stock image's runc runs
-    there), and the image to offer instead (None: no known image's runc runs there)."""
+    """For a fix bringing in the runc `image` bundles, where the builder container runs under
+    a runtime that may not host it ([[nested]] in fixes.toml: runc 1.2+ inside sysbox before
+    0.6.6, 1.3.3+ before 0.7.0): what to say first ("" when that runc runs there, or is not
+    known), and the image to offer instead (None: no known image's runc runs there)."""
     rows = kb.nested_rows(context.container_runtime, context.container_runtime_version)
-    stock = kb.stock_runc()
-    parsed = parse_version(stock)
+    inner = _bundled_runc(kb, image) if rows else None
+    parsed = parse_version(inner)
     failing = [r for r in rows if parsed is not None and in_range(parsed, r.runc)]
     if not failing:
         return "", None
@@ -604,9 +626,7 @@ def _nested(
     else:
         who, fails = f"{outer} (its version is not known)", "fails there if it is an older one"
     why = "; ".join(dict.fromkeys(f"{r.note} ({r.source})" for r in failing))
-    said = (
-        f"The builder container runs under {who}: the runc {stock} of {stock_image} {fails}: {why}."
-    )
+    said = f"The builder container runs under {who}: the runc {inner} of {image} {fails}: {why}."
     upgrade = f" With {outer} {fixed} or later it runs." if fixed else ""
     other = kb.image_avoiding(rows, runc_min)
     if other is None:

@@ -31,6 +31,7 @@ from .model import (
     FIX_PLACEHOLDERS,
     PROBE_PLACEHOLDERS,
     PROBLEMS,
+    RUNC_FROM_IMAGE,
     RUNC_FROM_STOCK_IMAGE,
     WHEN_ALWAYS,
     WHEN_NO_PIVOT,
@@ -536,7 +537,7 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 image=image,
                 recreate=tuple(sorted(recreate.items())),
                 runc_from=(
-                    e.choice("runc_from", (RUNC_FROM_STOCK_IMAGE,))
+                    e.choice("runc_from", (RUNC_FROM_STOCK_IMAGE, RUNC_FROM_IMAGE))
                     if "runc_from" in e.data
                     else None
                 ),

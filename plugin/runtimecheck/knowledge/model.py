@@ -21,8 +21,10 @@ PROBLEM_UNSUPPORTED = "unsupported"
 PROBLEM_UNKNOWN = "unknown"
 PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
 PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
-# Where a fix's runc comes from (FixTemplate.runc_from).
+# Where a fix's runc comes from (FixTemplate.runc_from): the stock image's, or the one the
+# node's own image bundles.
 RUNC_FROM_STOCK_IMAGE = "stock_image"
+RUNC_FROM_IMAGE = "image"
 FIX_PLACEHOLDERS = frozenset(
     {
         "builder",
@@ -196,7 +198,7 @@ class FixTemplate:
     pin_helps: bool
     source: str
     where: Where
-    runc_from: Optional[str] = None  # RUNC_FROM_STOCK_IMAGE: it brings in the stock image's runc
+    runc_from: Optional[str] = None  # RUNC_FROM_*: the image whose bundled runc it brings in
     image: Optional[str] = None  # "stock" / "other" / None: either (the node's image)
     recreate: tuple[tuple[str, str], ...] = ()  # the one change {recreate} makes
 
