@@ -130,6 +130,12 @@ def check(
         False, "--bootstrap", help="Boot a builder that is not running (as a build would) first"
     ),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds allowed per builder"),
+    buildkit: Optional[str] = typer.Option(
+        None, "--buildkit", help="Judge against this BuildKit release instead (hypothetical)"
+    ),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="Judge against the BuildKit a Docker Engine bundles (hypothetical)"
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -158,6 +164,8 @@ def check(
         sarif_location=sarif_location,
         bootstrap=bootstrap,
         timeout=timeout,
+        buildkit=buildkit,
+        engine=engine,
     )
     raise typer.Exit(command.run(_context(ctx), request))
 
