@@ -852,3 +852,124 @@ def test_with_fail_on_warn_a_spared_block_still_refuses(dockerconfig, crun_build
                             RUNTIMECHECK_FAIL_ON="warn")  # fmt: skip
     assert proc.returncode == 1, proc.stderr.decode()
     assert dockerconfig.records() == []
+
+
+# --- the policy, piece by piece -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("verdict", "fail_on", "refused"),
+    [
+        (PASS, "warn", False),
+        (WARN, "block", False),
+        (WARN, "warn", True),
+        (VERDICT_UNKNOWN, "block", False),
+        (VERDICT_UNKNOWN, "warn", True),
+        (BLOCK, "block", True),
+        (BLOCK, None, True),
+        (BLOCK, "never", False),
+        ("a verdict of a newer release", "block", False),  # counted as unknown
+        ("a verdict of a newer release", "warn", True),
+    ],
+)
+def test_what_refuses_a_build(verdict: str, fail_on: str | None, refused: bool) -> None:
+    assert flow._refuses(verdict, fail_on) is refused
+
+
+def test_the_platforms_built_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKER_DEFAULT_PLATFORM", raising=False)
+    assert flow.build_platforms(None) == []
+    assert flow.build_platforms(["linux/amd64"]) == ["linux/amd64"]
+    monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "linux/arm64")
+    assert flow.build_platforms(None) == ["linux/arm64"]
+    assert flow.build_platforms([]) == []  # given, even empty, wins
+    monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "")
+    assert flow.build_platforms(None) == []
+
+
+def test_findings_are_errors_then_failing_checks_of_the_nodes_used() -> None:
+    unused = samples.crun_node()
+    unused.name, unused.used = "elsewhere0", False
+    broken = samples.runc_node()
+    broken.name, broken.error = "b0", "cannot reach it"
+    ignored = samples.crun_node(ignored=True)
+    ignored.name = "ignored0"
+    no_reason = samples.crun_node()
+    no_reason.name = "n0"
+    [keep] = [c for c in no_reason.checks if c.id == "run-keep"]
+    keep.reason = ""
+    result = Result([
+        BuilderResult("gone", "remote", error="unreadable"),
+        BuilderResult("ci", "docker-container",
+                      nodes=[unused, broken, ignored, samples.crun_node(), no_reason]),
+    ])  # fmt: skip
+    assert flow.findings(result) == [
+        "builder gone: unreadable",
+        "builder ci, node b0: cannot reach it",
+        f"builder ci, node ci0: `run --keep` rejected: {samples.CRUN_KEEP_REASON}",
+        f"builder ci, node n0: `run --keep` rejected: {keep.evidence}",
+    ]
+
+
+def test_the_refusal_report_always_ends_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtimecheck import report
+
+    monkeypatch.setattr(report, "render", lambda *a, **k: "no newline")
+    assert flow._render(samples.crun_blocked()) == "no newline\n"
+    monkeypatch.setattr(report, "render", lambda *a, **k: "one\n")
+    assert flow._render(samples.crun_blocked()) == "one\n"
+
+    def broken(*a, **k):
+        raise ValueError("a renderer bug")
+
+    monkeypatch.setattr(report, "render", broken)
+    assert flow._render(samples.crun_blocked()) == ""
+
+
+def test_a_report_file_is_never_coloured_and_nothing_reaches_stdout(
+    reporting: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("CLICOLOR_FORCE", "1")
+    reporting.verdict = BLOCK
+    assert build(["--runtimecheck-output", "plain.txt", "app"]) == 1
+    text = (tmp_path / "plain.txt").read_text()
+    assert "run --keep" in text and "\x1b[" not in text
+    assert capsys.readouterr().out == ""
+
+
+def test_a_report_without_a_local_dockerfile_has_no_location(
+    reporting: World, tmp_path: Path
+) -> None:
+    reporting.verdict = WARN
+    outcome = build(["--runtimecheck-output", "sarif=r.sarif", "https://example.com/repo.git"])
+    assert isinstance(outcome, Handed)
+    [result] = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["results"]
+    # anchored where SARIF results without a Dockerfile are: the project's settings file
+    where = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == ".runtimecheck.toml"
+
+
+def test_a_dockerfile_outside_the_working_directory_is_named_in_full(
+    reporting: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = tmp_path / "work"
+    inside.mkdir()
+    monkeypatch.chdir(inside)
+    reporting.verdict = WARN
+    dockerfile = tmp_path / "app" / "Dockerfile"
+    assert isinstance(
+        build(["--runtimecheck-output", "sarif=r.sarif", "-f", str(dockerfile), "."]), Handed
+    )
+    sarif = json.loads((inside / "r.sarif").read_text())
+    where = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == str(dockerfile)
+
+
+def test_a_malformed_report_request_says_the_fix(reporting: World, capsys) -> None:
+    assert build(["--runtimecheck-output", "a.txt", "--runtimecheck-output", "b.txt", "."]) == 2
+    assert reporting.checks == []
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].endswith("; nothing built")
+    assert err[1].endswith("name the format of the others: --runtimecheck-output FORMAT=FILE "
+                           "(text, json, github, sarif)")  # fmt: skip

@@ -314,7 +314,7 @@ def _relative(path: str) -> str:
     full = os.path.abspath(path)
     here = os.getcwd()
     if os.path.commonpath([full, here]) == here:
-        path = os.path.relpath(full, here)
+        path = os.path.relpath(full)
     return path.replace(os.sep, "/")
 
 
