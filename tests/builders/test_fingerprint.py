@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -15,7 +13,8 @@ from runtimecheck.builders import docker_container
 from runtimecheck.builders.fingerprint import witnesses
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
 from runtimecheck.preflight.witnesses import still_true
-from support.paths import REPO
+from support.paths import PLUGIN
+from support.processes import isolated_python
 
 
 def setup(tmp_path: Path, host: str | None = None):
@@ -35,18 +34,13 @@ def write(tmp_path: Path, name: str, driver: str, nodes: list[dict]) -> Path:
 
 def test_the_warm_check_imports_nothing_heavy() -> None:
     code = (
-        f"import sys\nsys.path.insert(0, {str(REPO / 'plugin')!r})\n"
+        f"import sys\nsys.path.insert(0, {str(PLUGIN)!r})\n"
         "from runtimecheck.preflight import witnesses as warm\n"
         "heavy = ('docker', 'requests', 'typer', 'rich', 'urllib3', 'json', 'socket', 'pathlib', 'typing')\n"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = isolated_python(code, timeout=60)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
 
