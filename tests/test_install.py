@@ -464,3 +464,128 @@ def test_a_config_dir_that_did_not_exist_is_created_and_removed(
     assert plugin(cfg).is_file()
     installer.uninstall(cfg)
     assert not (tmp_path / "new").exists()
+
+
+# --- what install and uninstall say, line by line ---------------------------------------------
+
+
+def test_what_a_first_install_and_its_uninstall_say(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCKER_CLI_HOOKS", raising=False)
+    target, config = plugin(cfg), cfg.directory / "config.json"
+    installed = (
+        f"installed the plugin {target} (copied from {source}; it answers "
+        "docker-cli-plugin-metadata)"
+    )
+    assert installer.install(cfg, source=source, alias_build=True, hooks=True) == [
+        installed,
+        'set aliases.builder = "runtimecheck"',
+        'set plugins.runtimecheck.hooks = "build,buildx build"',
+        'set features.hooks = "true"',
+        f"created {config}",
+        "`docker build` and `docker builder …` now go through `docker runtimecheck`",
+    ]
+    assert installer.install(cfg, source=source, alias_build=True, hooks=True) == [
+        installed,
+        f"{config} already holds these settings",
+    ]
+    assert installer.uninstall(cfg) == [
+        "removed aliases.builder",
+        "removed features.hooks",
+        "removed plugins.runtimecheck.hooks",
+        f"removed {config}: install created it",
+        f"removed the plugin {target}",
+    ]
+    assert sorted(p.name for p in cfg.directory.iterdir()) == []
+    assert installer.uninstall(cfg) == [f"no plugin file at {target}"]
+
+
+def test_what_a_forced_install_over_the_user_s_values_and_its_uninstall_say(
+    cfg: DockerConfig, source: Path
+) -> None:
+    user = {"aliases": {"builder": "other"}, "features": {"hooks": "false"}}
+    config = write_config(cfg, user)
+    lines = installer.install(cfg, source=source, alias_build=True, hooks=True, force=True)
+    assert lines[1:] == [
+        'set aliases.builder = "runtimecheck" (was "other")',
+        'set plugins.runtimecheck.hooks = "build,buildx build"',
+        'set features.hooks = "true" (was "false")',
+        f"updated {config} (your previous content: {config}.runtimecheck.bak)",
+        "`docker build` and `docker builder …` now go through `docker runtimecheck`",
+    ]
+    record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
+    assert record["changes"]["plugins.runtimecheck.hooks"] == {
+        "created": ["plugins", "plugins.runtimecheck"],
+        "previous": {},
+        "set": "build,buildx build",
+    }
+    assert record["changes"]["aliases.builder"] == {
+        "created": [],
+        "previous": {"value": "other"},
+        "set": "runtimecheck",
+    }
+    assert record["created"] == [str(cfg.directory / "cli-plugins")]
+    assert installer.uninstall(cfg) == [
+        'restored aliases.builder = "other"',
+        'restored features.hooks = "false"',
+        "removed plugins.runtimecheck.hooks",
+        f"updated {config}",
+        f"removed the plugin {plugin(cfg)}",
+    ]
+    assert read_config(cfg) == user
+    assert sorted(p.name for p in cfg.directory.iterdir()) == ["config.json"]
+
+
+def test_hooks_turned_off_in_the_shell_are_pointed_out(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = "note: DOCKER_CLI_HOOKS is set to false in this shell; it overrides config.json"
+    monkeypatch.setenv("DOCKER_CLI_HOOKS", "false")
+    assert installer.install(cfg, source=source, hooks=True)[-1] == note
+    assert note not in installer.install(cfg, source=source, alias_build=True)
+    monkeypatch.setenv("DOCKER_CLI_HOOKS", "true")
+    assert note not in installer.install(cfg, source=source, hooks=True)
+    monkeypatch.delenv("DOCKER_CLI_HOOKS")
+    assert note not in installer.install(cfg, source=source, hooks=True)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "cannot read the install record {path}: "),
+        ("[]", "the install record {path} is not what this version wrote"),
+        ('{"changes": []}', "the install record {path} is not what this version wrote"),
+    ],
+)
+def test_an_install_record_that_cannot_be_used_is_named(
+    cfg: DockerConfig, source: Path, content: str, message: str
+) -> None:
+    path = cfg.directory / "runtimecheck" / "install.json"
+    path.parent.mkdir()
+    path.write_text(content)
+    with pytest.raises(UsageError) as info:
+        installer.uninstall(cfg)
+    assert info.value.message.startswith(message.format(path=path))
+    if content == "{":
+        assert (
+            info.value.hint
+            == "fix or remove it (it only lists what install changed in config.json)"
+        )
+
+
+def test_a_missing_source_is_named(cfg: DockerConfig, tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, source=tmp_path / "nothing.pyz")
+    assert info.value.message == f"--source {tmp_path / 'nothing.pyz'}: no such file"
+
+
+def test_without_a_console_script_the_plugin_runs_this_python(
+    cfg: DockerConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(launch, "archive", None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python3"))
+    origin, content = installer.plugin_content(None, plugin(cfg))
+    assert origin == f"runs {tmp_path / 'bin' / 'python3'} -m runtimecheck"
+    assert content == installer.shim(tmp_path / "bin" / "python3", "-m", "runtimecheck")
+    assert f"{tmp_path / 'bin' / 'python3'}" in content.decode()
