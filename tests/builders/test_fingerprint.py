@@ -127,3 +127,67 @@ def test_a_process_witness_notices_a_new_process(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", [[["file"]], [["mystery", 1, 2]], ["file"]])
 def test_malformed_witnesses_never_count_as_true(bad) -> None:
     assert not still_true(bad)
+
+
+# --- every file the selection read, then what the driver names --------------------------------
+
+
+def file_of(path: Path) -> list:
+    from runtimecheck.preflight.witnesses import file_witness
+
+    return file_witness(str(path))
+
+
+def context_at(config: Path, name: str, host: str) -> Path:
+    from runtimecheck.dockercli import context_dir_name
+
+    meta = config / "contexts" / "meta" / context_dir_name(name) / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"Name": name, "Endpoints": {"docker": {"Host": host}}}))
+    return meta
+
+
+def test_the_witnesses_of_a_stored_builder_are_every_file_read_and_its_container(
+    tmp_path: Path,
+) -> None:
+    from runtimecheck.builders.store import key_hash
+    from support.engine_api import engine_api
+
+    config, store = tmp_path / "docker", tmp_path / "buildx"
+    config.mkdir()
+    with engine_api(tmp_path / "d.sock") as api:
+        here = context_at(config, "here", f"unix://{api.socket_path}")
+        old_toml = tmp_path / "buildkitd.toml"
+        instance = write(tmp_path, "b", "docker-container",
+                         [{"Name": "b0", "Endpoint": "here", "ConfigFile": str(old_toml)}])  # fmt: skip
+        env = {"BUILDX_CONFIG": str(store), "BUILDX_BUILDER": "b"}
+        cfg = resolve(GlobalOptions(config=str(config), context="here"), env=env)
+        seen = witnesses(cfg, None, env)
+        assert seen == [
+            file_of(config / "config.json"),
+            file_of(here),
+            file_of(store / "current"),
+            file_of(store / "defaults" / key_hash("here")),
+            file_of(instance),
+            file_of(old_toml),
+            file_of(here),  # the node's endpoint is that context
+            ["container", api.socket_path, "buildx_buildkit_b0", ["absent"]],
+        ]
+        assert still_true(seen)
+        old_toml.write_text("[worker.oci]\n")
+        assert not still_true(seen)
+
+
+def test_what_cannot_be_witnessed_cheaply_is_checked_in_full(tmp_path: Path) -> None:
+    from support.engine_api import engine_api
+
+    with engine_api(tmp_path / "d.sock") as api:
+        cfg, env = setup(tmp_path, host=f"unix://{api.socket_path}")
+        write(tmp_path, "odd", "no-such-driver", [{"Name": "odd0"}])
+        (tmp_path / "buildx" / "instances" / "broken").write_text("{")
+        assert witnesses(cfg, "odd", env) is None  # a driver this version does not know
+        assert witnesses(cfg, "broken", env) is None
+        assert witnesses(cfg, "nowhere", env) is None
+        # The context's own builder: dockerd's process is not found behind a stand-in.
+        assert witnesses(cfg, "default", env) is None
+        assert ("GET", "/version") in api.asked
