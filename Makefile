@@ -67,8 +67,9 @@ mutate: $(VENV)/.dev-installed
 	$(PY) scripts/mutate
 
 # Branch coverage of the whole suite, also of the plugin processes the tests start (through
-# the docker CLI, the zipapp and the console script); the report is in build/coverage/.
-COVERAGE_DATA := $(CURDIR)/build/coverage
+# the docker CLI, the zipapp and the console script). The data and the report go to
+# .measure/coverage/, not build/: the zipapp build the tests run empties build/.
+COVERAGE_DATA := $(CURDIR)/.measure/coverage
 coverage: $(VENV)/.dev-installed
 	rm -rf $(COVERAGE_DATA) && mkdir -p $(COVERAGE_DATA)
 	COVERAGE_FILE=$(COVERAGE_DATA)/.coverage COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml \
