@@ -307,3 +307,23 @@ def test_container_witnesses_ask_the_daemon_once_for_all(tmp_path: Path) -> None
         api.paths[("b0", "/usr/bin/crun")] = {"name": "crun", "size": 1, "mode": 493}
         assert not warm.still_true(seen)  # a runtime appeared
     assert not warm.still_true(seen[:1])  # no daemon: nothing is known
+
+
+def test_a_witness_of_an_unknown_kind_never_holds_whatever_its_values() -> None:
+    # Even shaped like a process witness that would hold.
+    pid = os.getpid()
+    assert warm.still_true([warm.process_witness(pid, warm.process_start(pid))])
+    assert not warm.still_true([["bogus", pid, warm.process_start(pid)]])
+
+
+def test_the_cache_is_utf8_whatever_the_locale(store: VerdictCache) -> None:
+    import locale
+
+    store.put(key(), WARN, ["builder café: `run --keep` … rejected"], SEEN)
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # an ASCII locale, as a bare container has
+    try:
+        hit = store.get(key())
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+    assert hit is not None and hit.lines == ["builder café: `run --keep` … rejected"]
