@@ -589,3 +589,191 @@ def test_without_a_console_script_the_plugin_runs_this_python(
     assert origin == f"runs {tmp_path / 'bin' / 'python3'} -m runtimecheck"
     assert content == installer.shim(tmp_path / "bin" / "python3", "-m", "runtimecheck")
     assert f"{tmp_path / 'bin' / 'python3'}" in content.decode()
+
+
+# --- the proof through the docker CLI ----------------------------------------------------------
+
+# A stand-in docker CLI: it records how it was called, the config it was given and what of
+# the environment reached it, then answers as $ANSWER, $SAY (stderr) and $STATUS tell it.
+RECORDING_DOCKER = """#!/bin/sh
+{ printf '%s\\n' "$@"; echo "--"; cat "$2/config.json"; echo; echo "--";
+  env | grep -E '^(DOCKER_CONFIG|DOCKER_CONTEXT|DOCKER_CLI_PLUGIN_SOCKET|KEPT)=' | sort; } > "$RECORD"
+printf '%s' "$ANSWER"
+printf '%b' "$SAY" >&2
+exit "${STATUS:-0}"
+"""
+
+
+@pytest.fixture
+def docker_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    docker = tmp_path / "docker"
+    docker.write_text(RECORDING_DOCKER)
+    docker.chmod(0o755)
+    monkeypatch.setenv("RECORD", str(tmp_path / "record"))
+    for name in ("DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CLI_PLUGIN_SOCKET", "KEPT"):
+        monkeypatch.setenv(name, f"from the caller: {name}")
+    return docker
+
+
+def test_the_proof_runs_the_new_file_alone_through_the_docker_cli(
+    docker_stand_in: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = tmp_path / "new-plugin"
+    plugins.mkdir()
+    monkeypatch.setenv("ANSWER", "docker-runtimecheck version 9\n")
+    assert installer.docker_problem(plugins, str(docker_stand_in)) is None
+    argv, config, env = (tmp_path / "record").read_text().split("--\n")
+    config_dir = argv.splitlines()[1]
+    assert argv.splitlines() == ["--config", config_dir, "runtimecheck", "--version"]
+    assert Path(config_dir).parent == plugins and Path(config_dir).name.startswith("config-")
+    assert json.loads(config) == {"cliPluginsExtraDirs": [str(plugins)]}
+    assert env.splitlines() == [
+        "KEPT=from the caller: KEPT"
+    ]  # the caller's docker settings are not
+    assert list(plugins.iterdir()) == []  # the private config went with the proof
+
+
+@pytest.mark.parametrize(
+    ("answer", "say", "status", "problem"),
+    [
+        ("", "starting\\nImportError: no runtimecheck\\n", "1",
+         "`docker runtimecheck --version`: exit status 1: ImportError: no runtimecheck"),
+        ("", "", "3", "`docker runtimecheck --version`: exit status 3"),
+        ("", "\\377\\376 broken\\n", "1", "`docker runtimecheck --version`: exit status 1: \ufffd\ufffd broken"),
+        ("docker: 'runtimecheck' is not a docker command.", "", "0",
+         "`docker runtimecheck --version` answered \"docker: 'runtimecheck' is not a docker command.\""),
+        ("x" * 300, "", "0", f"`docker runtimecheck --version` answered {'x' * 200!r}"),
+    ],
+)  # fmt: skip
+def test_what_a_failed_proof_says(
+    docker_stand_in: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    answer: str, say: str, status: str, problem: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("ANSWER", answer)
+    monkeypatch.setenv("SAY", say)
+    monkeypatch.setenv("STATUS", status)
+    assert installer.docker_problem(tmp_path, str(docker_stand_in)) == problem
+
+
+def test_a_docker_that_cannot_run_or_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem = installer.docker_problem(tmp_path, str(tmp_path / "no-docker"))
+    assert problem is not None and problem.startswith("`docker runtimecheck --version`: ")
+    assert "no-docker" in problem
+    hangs = tmp_path / "hangs"
+    hangs.write_text("#!/bin/sh\nexec sleep 60\n")
+    hangs.chmod(0o755)
+    monkeypatch.setattr(installer, "PROOF_TIMEOUT_S", 0.5)
+    assert installer.docker_problem(tmp_path, str(hangs)) == (
+        "`docker runtimecheck --version`: no answer within 0.5 s"
+    )
+
+
+def test_what_a_failed_metadata_answer_says(tmp_path: Path) -> None:
+    def problem(script: str) -> str | None:
+        plugin_file = tmp_path / "p"
+        plugin_file.write_text("#!/bin/sh\n" + script)
+        plugin_file.chmod(0o755)
+        return installer.metadata_problem(plugin_file)
+
+    assert problem("echo oops >&2; exit 4\n") == "docker-cli-plugin-metadata: exit status 4: oops"
+    assert problem("echo '{'\n") == "its docker-cli-plugin-metadata answer is not JSON"
+    assert problem("echo '[]'\n") == (
+        "its docker-cli-plugin-metadata answer is not what the docker CLI expects"
+    )
+    assert problem("""echo '{"SchemaVersion": "0.2.0"}'\n""") == (
+        "its docker-cli-plugin-metadata answer is not what the docker CLI expects"
+    )
+
+
+# --- directories ---------------------------------------------------------------------------------
+
+
+def test_directories_are_made_outermost_first_and_reported(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b" / "c"
+    assert installer._make_dirs(deep) == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(deep)]
+    assert installer._make_dirs(deep) == []
+
+
+def test_a_directory_made_meanwhile_by_another_install_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_mkdir = Path.mkdir
+
+    def racing(self: Path, *args, **kwargs) -> None:
+        real_mkdir(self, *args, **kwargs)
+        if self.name == "a":
+            raise FileExistsError(self)  # the other install was first
+
+    monkeypatch.setattr(Path, "mkdir", racing)
+    assert installer._make_dirs(tmp_path / "a" / "b") == [
+        str(tmp_path / "a"),
+        str(tmp_path / "a" / "b"),
+    ]
+    assert (tmp_path / "a" / "b").is_dir()
+
+
+def test_directories_that_cannot_be_made_say_why(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RuntimecheckError) as info:
+        installer._make_dirs(blocker / "sub")
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot create {blocker / 'sub'}: Not a directory", EXIT_USAGE,
+    )  # fmt: skip
+    assert (
+        info.value.hint
+        == "check its permissions, or use another docker config directory (--config)"
+    )
+    with pytest.raises(RuntimecheckError) as info:
+        installer._make_dirs(blocker)
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot create {blocker}: something else is in its place", EXIT_USAGE,
+    )  # fmt: skip
+    assert info.value.hint == "move it away, or use another docker config directory (--config)"
+
+
+def test_keys_changed_or_removed_since_install_are_left_and_said(
+    cfg: DockerConfig, source: Path
+) -> None:
+    installer.install(cfg, source=source, alias_build=True, hooks=True)
+    data = read_config(cfg)
+    data["aliases"]["builder"] = "mine"
+    del data["features"]
+    write_config(cfg, data)
+    assert installer.uninstall(cfg)[:3] == [
+        'left aliases.builder as it is ("mine"): changed since install',
+        "left features.hooks as it is (absent): changed since install",
+        "removed plugins.runtimecheck.hooks",
+    ]
+    assert read_config(cfg) == {"aliases": {"builder": "mine"}}
+
+
+def test_a_conflict_names_the_key_its_value_and_the_way_out(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {"features": {"hooks": "false"}, "aliases": {"builder": "buildx"}})
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, source=source, hooks=True)
+    assert info.value.message == (
+        f'{config} already sets features.hooks = "false"; not overwriting it'
+    )
+    assert info.value.hint == "pass --force to replace it (uninstall puts it back)"
+    # Checked key by key: the alias is met first when it is asked for.
+    with pytest.raises(UsageError, match='aliases.builder = "buildx"'):
+        installer.install(cfg, source=source, alias_build=True, hooks=True)
+
+
+def test_a_key_an_earlier_install_set_is_no_conflict_and_later_keys_are_still_checked(
+    cfg: DockerConfig, source: Path
+) -> None:
+    installer.install(cfg, source=source, alias_build=True)
+    data = read_config(cfg)
+    data["features"] = {"hooks": "false"}
+    write_config(cfg, data)
+    with pytest.raises(UsageError, match='features.hooks = "false"'):
+        installer.install(cfg, source=source, alias_build=True, hooks=True)
+    # A key set by an earlier install and still as it set it is no conflict.
+    record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
+    assert record["changes"]["aliases.builder"]["set"] == "runtimecheck"
