@@ -257,6 +257,8 @@ def test_docker_host_key_carries_the_default_port(tmp_path):
         ("tcp://me@h:1", "tcp://h:1"),
         ("tcp://a@b@h:1", "tcp://h:1"),
         ("tcp://a:b:c", "tcp://[a:b:c]:2375"),
+        ("tcp://BOX:1", "tcp://BOX:1"),
+        ("tcp://a\x80b:1", "tcp://a\x80b:1"),  # beyond ASCII: url.Parse lets it through
     ],
 )
 def test_hosts_as_docker_cli_s_own_tests_parse_them(given: str, host: str) -> None:
@@ -284,6 +286,9 @@ def test_hosts_as_docker_cli_s_own_tests_parse_them(given: str, host: str) -> No
         ("tcp://[::1]:[1", "invalid bind address format: tcp://[::1]:[1"),
         ("tcp://[::1]:1]", "invalid bind address format: tcp://[::1]:1]"),
         ("tcp://[]:1]", "invalid bind address format: tcp://[]:1]"),
+        ("tcp://a[b:1", "invalid bind address format: tcp://a[b:1"),
+        ("tcp://a|b:1", "invalid bind address format: tcp://a|b:1"),
+        ("tcp://a^b:1", "invalid bind address format: tcp://a^b:1"),
     ],
 )  # fmt: skip
 def test_hosts_docker_cli_rejects_are_rejected_with_its_words(given: str, message: str) -> None:
@@ -542,4 +547,48 @@ def test_contexts_that_cannot_be_read_are_not_listed(tmp_path: Path) -> None:
         (meta / name).mkdir()
         (meta / name / "meta.json").write_text(body)
     (meta / "d").mkdir()  # no meta.json
+    (meta / "-sorted-first").mkdir()
+    (meta / "-sorted-first" / "meta.json").write_text("{")
     assert list_contexts(tmp_path) == [("good", "tcp://g:1")]
+
+
+def test_the_global_flags_in_every_position() -> None:
+    opts, rest = parse_global_flags(["-c", "prod"])
+    assert (opts.context, rest) == ("prod", [])
+    # Standalone, an unknown flag only ends the global ones, even before our name.
+    assert parse_global_flags(["--bogus", "runtimecheck"])[1] == ["--bogus", "runtimecheck"]
+    # "-" and "--" are arguments, never unknown flags, also under the CLI.
+    for word in ("-", "--"):
+        assert parse_global_flags([word, "runtimecheck"], plugin_env=True)[1] == [
+            word,
+            "runtimecheck",
+        ]
+
+
+def test_endpoints_are_equal_when_everything_about_them_is(tmp_path: Path) -> None:
+    one = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://h:1"}).endpoint
+    same = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://h:1"}).endpoint
+    other = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://h:2"}).endpoint
+    assert one == same and one != other
+    assert one != "tcp://h:1"
+
+
+def test_contexts_are_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    import locale
+
+    from runtimecheck.dockercli import context_dir_name
+
+    meta = tmp_path / "contexts" / "meta" / context_dir_name("café")
+    meta.mkdir(parents=True)
+    body = {"Name": "café", "Metadata": {"Description": "the café's daemon"},
+            "Endpoints": {"docker": {"Host": "tcp://h:1"}}}  # fmt: skip
+    (meta / "meta.json").write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        listed = list_contexts(tmp_path)
+        endpoint = resolve(GlobalOptions(config=str(tmp_path), context="café"), env={}).endpoint
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+    assert listed == [("café", "tcp://h:1")]
+    assert endpoint.host == "tcp://h:1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
 import zipfile
@@ -761,7 +762,7 @@ def test_a_conflict_names_the_key_its_value_and_the_way_out(
     )
     assert info.value.hint == "pass --force to replace it (uninstall puts it back)"
     # Checked key by key: the alias is met first when it is asked for.
-    with pytest.raises(UsageError, match='aliases.builder = "buildx"'):
+    with pytest.raises(UsageError, match=re.escape('aliases.builder = "buildx"')):
         installer.install(cfg, source=source, alias_build=True, hooks=True)
 
 
@@ -772,7 +773,7 @@ def test_a_key_an_earlier_install_set_is_no_conflict_and_later_keys_are_still_ch
     data = read_config(cfg)
     data["features"] = {"hooks": "false"}
     write_config(cfg, data)
-    with pytest.raises(UsageError, match='features.hooks = "false"'):
+    with pytest.raises(UsageError, match=re.escape('features.hooks = "false"')):
         installer.install(cfg, source=source, alias_build=True, hooks=True)
     # A key set by an earlier install and still as it set it is no conflict.
     record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())

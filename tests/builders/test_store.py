@@ -194,10 +194,12 @@ def test_unreadable_current_and_defaults_files_say_why(tmp_path: Path) -> None:
     (tmp_path / "current").mkdir()
     with pytest.raises(store.StoreFileError) as info:
         store.read_current(tmp_path)
-    assert (info.value.name, info.value.message) == (
+    assert (info.value.name, info.value.path, info.value.message) == (
         "current",
+        tmp_path / "current",
         f"cannot read {tmp_path / 'current'}: Is a directory",
     )
+    assert str(info.value) == info.value.message
     default = tmp_path / "defaults" / store.key_hash("k")
     default.mkdir(parents=True)
     with pytest.raises(store.StoreFileError) as info:
