@@ -577,3 +577,44 @@ def test_a_tag_that_follows_the_newest_release_bundles_the_newest_runc(kb):
         "moby/buildkit:buildx-stable-1 fails there: runc 1.3.3 and later fail"
     )
     assert "moby/buildkit:v0.25.1 bundles runc 1.3.1, which runs there." in fix
+
+
+# --- every fix, word for word ---------------------------------------------------------------------
+
+
+def test_every_fix_for_a_docker_container_builder_whose_override_is_crun(kb):
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.node = "ci0"
+    facts.fix_context.image = "moby/buildkit:v0.12.5"
+    facts.fix_context.binary_override = "crun it"  # names from outside are quoted as one word
+    assert check(decide(kb, facts), "run-keep").fix == [
+        "Upgrade crun 1.8.1 at /usr/bin/runc to 1.15 or later: it is the first release that "
+        "accepts `run --keep`.",
+        "Let BuildKit run the runc its image bundles instead of 'crun it': docker buildx rm "
+        "--keep-state ci && docker buildx create --name ci --driver docker-container --node ci0 "
+        "--driver-opt image=moby/buildkit:v0.12.5 --buildkitd-flags=--oci-worker-binary=buildkit-runc",
+        "Or keep this runtime and pin a BuildKit that does not send `run --keep`: docker buildx rm "
+        "--keep-state ci && docker buildx create --name ci --driver docker-container --node ci0 "
+        "--driver-opt image=moby/buildkit:v0.11.6 "
+        "'--buildkitd-flags='\"'\"'--oci-worker-binary=crun it'\"'\"''",
+        "Recreating the builder keeps its build cache only because of `--keep-state` (the new "
+        "nodes have the same names, so they find their state volumes).",
+    ]
+
+
+def test_every_fix_for_the_docker_driver_of_engine_26(kb):
+    facts = node("crun", "1.8.1", "v0.12.5", driver="docker", engine_version="26.1.1")
+    assert check(decide(kb, facts), "run-keep").fix == [
+        "Upgrade crun 1.8.1 at /usr/bin/runc to 1.15 or later: it is the first release that "
+        "accepts `run --keep`.",
+        "Install runc 1.1.0 or later as `runc` on dockerd's PATH (the built-in BuildKit runs "
+        "whatever `runc` dockerd finds there; daemon.json runtimes are not used for builds), "
+        "then restart dockerd: sudo systemctl restart docker",
+        "Or point the built-in BuildKit at a runc 1.1.0+ binary without touching `runc`: run "
+        "`sudo systemctl edit docker`, add `[Service]` and "
+        "`Environment=DOCKER_BUILDKIT_RUNC_COMMAND=/path/to/runc`, then: sudo systemctl restart "
+        "docker",
+        "Or build with a docker-container builder, which runs the runc bundled in its image: "
+        "docker buildx create --name runtimecheck --driver docker-container --driver-opt "
+        "image=moby/buildkit:buildx-stable-1 --use",
+    ]
