@@ -618,3 +618,51 @@ def test_every_fix_for_the_docker_driver_of_engine_26(kb):
         "docker buildx create --name runtimecheck --driver docker-container --driver-opt "
         "image=moby/buildkit:buildx-stable-1 --use",
     ]
+
+
+def test_foresight_of_a_node_that_only_warns_and_of_an_option_accepted_but_ignored(kb):
+    probes = {**all_accepted(kb, "v0.11.6"), "state": REJECTED}
+    warns = decide(kb, node("crun", "1.8.1", "v0.11.6", probes=probes))
+    assert warns.verdict == "warn"
+    assert [i.text for i in warns.foresight] == [
+        "only warns with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    ]
+    ignored = node("youki", "0.4.1", "v0.11.6", probes=all_accepted(kb, "v0.32.2"), cgroup="v2",
+                   rootless=False)  # fmt: skip
+    assert [i.text for i in decide(kb, ignored).foresight] == [
+        "passes with BuildKit v0.11.6; warns from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` accepted but not honoured"
+    ]
+
+
+def test_the_docker_driver_without_its_engine_version_names_buildkit_first(kb):
+    [item] = decide(kb, node("crun", "1.8.1", "v0.11.6", driver="docker")).foresight
+    assert item.text == (
+        "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    )
+
+
+def test_every_foreseen_failure_is_listed(kb):
+    probes = {**all_accepted(kb, "v0.11.6"), "exec-pid-file": REJECTED}
+    result = decide(kb, node("crun", "1.8.1", "v0.11.6", probes=probes))
+    assert [(i.id, i.invocation, i.verdict) for i in result.foresight] == [
+        ("run-keep", "run --keep", "block"),
+        ("exec-pid-file", "exec --pid-file <file>", "warn"),
+    ]
+
+
+def test_a_name_in_a_command_is_one_single_quoted_shell_word():
+    from runtimecheck.verdict import _quoted
+
+    assert _quoted("crun") == "'crun'"
+    assert _quoted("it's") == "'it'\"'\"'s'"
+
+
+def test_version_data_that_holds_for_any_version_says_so(kb):
+    keep = check(decide(kb, node("runsc", None, "v0.12.5")), "run-keep")
+    assert keep.evidence == (
+        "from version data: runsc (any version) (every version): rejected "
+        "(google/gvisor runsc/cmd/run.go: run has no --keep and no --no-pivot)"
+    )
