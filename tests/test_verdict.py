@@ -666,3 +666,54 @@ def test_version_data_that_holds_for_any_version_says_so(kb):
         "from version data: runsc (any version) (every version): rejected "
         "(google/gvisor runsc/cmd/run.go: run has no --keep and no --no-pivot)"
     )
+
+
+def _without_runtime(facts: NodeFacts) -> NodeFacts:
+    facts.runtime = None
+    return facts
+
+
+def _runtime_error(facts: NodeFacts) -> NodeFacts:
+    assert facts.runtime is not None
+    facts.runtime.error = "exec failed"
+    return facts
+
+
+def _embedder_unknown(facts: NodeFacts) -> NodeFacts:
+    facts.buildkit.no_pivot = None
+    return facts
+
+
+NEWEST = knowledge.load().newest_buildkit()
+
+
+@pytest.mark.parametrize(
+    ("facts", "verdict", "notes"),
+    [
+        (node("runc", "1.1.5", None), "warn", [
+            f"BuildKit version unknown: evaluated against the newest BuildKit this data knows "
+            f"({NEWEST}); a newer one may send more, so this node cannot pass."]),
+        (node("runc", "1.1.5", "weird"), "warn", [
+            f"BuildKit version 'weird': evaluated against the newest BuildKit this data knows "
+            f"({NEWEST}); a newer one may send more, so this node cannot pass."]),
+        (node("runc", "1.1.5", "v9.0.0"), "pass", [
+            f"BuildKit v9.0.0 is newer than the newest this data knows ({NEWEST}): checked "
+            f"against what {NEWEST} sends."]),
+        (node("runc", "1.1.5", NEWEST), "pass", []),
+        (node("mystery", "1.0", "v0.12.5"), "unknown", [
+            "Runtime 'mystery' is not in the knowledge base: even options it accepts may be "
+            "ignored, so it cannot pass."]),
+        (node(None, None, "v0.12.5"), "unknown", [
+            "Runtime not identified: even options it accepts may be ignored, so it cannot pass."]),
+        (_without_runtime(node("runc", "1.1.5", "v0.12.5")), "unknown", [
+            "Runtime not inspected: no runtime could be determined."]),
+        (_runtime_error(node("runc", "1.1.5", "v0.12.5")), "unknown", [
+            "Runtime not inspected: exec failed."]),
+        (_embedder_unknown(node("runc", "1.1.5", "v0.12.5")), "pass", [
+            "Whether the embedder sends `run --no-pivot` (Docker Engine does when dockerd runs "
+            "with DOCKER_RAMDISK set) could not be learnt: judged as if it did."]),
+    ],
+)  # fmt: skip
+def test_what_a_node_s_notes_say(kb, facts: NodeFacts, verdict: str, notes: list[str]):
+    result = decide(kb, facts)
+    assert (result.verdict, result.notes) == (verdict, notes)
