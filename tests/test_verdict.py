@@ -717,3 +717,23 @@ NEWEST = knowledge.load().newest_buildkit()
 def test_what_a_node_s_notes_say(kb, facts: NodeFacts, verdict: str, notes: list[str]):
     result = decide(kb, facts)
     assert (result.verdict, result.notes) == (verdict, notes)
+
+
+def test_a_builder_known_by_no_name_gets_a_placeholder_to_fill_in_everywhere(kb):
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.builder = None
+    fixes = check(decide(kb, facts), "run-keep").fix
+    assert fixes[2] == (
+        "Or keep this runtime and pin a BuildKit that does not send `run --keep`: docker buildx "
+        "rm --keep-state '<builder>' && docker buildx create --name '<builder>' --driver "
+        "docker-container --node '<builder>0' --driver-opt image=moby/buildkit:v0.11.6"
+    )
+    assert not any("None" in f for f in fixes)
+
+
+def test_engine_releases_are_named_as_docker_names_them():
+    from runtimecheck.verdict import _release_name
+
+    assert [_release_name(v) for v in ("25.0.0", "20.10.0", "26.1.1", "25.0")] == [
+        "25.0", "20.10", "26.1.1", "25.0",
+    ]  # fmt: skip
