@@ -513,3 +513,10 @@ def test_a_consequence_s_conditions_in_words(kb) -> None:
     rootless = dataclasses.replace(held, conditions=(("cgroup", "v1"), ("rootless", True)))
     assert rootless.describe() == "cgroup v1, rootless"
     assert dataclasses.replace(held, conditions=()).describe() == ""
+
+
+def test_a_version_no_row_covers_has_no_support_row(kb) -> None:
+    assert kb.support("crun", "run-keep", "1.8.1").status == "rejected"
+    assert kb.support("runc", "run-bundle", "0.0.1") is None  # before the first release read
+    assert kb.support("runc", "run-bundle", None) is None
+    assert kb.support("no-such-runtime", "run-keep", "1.0") is None
