@@ -171,6 +171,8 @@ def test_docker_driver_fixes_name_the_runc_command_only_from_engine_26(kb):
     assert "DOCKER_BUILDKIT_RUNC_COMMAND" not in fixes("25.0.3")
     assert "DOCKER_BUILDKIT_RUNC_COMMAND" in fixes("26.1.1")
     assert "runc 1.1.0 or later as `runc` on dockerd's PATH" in fixes("25.0.3")
+    # The templates after the one that does not apply are all still offered.
+    assert "Or build with a docker-container builder" in fixes("25.0.3")
 
 
 def test_docker_container_fixes_are_commands_for_this_builder(kb):
@@ -192,6 +194,11 @@ def test_pinning_buildkit_is_not_offered_for_what_old_buildkit_also_sends(kb):
     bundle = check(decide(kb, facts), "run-bundle")
     assert bundle.verdict == "block"
     assert not any("v0.11.6" in f for f in bundle.fix)
+    assert [f.split(":", 1)[0] for f in bundle.fix] == [
+        "Let BuildKit run the runc bundled in moby/buildkit",
+        "Recreating the builder keeps its build cache only because of `--keep-state` (the new "
+        "nodes have the same names, so they find their state volumes).",
+    ]
 
 
 @pytest.mark.parametrize("probed", [False, True])
