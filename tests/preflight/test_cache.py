@@ -327,3 +327,15 @@ def test_the_cache_is_utf8_whatever_the_locale(store: VerdictCache) -> None:
     finally:
         locale.setlocale(locale.LC_CTYPE, before)
     assert hit is not None and hit.lines == ["builder café: `run --keep` … rejected"]
+
+
+def test_an_entry_is_trusted_for_a_week_to_the_second(
+    store: VerdictCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = 1_800_000_000.0
+    monkeypatch.setattr(cache.time, "time", lambda: now)
+    store.put(key(), PASS, witnesses=SEEN)
+    monkeypatch.setattr(cache.time, "time", lambda: now + cache.MAX_AGE_S)
+    assert store.get(key()) is not None
+    monkeypatch.setattr(cache.time, "time", lambda: now + cache.MAX_AGE_S + 1)
+    assert store.get(key()) is None
