@@ -744,3 +744,70 @@ def test_engine_releases_are_named_as_docker_names_them():
     assert [_release_name(v) for v in ("25.0.0", "20.10.0", "26.1.1", "25.0")] == [
         "25.0", "20.10", "26.1.1", "25.0",
     ]  # fmt: skip
+
+
+def test_the_result_carries_the_node_as_the_driver_saw_it(kb):
+    facts = node("runc", "1.1.5", "v0.12.5")
+    facts.status, facts.endpoint, facts.notes = "stopped", "unix:///x", ["from the driver"]
+    result = decide(kb, facts)
+    assert (result.name, result.driver, result.endpoint, result.status) == (
+        "ci0", "docker-container", "unix:///x", "stopped",
+    )  # fmt: skip
+    assert result.runtime is facts.runtime
+    assert result.notes == ["from the driver"]
+    assert facts.notes == ["from the driver"]  # the facts are not written to
+
+
+@pytest.mark.parametrize(
+    ("worker", "status", "notes"),
+    [
+        ("containerd", "running", [
+            "containerd worker: BuildKit runs containers through containerd shims and never "
+            "calls `run`, so the OCI runtime's command line does not matter here."]),
+        (None, "running", [
+            "BuildKit worker unknown: evaluated as the OCI worker, BuildKit's default when runc "
+            "is on its PATH."]),
+        (None, "stopped", []),  # a builder that is not running has no worker yet
+        ("oci", "running", []),
+    ],
+)  # fmt: skip
+def test_what_is_said_of_the_worker(kb, worker: str | None, status: str, notes: list[str]):
+    facts = node("runc", "1.1.5", "v0.12.5", worker=worker)
+    facts.status = status
+    result = decide(kb, facts)
+    assert (result.verdict, result.notes) == ("pass", notes)
+    assert (result.checks == []) is (worker == "containerd")
+
+
+def test_whether_the_embedder_asks_for_no_pivot_is_only_a_question_for_a_running_builder(kb):
+    facts = node("runc", "1.1.5", "v0.12.5")
+    facts.buildkit.no_pivot, facts.status = None, "stopped"
+    assert decide(kb, facts).notes == []
+
+
+def test_what_a_check_says_and_where_its_rule_comes_from(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.12.5"))
+    keep, pid_file = check(result, "run-keep"), check(result, "exec-pid-file")
+    assert keep.reason == (
+        "crun 1.8.1 rejects `run --keep`: every RUN step fails (BuildKit keeps the container to "
+        "read its final resource usage, then deletes it)."
+    )
+    assert keep.source == (
+        "moby/buildkit PR #3860 (commit 6e87e4b, v0.12.0): resource usage monitoring; "
+        "containers/crun issue #1428, PR #1429 (1.15)"
+    )
+    assert (pid_file.verdict, pid_file.reason) == ("pass", "")
+
+
+def test_what_cannot_be_told_costs_as_much_as_a_failure_would(kb):
+    result = decide(kb, node("runc", "weird", "v0.12.5"))
+    keep, pid_file = check(result, "run-keep"), check(result, "exec-pid-file")
+    assert (keep.status, keep.verdict, pid_file.verdict) == ("unknown", "unknown", "warn")
+    assert keep.reason == (
+        "Could not tell whether runc weird accepts `run --keep`; if it does not, every RUN step "
+        "fails (BuildKit keeps the container to read its final resource usage, then deletes it)."
+    )
+    assert (
+        keep.source == "moby/buildkit PR #3860 (commit 6e87e4b, v0.12.0): resource usage monitoring"
+    )
+    assert keep.fix == []
