@@ -778,3 +778,82 @@ def test_a_key_an_earlier_install_set_is_no_conflict_and_later_keys_are_still_ch
     # A key set by an earlier install and still as it set it is no conflict.
     record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
     assert record["changes"]["aliases.builder"]["set"] == "runtimecheck"
+
+
+def test_an_install_failing_after_the_swap_puts_the_previous_plugin_back(
+    cfg: DockerConfig, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installer.install(cfg, source=source)
+    before = plugin(cfg).stat()
+    newer = tmp_path / "newer.pyz"
+    newer.write_text(METADATA_SCRIPT + "# a newer build\n")
+    path = write_config(cfg, USER_CONFIG)
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("config.json"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=newer)
+    # The very file that was there, not a copy of it; no staging directory left behind.
+    assert plugin(cfg).stat().st_ino == before.st_ino
+    assert plugin(cfg).read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in plugin(cfg).parent.iterdir()) == ["docker-runtimecheck"]
+    assert json.loads(path.read_text()) == USER_CONFIG
+
+
+def test_a_failed_proof_says_how_to_get_a_working_plugin(cfg: DockerConfig, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.write_text(BROKEN_SCRIPT)
+    with pytest.raises(installer.InstallFailed) as caught:
+        installer.install(cfg, source=broken)
+    assert caught.value.hint == "install from a complete build (`make dist`), or pass --source FILE"
+    assert caught.value.message.startswith(f"the new plugin (copied from {broken}) does not work: ")
+
+
+def test_keys_installed_in_two_steps_are_all_taken_back(cfg: DockerConfig, source: Path) -> None:
+    original = {"aliases": {"builder": "buildx"}, "credsStore": "desktop"}
+    write_config(cfg, original)
+    installer.install(cfg, alias_build=True, source=source, force=True)
+    installer.install(cfg, alias_build=True, hooks=True, source=source)
+    record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
+    assert record["format"] == installer.STATE_FORMAT
+    assert record["changes"]["aliases.builder"] == {
+        "created": [], "previous": {"value": "buildx"}, "set": "runtimecheck",
+    }  # fmt: skip
+    assert record["changes"]["plugins.runtimecheck.hooks"]["created"] == [
+        "plugins", "plugins.runtimecheck",
+    ]  # fmt: skip
+    installer.uninstall(cfg)
+    assert read_config(cfg) == original
+
+
+def test_a_plugin_that_cannot_be_removed_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installer.install(cfg, source=source)
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, *args, **kwargs) -> None:
+        if self == plugin(cfg):
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.uninstall(cfg)
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot remove {plugin(cfg)}: Permission denied", EXIT_USAGE,
+    )  # fmt: skip
+
+
+def test_the_shim_pip_installs_runs_the_console_script(tmp_path: Path) -> None:
+    script = installer.shim(tmp_path / "my bin" / "docker-runtimecheck", "--flag")
+    assert script.decode() == (
+        "#!/bin/sh\n"
+        "# docker CLI plugin: runs docker-runtimecheck as installed by pip.\n"
+        f"exec '{tmp_path}/my bin/docker-runtimecheck' --flag \"$@\"\n"
+    )
