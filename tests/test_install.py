@@ -857,3 +857,39 @@ def test_the_shim_pip_installs_runs_the_console_script(tmp_path: Path) -> None:
         "# docker CLI plugin: runs docker-runtimecheck as installed by pip.\n"
         f"exec '{tmp_path}/my bin/docker-runtimecheck' --flag \"$@\"\n"
     )
+
+
+def test_an_upgrade_that_changes_a_value_install_set_keeps_what_uninstall_restores(
+    cfg: DockerConfig, source: Path
+) -> None:
+    # As an older release left it: the hooks it set, recorded as set by it.
+    installer.install(cfg, hooks=True, source=source)
+    record_path = cfg.directory / "runtimecheck" / "install.json"
+    data, record = read_config(cfg), json.loads(record_path.read_text())
+    data["plugins"]["runtimecheck"]["hooks"] = "build"
+    record["changes"]["plugins.runtimecheck.hooks"]["set"] = "build"
+    config = write_config(cfg, data)
+    record["written"] = installer._digest(config.read_bytes())
+    record_path.write_text(json.dumps(record))
+    assert installer.install(cfg, hooks=True, source=source)[1:] == [
+        'set plugins.runtimecheck.hooks = "build,buildx build" (was "build")',
+        f"updated {config}",
+    ]
+    upgraded = json.loads(record_path.read_text())["changes"]["plugins.runtimecheck.hooks"]
+    assert upgraded == {
+        "previous": {}, "set": "build,buildx build", "created": ["plugins", "plugins.runtimecheck"],
+    }  # fmt: skip
+    installer.uninstall(cfg)
+    assert not config.exists()  # install created it, and nothing of the user's is in it
+
+
+def test_a_config_the_user_had_stays_even_when_uninstall_empties_it(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {})
+    installer.install(cfg, alias_build=True, source=source)
+    assert "config_created" not in json.loads(
+        (cfg.directory / "runtimecheck" / "install.json").read_text()
+    )
+    installer.uninstall(cfg)
+    assert config.exists() and read_config(cfg) == {}

@@ -520,3 +520,24 @@ def test_a_version_no_row_covers_has_no_support_row(kb) -> None:
     assert kb.support("runc", "run-bundle", "0.0.1") is None  # before the first release read
     assert kb.support("runc", "run-bundle", None) is None
     assert kb.support("no-such-runtime", "run-keep", "1.0") is None
+
+
+def test_the_bounds_a_row_names(kb) -> None:
+    import dataclasses
+
+    from packaging.specifiers import SpecifierSet
+
+    image = kb.images[0]
+    newest = [(i.tags_text, i.newest_tag()) for i in kb.images if i.tags_text == "==0.7.2"]
+    assert newest == [("==0.7.2", "v0.7.2")]
+    assert dataclasses.replace(image, tags=SpecifierSet(">=0.40")).newest_tag() is None
+    row = kb.support_for("crun", "run-keep")[1]
+    assert row.lower_bound() == Version("1.15")
+    for spec, bound in (("~=1.2", "1.2"), ("==1.3", "1.3"), ("<2", None)):
+        lowest = dataclasses.replace(row, versions=SpecifierSet(spec)).lower_bound()
+        assert lowest == (Version(bound) if bound else None), spec
+
+
+def test_run_no_pivot_is_sent_only_when_asked_for(kb) -> None:
+    sent = kb.invocation("run-no-pivot").sent_by
+    assert (sent(Version("0.12.0")), sent(Version("0.12.0"), True)) == (False, True)
