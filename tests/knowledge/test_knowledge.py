@@ -609,3 +609,8 @@ def test_pre_releases_are_in_a_range_that_covers_them() -> None:
 def test_a_runsc_release_without_a_patch_number() -> None:
     assert parse_version("release-20250407") == Version("20250407.0")
     assert parse_version("release-20250407.1") == Version("20250407.1")
+
+
+def test_a_capital_v_prefix_is_read_as_a_small_one() -> None:
+    for text in ("0.8.3-34-geeb7b65ab7d6", "0.12.5-0.20231208203051-3b6880d2a00f", "1.2.3"):
+        assert parse_version(f"V{text}") == parse_version(f"v{text}") == parse_version(text)
