@@ -893,3 +893,78 @@ def test_a_config_the_user_had_stays_even_when_uninstall_empties_it(
     )
     installer.uninstall(cfg)
     assert config.exists() and read_config(cfg) == {}
+
+
+def test_every_proof_is_bounded_by_the_proof_timeout(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[float] = []
+    real_run = installer.run.run
+
+    def bounded(argv, **kwargs):
+        asked.append(kwargs.get("timeout"))
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(installer.run, "run", bounded)
+    installer.metadata_problem(source)
+    installer.docker_problem(tmp_path, str(tmp_path / "no-docker"))
+    assert asked == [installer.PROOF_TIMEOUT_S, installer.PROOF_TIMEOUT_S]
+
+
+def test_a_symlinked_plugin_is_put_back_as_the_symlink_it_was(
+    cfg: DockerConfig, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere" / "docker-runtimecheck"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(METADATA_SCRIPT)
+    elsewhere.chmod(0o755)
+    plugin(cfg).parent.mkdir(parents=True)
+    plugin(cfg).symlink_to(elsewhere)
+    write_config(cfg, USER_CONFIG)
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("config.json"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=source)
+    assert plugin(cfg).is_symlink() and os.readlink(plugin(cfg)) == str(elsewhere)
+
+
+def test_a_source_that_cannot_be_read_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == source:
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, source=source)
+    assert info.value.message == f"cannot read {source}: Permission denied"
+
+
+def test_an_install_record_that_cannot_be_removed_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installer.install(cfg, alias_build=True, source=source)
+    record = cfg.directory / "runtimecheck" / "install.json"
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, *args, **kwargs) -> None:
+        if self == record:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.uninstall(cfg)
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot remove the install record {record}: Permission denied", EXIT_USAGE,
+    )  # fmt: skip
