@@ -65,6 +65,18 @@ def plugin(cfg: DockerConfig) -> Path:
     return cfg.directory / "cli-plugins" / "docker-runtimecheck"
 
 
+def config_json_cannot_be_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing config.json fails (EIO), after everything before it went well."""
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("config.json"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
 # --- the plugin file ----------------------------------------------------------------------------
 
 
@@ -290,14 +302,7 @@ def test_an_install_failing_while_writing_config_leaves_it_and_records_nothing(
 ) -> None:
     path = write_config(cfg, USER_CONFIG)
     before = path.read_text()
-    real_replace = os.replace
-
-    def replace(src, dst, *args, **kwargs):
-        if str(dst).endswith("config.json"):
-            raise OSError(5, "Input/output error")
-        return real_replace(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
+    config_json_cannot_be_written(monkeypatch)
     with pytest.raises(RuntimecheckError):
         installer.install(cfg, alias_build=True, source=source)
     assert path.read_text() == before
@@ -788,14 +793,7 @@ def test_an_install_failing_after_the_swap_puts_the_previous_plugin_back(
     newer = tmp_path / "newer.pyz"
     newer.write_text(METADATA_SCRIPT + "# a newer build\n")
     path = write_config(cfg, USER_CONFIG)
-    real_replace = os.replace
-
-    def replace(src, dst, *args, **kwargs):
-        if str(dst).endswith("config.json"):
-            raise OSError(5, "Input/output error")
-        return real_replace(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
+    config_json_cannot_be_written(monkeypatch)
     with pytest.raises(RuntimecheckError):
         installer.install(cfg, alias_build=True, source=newer)
     # The very file that was there, not a copy of it; no staging directory left behind.
@@ -829,25 +827,6 @@ def test_keys_installed_in_two_steps_are_all_taken_back(cfg: DockerConfig, sourc
     ]  # fmt: skip
     installer.uninstall(cfg)
     assert read_config(cfg) == original
-
-
-def test_a_plugin_that_cannot_be_removed_is_named(
-    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    installer.install(cfg, source=source)
-    real_unlink = Path.unlink
-
-    def unlink(self: Path, *args, **kwargs) -> None:
-        if self == plugin(cfg):
-            raise PermissionError(13, "Permission denied")
-        real_unlink(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "unlink", unlink)
-    with pytest.raises(RuntimecheckError) as info:
-        installer.uninstall(cfg)
-    assert (info.value.message, info.value.exit_code) == (
-        f"cannot remove {plugin(cfg)}: Permission denied", EXIT_USAGE,
-    )  # fmt: skip
 
 
 def test_the_shim_pip_installs_runs_the_console_script(tmp_path: Path) -> None:
@@ -921,14 +900,7 @@ def test_a_symlinked_plugin_is_put_back_as_the_symlink_it_was(
     plugin(cfg).parent.mkdir(parents=True)
     plugin(cfg).symlink_to(elsewhere)
     write_config(cfg, USER_CONFIG)
-    real_replace = os.replace
-
-    def replace(src, dst, *args, **kwargs):
-        if str(dst).endswith("config.json"):
-            raise OSError(5, "Input/output error")
-        return real_replace(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
+    config_json_cannot_be_written(monkeypatch)
     with pytest.raises(RuntimecheckError):
         installer.install(cfg, alias_build=True, source=source)
     assert plugin(cfg).is_symlink() and os.readlink(plugin(cfg)) == str(elsewhere)
@@ -950,21 +922,26 @@ def test_a_source_that_cannot_be_read_is_named(
     assert info.value.message == f"cannot read {source}: Permission denied"
 
 
-def test_an_install_record_that_cannot_be_removed_is_named(
-    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("kept", "said"),
+    [
+        ("cli-plugins/docker-runtimecheck", "cannot remove {path}: Permission denied"),
+        ("runtimecheck/install.json", "cannot remove the install record {path}: Permission denied"),
+    ],
+)
+def test_a_file_uninstall_cannot_remove_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch, kept: str, said: str
 ) -> None:
     installer.install(cfg, alias_build=True, source=source)
-    record = cfg.directory / "runtimecheck" / "install.json"
+    path = cfg.directory / kept
     real_unlink = Path.unlink
 
     def unlink(self: Path, *args, **kwargs) -> None:
-        if self == record:
+        if self == path:
             raise PermissionError(13, "Permission denied")
         real_unlink(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "unlink", unlink)
     with pytest.raises(RuntimecheckError) as info:
         installer.uninstall(cfg)
-    assert (info.value.message, info.value.exit_code) == (
-        f"cannot remove the install record {record}: Permission denied", EXIT_USAGE,
-    )  # fmt: skip
+    assert (info.value.message, info.value.exit_code) == (said.format(path=path), EXIT_USAGE)
