@@ -8,7 +8,10 @@ produce `RuntimeFacts` / `NodeFacts`; `verdict.decide` turns them into `NodeResu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .behaviour import Behaviour
 
 # Per-invocation status of a runtime: did it take the option BuildKit sends?
 ACCEPTED = "accepted"  # the runtime parsed it and got as far as the (missing) bundle
@@ -68,6 +71,7 @@ class RuntimeFacts:
     verified: bool = False  # True when the binary itself was executed and probed
     error: Optional[str] = None  # why it could not be inspected (missing, hung, not executable)
     where: str = "host"  # "host", "container <name>", "pod <ns>/<name>", "declared"
+    behaviour: Optional[Behaviour] = None  # BuildKit's call sequence run for real (--deep)
 
 
 @dataclass

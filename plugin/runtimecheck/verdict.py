@@ -11,6 +11,7 @@ from typing import Optional
 
 from packaging.version import Version
 
+from . import behaviour
 from .facts import (
     ACCEPTED,
     BLOCK,
@@ -117,6 +118,9 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
         check = _check(kb, invocation, runtime, facts.fix_context, runc_min)
         check.ignored = check.id in ignore
         result.checks.append(check)
+    sends_keep = any(i.id == "run-keep" for i in invocations)
+    behaviour.amend(kb, result, facts, who=runtime.who, sends_keep=sends_keep,
+                    runc_min=runc_min, ignore=ignore)  # fmt: skip
 
     counted = [c.verdict for c in result.checks if not c.ignored]
     result.verdict = worst(counted + floors) if counted or floors else PASS
