@@ -34,6 +34,7 @@ class AuditOptions:
     assume_runtime: dict[str, str] = field(default_factory=dict)  # builder or "*" → "crun=1.14.4"
     ignore: frozenset[str] = frozenset()
     timeout: float = 30.0  # bound for one builder, all nodes together
+    deep: bool = False  # also run BuildKit's call sequence for real (--deep)
     # A build's `--platform` values (DOCKER_DEFAULT_PLATFORM's when none; empty: none): only
     # the nodes that build runs on count. None: not a build, every node counts.
     platforms: Optional[list[str]] = None
@@ -100,7 +101,12 @@ def _audit_one(
     use = None
     try:
         node_facts = gather.inspect_builder(
-            cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
+            cfg,
+            builder,
+            kb=kb,
+            assumed=options.assume_runtime,
+            timeout=options.timeout,
+            deep=options.deep,
         )
         if options.platforms is not None:
             use = _usage(cfg, builder, options.platforms, options.timeout)
@@ -177,5 +183,10 @@ def _booted(
     if progress:
         progress(f"inspecting builder {builder.name} ({builder.driver})")
     return gather.inspect_builder(
-        cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
+        cfg,
+        builder,
+        kb=kb,
+        assumed=options.assume_runtime,
+        timeout=options.timeout,
+        deep=options.deep,
     )

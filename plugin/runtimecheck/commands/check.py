@@ -25,12 +25,14 @@ class CheckRequest:
     sarif_location: Optional[str] = None
     bootstrap: bool = False
     timeout: float = 30.0
+    deep: bool = False  # also run BuildKit's call sequence for real where each runtime runs
 
 
 def run(ctx: Context, request: CheckRequest) -> int:
     from runtimecheck import knowledge, report, settings
     from runtimecheck.assumed import parse_assumed
     from runtimecheck.audit import AuditOptions, audit
+    from runtimecheck.behaviour import CHECK_ID as BEHAVIOUR_CHECK
     from runtimecheck.dockercli import resolve
     from runtimecheck.report.outputs import plan_outputs, write
     from runtimecheck.report.progress import Progress
@@ -40,7 +42,7 @@ def run(ctx: Context, request: CheckRequest) -> int:
         parse_assumed(request.assume_runtime)
         flags["assume_runtime"] = {request.builder or "*": request.assume_runtime}
     conf = settings.load(flags=flags)
-    conf.check_ignored(i.id for i in knowledge.load().invocations())
+    conf.check_ignored([*(i.id for i in knowledge.load().invocations()), BEHAVIOUR_CHECK])
     outputs = plan_outputs(conf.format or "text", request.outputs, quiet=request.quiet)
     cfg = resolve(ctx.options)
     log.debug(f"docker endpoint {cfg.endpoint.host} (context {cfg.endpoint.context})")
@@ -51,6 +53,7 @@ def run(ctx: Context, request: CheckRequest) -> int:
         assume_runtime=dict(conf.assume_runtime),
         ignore=conf.ignore,
         timeout=request.timeout,
+        deep=request.deep,
     )
     with Progress(sys.stderr, enabled=False if request.quiet else None) as progress:
         result = audit(cfg, options, progress=progress.update)

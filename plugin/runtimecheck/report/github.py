@@ -6,7 +6,8 @@ and LF; in property values also `:` and `,`.
 
 from __future__ import annotations
 
-from runtimecheck.facts import BLOCK, PASS, Check, NodeResult, Result
+from runtimecheck import behaviour
+from runtimecheck.facts import BLOCK, PASS, UNKNOWN, Check, NodeResult, Result
 from runtimecheck.safe import escaped
 
 from .levels import level_of
@@ -71,7 +72,7 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
     lines = [
         command(
             level_of(check),
-            f"{TITLE}: {where}: {check.invocation} {check.status}",
+            f"{TITLE}: {where}: {_what(check)}",
             check_message(check),
         )
         for check in node.checks
@@ -83,6 +84,13 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
         notes = "\n".join(node.notes) or f"verdict {node.verdict}"
         lines.append(command(level, f"{TITLE}: {where}: {node.verdict}", notes))
     return lines
+
+
+def _what(check: Check) -> str:
+    if check.id == behaviour.CHECK_ID:  # --deep: what the runtime did, not what it parsed
+        said = "could not be completed" if check.status == UNKNOWN else "differs"
+        return f"{behaviour.NAME} {said} ({check.id})"
+    return f"{check.invocation} {check.status}"
 
 
 def check_message(check: Check) -> str:
