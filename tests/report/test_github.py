@@ -75,3 +75,12 @@ def test_node_failing_beyond_its_checks_still_gets_an_annotation():
 def test_probe_node_in_github_format():
     lines = report.render_node(samples.crun_node(), "github", builder="host PATH").splitlines()
     assert lines[0].startswith("::error title=docker-runtimecheck%3A host PATH/ci0%3A run --keep")
+
+
+def test_a_sequence_that_differs_is_titled_by_what_the_runtime_did():
+    [error] = [line for line in commands(samples.deep_differs()) if line.startswith("::error")]
+    assert error.startswith(
+        "::error title=docker-runtimecheck%3A ci/ci0%3A BuildKit's call sequence differs "
+        "(behaviour)::"
+    )
+    assert "found no container" in error

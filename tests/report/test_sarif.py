@@ -100,3 +100,16 @@ def test_fingerprints_are_stable_and_distinct():
     ]
     assert first == again
     assert len(set(first)) == len(first)
+
+
+def test_a_sequence_that_differs_has_its_own_rule():
+    run = sarif(samples.deep_differs())["runs"][0]
+    [result] = run["results"]
+    assert (result["ruleId"], result["level"]) == ("behaviour", "error")
+    assert "found no container" in result["message"]["text"]
+    assert "docker buildx create" in result["message"]["text"]
+    [rule] = run["tool"]["driver"]["rules"]
+    assert rule["id"] == "behaviour"
+    assert "--deep" in rule["shortDescription"]["text"]
+    assert "--ignore behaviour" in rule["help"]["text"]
+    assert rule["helpUri"].endswith("/docs/checks/behaviour.md")
