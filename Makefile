@@ -45,8 +45,8 @@ run: install
 	  echo "exit status $$? (0 pass, 1 blocked, 3 could not inspect)" >&2
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py scripts/check-pages
-	$(VENV)/bin/ruff format --check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py scripts/check-pages
+	$(VENV)/bin/ruff check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py scripts/check-pages scripts/derive-metadata
+	$(VENV)/bin/ruff format --check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py scripts/check-pages scripts/derive-metadata
 	$(VENV)/bin/mypy
 
 # Everything, including the tests on the real engine (CI starts dockerd and builds the images).

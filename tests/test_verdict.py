@@ -37,6 +37,8 @@ def node(
     binary_override: Optional[str] = None,
     engine_version: Optional[str] = None,
     error: Optional[str] = None,
+    cgroup: Optional[str] = None,
+    rootless: Optional[bool] = None,
 ) -> NodeFacts:
     outcomes = {
         i: ProbeOutcome(i, status, f"exit 1: probe says {status}")
@@ -53,7 +55,9 @@ def node(
         node="ci0",
         driver=driver,
         endpoint=None,
-        buildkit=BuildKitFacts(buildkit, worker=worker, no_pivot=no_pivot),
+        buildkit=BuildKitFacts(
+            buildkit, worker=worker, no_pivot=no_pivot, cgroup=cgroup, rootless=rootless
+        ),
         runtime=rt,
         fix_context=FixContext(
             driver=driver,
@@ -94,6 +98,33 @@ def test_runc_1_0_3_blocks_with_buildkit_0_12_and_passes_with_0_11_6(kb):
     older = decide(kb, node("runc", "1.0.3", "v0.11.6"))
     assert older.verdict == "pass"
     assert "run-keep" not in {c.id for c in older.checks}
+
+
+def test_runc_release_candidate_is_judged_not_unknown(kb):
+    """1.0.0-rc93 matched no row before; it rejects --keep like every 1.0.x."""
+    result = decide(kb, node("runc", "1.0.0-rc93", "v0.12.5"))
+    assert result.verdict == "block"
+    keep = check(result, "run-keep")
+    assert keep.status == REJECTED
+    assert keep.evidence.startswith("from version data: runc 1.0.0-rc93 < 1.1.0rc1")
+    # The upgrade names the release, not the candidate.
+    assert any("to 1.1.0 or later" in f for f in keep.fix)
+    assert decide(kb, node("runc", "1.0.0-rc93", "v0.11.6")).verdict == "pass"
+    assert decide(kb, node("runc", "1.1.0-rc.1", "v0.12.5")).verdict == "pass"
+
+
+def test_youki_before_0_2_rejects_keep(kb):
+    result = decide(kb, node("youki", "0.1.0", "v0.12.5"))
+    assert check(result, "run-keep").status == REJECTED
+    assert result.verdict == "block"
+
+
+def test_youki_0_4_does_not_honour_no_pivot(kb):
+    result = decide(kb, node("youki", "0.4.1", "v0.11.6", no_pivot=True))
+    pivot = check(result, "run-no-pivot")
+    assert (pivot.status, pivot.verdict) == (IGNORED, "block")
+    fixed = decide(kb, node("youki", "0.5.0", "v0.11.6", no_pivot=True))
+    assert check(fixed, "run-no-pivot").status == ACCEPTED
 
 
 def test_youki_blocks_although_it_accepts_keep(kb):
@@ -319,3 +350,230 @@ def test_no_fix_for_a_check_that_could_not_be_told(kb) -> None:
     result = decide(kb, node("brand-new-rt", "1.0", "v0.12.5", probes={"run-keep": UNKNOWN}))
     assert result.verdict == "unknown"
     assert all(c.fix == [] for c in result.checks)
+
+
+# What a failing `delete` costs depends on where BuildKit runs (moby/buildkit
+# executor/resources/monitor.go, v0.12.0 … v0.32.2): on cgroup v2 it runs in the background
+# and its error is dropped; on cgroup v1 (or hybrid), and rootless, it fails the step.
+
+
+def refusing_delete(kb, **kw):
+    probes = all_accepted(kb, "v0.12.5")
+    probes["delete"] = REJECTED
+    return node("crun", "1.15", "v0.12.5", probes=probes, **kw)
+
+
+def test_a_rejected_delete_only_warns_on_cgroup_v2(kb):
+    result = decide(kb, refusing_delete(kb, cgroup="v2", rootless=False))
+    delete = check(result, "delete")
+    assert (delete.status, delete.severity, delete.verdict) == (REJECTED, "warn", "warn")
+    assert "cgroup v2 host BuildKit runs `delete` in the background" in delete.reason
+    assert "executor/resources/monitor.go" in delete.source
+    assert result.verdict == "warn"
+    assert not any("stricter" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("cgroup", "rootless"), [("v1", False), ("v1", True), ("v2", True), ("v1", None)]
+)
+def test_a_rejected_delete_blocks_on_cgroup_v1_and_rootless(kb, cgroup, rootless):
+    result = decide(kb, refusing_delete(kb, cgroup=cgroup, rootless=rootless))
+    delete = check(result, "delete")
+    assert (delete.severity, delete.verdict) == ("block", "block")
+    assert "delete's error becomes the step's" in delete.reason
+    assert not any("stricter" in n for n in result.notes)  # nothing unknown changes that
+
+
+@pytest.mark.parametrize(("cgroup", "rootless"), [(None, False), ("v2", None), (None, None)])
+def test_where_the_cgroup_version_is_unknown_the_stricter_outcome_is_reported(kb, cgroup, rootless):
+    facts = refusing_delete(kb, cgroup=cgroup, rootless=rootless)
+    facts.buildkit.environment = "no /proc/self/mountinfo in the container"
+    result = decide(kb, facts)
+    assert check(result, "delete").verdict == "block"
+    [note] = [n for n in result.notes if "stricter outcome" in n]
+    assert "(no /proc/self/mountinfo in the container)" in note
+    named = {"cgroup version": cgroup is None, "whether BuildKit runs rootless": rootless is None}
+    for words, missing in named.items():
+        assert (words in note) is missing, note
+
+
+def test_youki_on_cgroup_v2_warns_for_its_ignored_keep(kb):
+    facts = node(
+        "youki", "0.5.2", "v0.13.2", probes=all_accepted(kb, "v0.13.2"), cgroup="v2",
+        rootless=False,
+    )  # fmt: skip
+    result = decide(kb, facts)
+    keep = check(result, "run-keep")
+    assert (keep.status, keep.verdict) == (IGNORED, "warn")
+    assert "deletes the container when it exits" in keep.reason
+    assert "cgroup v2 host" in keep.reason
+    assert check(result, "delete").verdict == "pass"
+    assert result.verdict == "warn"
+
+
+def test_youki_on_cgroup_v1_blocks_for_its_ignored_keep(kb):
+    facts = node(
+        "youki", "0.5.2", "v0.13.2", probes=all_accepted(kb, "v0.13.2"), cgroup="v1",
+        rootless=False,
+    )  # fmt: skip
+    keep = check(decide(kb, facts), "run-keep")
+    assert (keep.status, keep.verdict) == (IGNORED, "block")
+    assert "delete's error becomes the step's" in keep.reason
+
+
+def test_an_unknown_no_pivot_is_judged_as_sent(kb):
+    facts = node("runsc", "release-20240513.0", "v0.11.6", no_pivot=None)
+    result = decide(kb, facts)
+    assert check(result, "run-no-pivot").verdict == "block"
+    assert any("DOCKER_RAMDISK" in n and "as if it did" in n for n in result.notes)
+
+
+# Foresight: a pass (or warn) that holds only while the BuildKit is older.
+
+
+def test_a_pass_that_buildkit_0_12_breaks_says_so(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.11.6"))
+    assert result.verdict == "pass"
+    [item] = result.foresight
+    assert (item.id, item.status, item.verdict) == ("run-keep", REJECTED, "block")
+    assert (item.buildkit, item.engine) == ("v0.12.0", "25.0.0")
+    assert item.text == (
+        "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    )
+
+
+def test_the_docker_driver_names_the_engine_first(kb):
+    found = kb.engine_buildkit("24.0.7")
+    assert found is not None
+    facts = node("crun", "1.8.1", found[0], driver="docker", engine_version="24.0.7")
+    [item] = decide(kb, facts).foresight
+    assert item.text == (
+        f"passes with Docker Engine 24.0.7 (BuildKit {found[0]}); breaks from Docker Engine "
+        "25.0 (BuildKit v0.12.0 and later): `run --keep` rejected"
+    )
+
+
+def test_nothing_ahead_for_a_runtime_that_takes_everything(kb):
+    assert decide(kb, node("crun", "1.15", "v0.11.6")).foresight == []
+    assert decide(kb, node("runc", "1.1.5", "v0.8.0")).foresight == []
+
+
+def test_no_foresight_for_a_block_or_an_unknown_buildkit(kb):
+    assert decide(kb, node("crun", "1.8.1", "v0.12.5")).foresight == []  # already blocked
+    assert decide(kb, node("crun", "1.8.1", None)).foresight == []  # judged at the newest
+
+
+def test_foresight_is_judged_where_buildkit_runs(kb):
+    facts = node(
+        "youki", "0.4.1", "v0.11.6", probes=all_accepted(kb, "v0.32.2"), cgroup="v2",
+        rootless=False,
+    )  # fmt: skip
+    [item] = decide(kb, facts).foresight
+    assert (item.status, item.verdict) == (IGNORED, "warn")
+    assert item.text.startswith("passes with BuildKit v0.11.6; warns from BuildKit v0.12.0")
+
+
+def test_an_ignored_check_is_not_foreseen(kb):
+    assert decide(kb, node("crun", "1.8.1", "v0.11.6"), frozenset({"run-keep"})).foresight == []
+
+
+# Under sysbox, the runc a fix brings in must be one that runs there (fixes.toml [[nested]]:
+# nestybox/sysbox #879 and opencontainers/runc #4542, fixed in sysbox 0.6.6; sysbox #973,
+# fixed in 0.7.0).
+
+
+def bundled_runc_fix(kb, runtime: Optional[str], version: Optional[str]) -> str:
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.container_runtime = runtime
+    facts.fix_context.container_runtime_version = version
+    fixes = check(decide(kb, facts), "run-keep").fix
+    [fix] = [f for f in fixes if "--oci-worker-binary=buildkit-runc" in f]
+    return fix
+
+
+def test_the_stock_runc_is_offered_where_it_runs(kb):
+    assert kb.stock_runc() == "1.4.3"
+    for runtime, version in (("runc", None), (None, None), ("sysbox-runc", "0.7.0")):
+        fix = bundled_runc_fix(kb, runtime, version)
+        assert fix.startswith(
+            "Let BuildKit run the runc bundled in moby/buildkit:buildx-stable-1: "
+            "docker buildx rm --keep-state ci && docker buildx create --name ci "
+        )
+        assert "--driver-opt image=moby/buildkit:buildx-stable-1 " in fix
+
+
+@pytest.mark.parametrize(
+    ("version", "image", "runc", "fails"),
+    [
+        (None, "v0.17.3", "1.1.15", "fails there if it is an older one"),
+        ("0.6.4", "v0.17.3", "1.1.15", "fails there"),
+        ("0.6.6", "v0.25.1", "1.3.1", "fails there"),
+    ],
+)
+def test_under_sysbox_the_fix_names_an_image_whose_runc_runs_there(kb, version, image, runc, fails):
+    fix = bundled_runc_fix(kb, "sysbox-runc", version)
+    who = f"sysbox-runc {version}" if version else "sysbox-runc (its version is not known)"
+    assert fix.startswith(
+        f"The builder container runs under {who}: the runc 1.4.3 of "
+        f"moby/buildkit:buildx-stable-1 {fails}: "
+    )
+    assert "nestybox/sysbox issue #973" in fix
+    assert ("nestybox/sysbox issue #879" in fix) is (version != "0.6.6")
+    assert "With sysbox-runc 0.7.0 or later it runs." in fix
+    assert f"moby/buildkit:{image} bundles runc {runc}, which runs there." in fix
+    assert fix.endswith(
+        f"Let BuildKit run the runc bundled in moby/buildkit:{image}: docker buildx rm "
+        "--keep-state ci && docker buildx create --name ci --driver docker-container --node ci0 "
+        f"--driver-opt image=moby/buildkit:{image} "
+        "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
+    )
+
+
+def worker_binary_fix(kb, image: str, runtime: Optional[str], version: Optional[str]) -> str:
+    # A stock image whose worker is pointed at crun: the fix points it back at the runc the
+    # image itself bundles, which must run under the builder container's runtime too.
+    facts = node("crun", "1.8.1", "v0.20.0", binary_override="crun")
+    facts.fix_context.image = image
+    facts.fix_context.container_runtime = runtime
+    facts.fix_context.container_runtime_version = version
+    [fix] = [f for f in check(decide(kb, facts), "run-keep").fix if "buildkit-runc" in f]
+    return fix
+
+
+def test_the_images_own_runc_is_offered_where_it_runs(kb):
+    for image, runtime, version in (
+        ("moby/buildkit:v0.20.0", "sysbox-runc", "0.6.6"),  # runc 1.2.5: runs under 0.6.6
+        ("moby/buildkit:v0.17.3", "sysbox-runc", None),  # runc 1.1.15: runs under any
+        ("moby/buildkit:v0.20.0", None, None),
+    ):
+        fix = worker_binary_fix(kb, image, runtime, version)
+        assert fix.startswith("Let BuildKit run the runc its image bundles instead of crun: ")
+        assert f"--driver-opt image={image} " in fix
+
+
+def test_under_sysbox_the_images_own_runc_that_fails_there_is_not_offered_blindly(kb):
+    assert kb.image_runc("v0.20.0") is not None and kb.image_runc("v0.20.0")[0] == "1.2.5"
+    fix = worker_binary_fix(kb, "moby/buildkit:v0.20.0", "sysbox-runc", "0.6.5")
+    assert fix.startswith(
+        "The builder container runs under sysbox-runc 0.6.5: the runc 1.2.5 of "
+        "moby/buildkit:v0.20.0 fails there: runc 1.2 and later fail inside sysbox before 0.6.6"
+    )
+    assert "With sysbox-runc 0.7.0 or later it runs." not in fix  # 1.2.5 predates #973
+    assert "With sysbox-runc 0.6.6 or later it runs." in fix
+    assert "moby/buildkit:v0.17.3 bundles runc 1.1.15, which runs there." in fix
+    # The recreate command changes the image to that one as well as the worker binary.
+    assert fix.endswith(
+        "--driver-opt image=moby/buildkit:v0.17.3 "
+        "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
+    )
+    assert "moby/buildkit:v0.20.0 --buildkitd" not in fix
+
+
+def test_a_tag_that_follows_the_newest_release_bundles_the_newest_runc(kb):
+    fix = worker_binary_fix(kb, "moby/buildkit:buildx-stable-1", "sysbox-runc", "0.6.9")
+    assert fix.startswith(
+        "The builder container runs under sysbox-runc 0.6.9: the runc 1.4.3 of "
+        "moby/buildkit:buildx-stable-1 fails there: runc 1.3.3 and later fail"
+    )
+    assert "moby/buildkit:v0.25.1 bundles runc 1.3.1, which runs there." in fix

@@ -22,6 +22,7 @@ from .facts import BuilderResult, NodeFacts, Result
 if TYPE_CHECKING:
     from .builders.usage import Usage
     from .knowledge import Knowledge
+    from .whatif import WhatIf
 
 
 @dataclass
@@ -34,6 +35,8 @@ class AuditOptions:
     assume_runtime: dict[str, str] = field(default_factory=dict)  # builder or "*" → "crun=1.14.4"
     ignore: frozenset[str] = frozenset()
     timeout: float = 30.0  # bound for one builder, all nodes together
+    # Judge every node's probed runtime against this BuildKit / Engine instead of its own.
+    what_if: Optional[WhatIf] = None
     deep: bool = False  # also run BuildKit's call sequence for real (--deep)
     # A build's `--platform` values (DOCKER_DEFAULT_PLATFORM's when none; empty: none): only
     # the nodes that build runs on count. None: not a build, every node counts.
@@ -53,6 +56,19 @@ def audit(
         candidates = selection.all_builders(cfg)
     else:
         candidates = [selection.selected_builder(cfg, options.builder)]
+    result = _audit_all(cfg, candidates, kb, options, progress)
+    if options.what_if is not None:
+        result.what_if = options.what_if.label()
+    return result
+
+
+def _audit_all(
+    cfg: DockerConfig,
+    candidates: list[Union[Builder, BuilderError]],
+    kb: Knowledge,
+    options: AuditOptions,
+    progress: Optional[Callable[[str], None]],
+) -> Result:
     if len(candidates) == 1:
         return Result([_audit_one(cfg, candidates[0], kb, options, progress)])
 
@@ -117,6 +133,10 @@ def _audit_one(
                 use = _usage(cfg, builder, options.platforms, options.timeout)  # now detected
     except RuntimecheckError as e:
         return BuilderResult(builder.name, builder.driver, error=e.message)
+    if options.what_if is not None:
+        from . import whatif
+
+        node_facts = [whatif.apply(options.what_if, facts) for facts in node_facts]
     nodes = [verdict.decide(kb, facts, options.ignore) for facts in node_facts]
     result = BuilderResult(builder.name, builder.driver, nodes=nodes)
     if use is not None and len(builder.nodes) > 1:

@@ -64,30 +64,46 @@ SOURCE = (
     "runc.go: --log FILE --log-format json on every call"
 )
 
-# What BuildKit does after `run --keep` returns (executor.go Run: releaseContainer through
-# resources' CloseAsync; resources/monitor.go: RecordNamespace gives a nopRecord without cgroup
-# v2; solver/llbsolver/result.go: captureProvenance reads each exec's samples).
-CONTAINER_GONE = (
-    "BuildKit deletes the container itself after every RUN step (`delete <id>`) and, on cgroup "
-    "v2, first reads its final resource usage from it: with the container already gone, the "
-    "delete fails and with it every RUN step (cgroup v1), or the usage cannot be read and the "
-    'build fails with "failed to capture provenance" (cgroup v2)'
-)
-CONSEQUENCES = {
-    "run-keep": "every RUN step fails",
-    "state-kept": "BuildKit's `delete <id>` after every RUN step needs a stopped container",
-    "delete": "every RUN step fails or leaks its container",
-    "state-deleted": "every RUN step leaks its container",
-    "kill": "cancelled builds leave their RUN step running",
-    "kill-run": "cancelled builds leave their RUN step running",
-    "kill-state": "a cancelled RUN step cannot be deleted, and leaks its container",
+# What a step that differs costs: what a failing invocation of BuildKit's costs where BuildKit
+# runs (the knowledge's [[consequence]] rows: a failing `delete` fails every RUN step on a cgroup
+# v1 or hybrid host and with rootless BuildKit, and is dropped on cgroup v2). None: BuildKit
+# never sees it fail (a `delete` that leaves the container), costed here.
+COSTS_AS = {
+    "run-keep": "run-keep",
+    "state-kept": "delete",  # BuildKit's own `delete <id>` after the step then fails
+    "delete": "delete",
+    "state-deleted": None,
+    "kill": "kill",
+    "kill-run": "kill",
+    "kill-state": None,
+    "kill-delete": None,
+}
+# Why the step that differed amounts to that invocation failing.
+_AMOUNTS_TO = {"state-kept": "BuildKit's own `delete <id>` after the step then finds no container"}
+# What BuildKit never sees fail: the container stays behind.
+_LEAKS = {
+    "state-deleted": "every RUN step leaks its container (BuildKit does not check that it is gone)",
+    "kill-state": "a cancelled RUN step leaks its container",
     "kill-delete": "a cancelled RUN step leaks its container",
+}
+# Without the knowledge (check() called alone): the stricter outcome of each.
+_STRICTER = {
+    "run-keep": ("block", "every RUN step fails"),
+    "delete": ("block", "every RUN step fails"),
+    "kill": ("warn", "cancelled builds leave their RUN step running"),
 }
 
 
-def consequence(step: str) -> str:
-    """What fails in BuildKit when `step` differs (for `state-kept`: the container is gone)."""
-    return CONTAINER_GONE if step == "state-kept" else CONSEQUENCES[step]
+def costs(step: str, cost: Optional[Callable[[str], tuple[str, str]]] = None) -> tuple[str, str]:
+    """(severity, what fails) when `step` differs; `cost(invocation_id)` gives what a failing
+    invocation costs where BuildKit runs (verdict's), else the stricter outcome is taken."""
+    invocation = COSTS_AS.get(step, "delete")
+    if invocation is None:
+        return SEVERITY_WARN, _LEAKS[step]
+    severity, fails = cost(invocation) if cost is not None else _STRICTER[invocation]
+    if step in _AMOUNTS_TO:
+        fails = f"{_AMOUNTS_TO[step]}: {fails}"
+    return severity, fails
 
 
 # What the runtime fails to do, for the fix.
@@ -137,11 +153,13 @@ def amend(
     sends_keep: bool,
     runc_min: Optional[str],
     ignore: frozenset[str] = frozenset(),
+    cost: Optional[Callable[[str], tuple[str, str]]] = None,
 ) -> None:
     """Add the `behaviour` check to a node's result, or a note where it was not run.
 
     `who`: how the runtime is named in sentences; `sends_keep`: the node's BuildKit sends
-    `run --keep` (v0.12.0 on); `runc_min`: the oldest runc that takes all it sends."""
+    `run --keep` (v0.12.0 on); `runc_min`: the oldest runc that takes all it sends; `cost`:
+    what a failing invocation costs where BuildKit runs (see `costs`)."""
     runtime = facts.runtime
     behaviour = runtime.behaviour if runtime is not None else None
     if runtime is None or behaviour is None:
@@ -168,15 +186,20 @@ def amend(
         c.id == "run-keep" and c.verdict != PASS and c.fix for c in result.checks
     ):
         fixes = []  # the run-keep check's fixes say it already
-    made = check(behaviour, who=who, sends_keep=sends_keep, fixes=fixes)
+    made = check(behaviour, who=who, sends_keep=sends_keep, fixes=fixes, cost=cost)
     made.ignored = made.id in ignore
     result.checks.append(made)
 
 
 def check(
-    behaviour: Behaviour, *, who: str, sends_keep: bool = True, fixes: Optional[list[str]] = None
+    behaviour: Behaviour,
+    *,
+    who: str,
+    sends_keep: bool = True,
+    fixes: Optional[list[str]] = None,
+    cost: Optional[Callable[[str], tuple[str, str]]] = None,
 ) -> Check:
-    """The `behaviour` check of a sequence that was run (not NOT_RUN)."""
+    """The `behaviour` check of a sequence that was run (not NOT_RUN); `cost` as `costs`."""
     evidence = "behaviour: " + "; ".join(f"{s.call}: {s.evidence}" for s in behaviour.steps)
     made = Check(
         id=CHECK_ID,
@@ -198,12 +221,15 @@ def check(
         )
         return made
     made.status = REJECTED if step == "run-keep" else IGNORED
+    severity, consequence = costs(step, cost)
     gone = step == "state-kept" and any(
-        s.name == step and s.exit_code not in (0, None) for s in behaviour.steps
+        st.name == step and st.exit_code not in (0, None) for st in behaviour.steps
     )
-    consequence = CONTAINER_GONE if gone else CONSEQUENCES.get(step, "BuildKit's RUN steps fail")
-    if behaviour.kill_part:
-        made.severity, made.verdict = SEVERITY_WARN, WARN
+    if step == "state-kept" and not gone:
+        consequence = consequence.replace("finds no container", "fails on a container not stopped")
+    made.severity = severity
+    if severity != SEVERITY_BLOCK:
+        made.verdict = WARN
     elif sends_keep:
         made.verdict = BLOCK
     else:

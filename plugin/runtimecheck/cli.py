@@ -135,6 +135,12 @@ def check(
         False, "--bootstrap", help="Boot a builder that is not running (as a build would) first"
     ),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds allowed per builder"),
+    buildkit: Optional[str] = typer.Option(
+        None, "--buildkit", help="Judge against this BuildKit release instead (hypothetical)"
+    ),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="Judge against the BuildKit a Docker Engine bundles (hypothetical)"
+    ),
     deep: bool = typer.Option(False, "--deep", help=DEEP_HELP),
     version: bool = typer.Option(
         False,
@@ -164,6 +170,8 @@ def check(
         sarif_location=sarif_location,
         bootstrap=bootstrap,
         timeout=timeout,
+        buildkit=buildkit,
+        engine=engine,
         deep=deep,
     )
     raise typer.Exit(command.run(_context(ctx), request))

@@ -71,7 +71,15 @@ class RuntimeFacts:
     verified: bool = False  # True when the binary itself was executed and probed
     error: Optional[str] = None  # why it could not be inspected (missing, hung, not executable)
     where: str = "host"  # "host", "container <name>", "pod <ns>/<name>", "declared"
+    # Where identity.version came from when the binary does not print it (e.g. runc built
+    # without a version stamp in a moby/buildkit image: "image moby/buildkit:v0.18.0").
+    version_source: str = ""
     behaviour: Optional[Behaviour] = None  # BuildKit's call sequence run for real (--deep)
+
+
+# Whether /sys/fs/cgroup where BuildKit runs is a cgroup v2 mount (BuildKit's own test).
+CGROUP_V1 = "v1"  # cgroup v1 or hybrid (or nothing mounted there): not cgroup v2
+CGROUP_V2 = "v2"
 
 
 @dataclass
@@ -81,7 +89,18 @@ class BuildKitFacts:
     version: Optional[str]
     source: str = ""  # how it was learnt: "buildkitd --version", "image tag", "Engine 25.0.3"
     worker: Optional[str] = "oci"  # "oci", "containerd", or None when unknown
-    no_pivot: bool = False  # the embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK)
+    # The embedder sets NoPivot (Docker Engine with DOCKER_RAMDISK); None: not known, judged
+    # as if it did (the stricter outcome).
+    no_pivot: Optional[bool] = False
+    cgroup: Optional[str] = None  # CGROUP_V1 / CGROUP_V2 where BuildKit runs; None: unknown
+    rootless: Optional[bool] = None  # BuildKit runs rootless; None: unknown
+    # How the two were learnt ("/proc/self/mountinfo in container X: cgroup2 at /sys/fs/cgroup")
+    # or why not.
+    environment: str = ""
+    # Judged against a version this node does not run (--buildkit / --engine): `actual` is
+    # the one it runs, with where that was learnt.
+    hypothetical: bool = False
+    actual: Optional[str] = None
     # The release judged against when `version` is a range: the lowest it stands for (every
     # release of a minor sends what its first does, as far as this data goes).
     judged_as: Optional[str] = None
@@ -120,6 +139,10 @@ class FixContext:
     image: Optional[str] = None  # docker-container / kubernetes driver image
     binary_override: Optional[str] = None  # --oci-worker-binary / [worker.oci] binary
     engine_version: Optional[str] = None  # docker driver
+    # The runtime the builder container itself runs under (dockerd's HostConfig.Runtime,
+    # e.g. "sysbox-runc"), and its version when known.
+    container_runtime: Optional[str] = None
+    container_runtime_version: Optional[str] = None
     stored: Optional[StoredBuilder] = None  # the builder's stored settings, to recreate it
 
 
@@ -157,6 +180,20 @@ class Check:
 
 
 @dataclass
+class Foresight:
+    """A later BuildKit release sends something this runtime fails: the verdict holds only
+    while the node's BuildKit is older."""
+
+    id: str  # the invocation id
+    invocation: str  # e.g. "run --keep"
+    status: str  # REJECTED / IGNORED, as the probe or the data says
+    verdict: str  # BLOCK / WARN: what the node would get from that release on
+    buildkit: str  # the first BuildKit release that sends it, e.g. "v0.12.0"
+    engine: Optional[str]  # the first Docker Engine release bundling such a BuildKit
+    text: str  # the sentence, e.g. "passes with BuildKit v0.11.6; breaks from …"
+
+
+@dataclass
 class NodeResult:
     name: str
     driver: str
@@ -168,6 +205,7 @@ class NodeResult:
     error: Optional[str] = None
     endpoint: Optional[str] = None
     status: str = "unknown"
+    foresight: list[Foresight] = field(default_factory=list)
     # Whether the build being checked runs on this node; None: not asked (every node counts).
     used: Optional[bool] = None
 
@@ -197,6 +235,9 @@ class Result:
     # Checked for information only, never a builder's verdict: this host's runtimes when no
     # builder could be inspected.
     advisory: list[BuilderResult] = field(default_factory=list)
+    # Set when every node was judged against a hypothetical release (--buildkit / --engine):
+    # what was assumed, in words.
+    what_if: Optional[str] = None
 
     @property
     def verdict(self) -> str:

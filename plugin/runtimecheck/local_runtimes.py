@@ -6,8 +6,10 @@ inspected (every known runtime name on this host's PATH, against the newest Buil
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Optional
 
 from .facts import BuilderResult, BuildKitFacts, FixContext, NodeFacts, NodeResult, RuntimeFacts
 from .knowledge import Knowledge
@@ -56,13 +58,35 @@ def on_path(kb: Knowledge, ignore: frozenset[str] = frozenset()) -> BuilderResul
     )
 
 
+def host_environment(
+    mountinfo: Optional[str] = None, euid: Optional[int] = None
+) -> tuple[Optional[str], Optional[bool], str]:
+    """(cgroup version, rootless, how learnt) for a BuildKit run here by this user: this
+    host's /sys/fs/cgroup (/proc/self/mountinfo), and rootless unless run as root."""
+    from .probe import environment
+
+    why = ""
+    if mountinfo is None:
+        mountinfo, why = environment.read_mountinfo()
+    uid = os.geteuid() if euid is None else euid
+    rootless = uid != 0
+    who = f"{'rootless' if rootless else 'rootful'}: run by uid {uid}"
+    if mountinfo is None:
+        return None, rootless, f"{why}; {who}"
+    mount = environment.cgroup_mount(mountinfo)
+    return mount.version, rootless, f"{mount.describe()} on this host; {who}"
+
+
 def _node(path: str, runtime: RuntimeFacts, buildkit: str, source: str) -> NodeFacts:
+    cgroup, rootless, how = host_environment()
     return NodeFacts(
         builder=HOST_BUILDER,
         node=path,
         driver=HOST_DRIVER,
         endpoint=None,
-        buildkit=BuildKitFacts(version=buildkit, source=source),
+        buildkit=BuildKitFacts(
+            version=buildkit, source=source, cgroup=cgroup, rootless=rootless, environment=how
+        ),
         runtime=runtime,
         fix_context=FixContext(driver=HOST_DRIVER),
         status="running",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from packaging.version import Version
 
@@ -24,6 +24,7 @@ from .facts import (
     WARN,
     Check,
     FixContext,
+    Foresight,
     NodeFacts,
     NodeResult,
     ProbeOutcome,
@@ -37,10 +38,13 @@ from .knowledge import (
     PROBLEM_TOO_OLD,
     PROBLEM_UNKNOWN,
     PROBLEM_UNSUPPORTED,
+    RUNC_FROM_IMAGE,
     Invocation,
     Knowledge,
     Support,
     describe_match,
+    image_tag,
+    in_range,
     is_stock_image,
     parse_version,
 )
@@ -111,20 +115,120 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
 
     floors: list[str] = []
     buildkit_version = _buildkit_to_evaluate(kb, facts, result.notes, floors)
-    invocations = kb.invocations(buildkit_version, no_pivot=facts.buildkit.no_pivot)
+    place = _place(facts, running, result.notes)
+    invocations = kb.invocations(buildkit_version, no_pivot=place.no_pivot)
     runtime = _resolve_runtime(kb, facts.runtime, result.notes, floors, running=running)
     runc_min = _runc_min(kb, invocations)
     for invocation in invocations:
-        check = _check(kb, invocation, runtime, facts.fix_context, runc_min)
+        check = _check(kb, invocation, runtime, facts.fix_context, runc_min, place)
         check.ignored = check.id in ignore
         result.checks.append(check)
     sends_keep = any(i.id == "run-keep" for i in invocations)
     behaviour.amend(kb, result, facts, who=runtime.who, sends_keep=sends_keep,
-                    runc_min=runc_min, ignore=ignore)  # fmt: skip
+                    runc_min=runc_min, ignore=ignore, cost=_costs(kb, place))  # fmt: skip
+    result.notes.extend(n for n in place.notes if n not in result.notes)
 
     counted = [c.verdict for c in result.checks if not c.ignored]
     result.verdict = worst(counted + floors) if counted or floors else PASS
+    if result.verdict in (PASS, WARN) and buildkit_version == facts.buildkit.version:
+        result.foresight = _foresight(
+            kb, facts, invocations, runtime, place, ignore, result.verdict
+        )
     return result
+
+
+def _foresight(
+    kb: Knowledge,
+    facts: NodeFacts,
+    sent: list[Invocation],
+    runtime: _Runtime,
+    place: _Place,
+    ignore: frozenset[str],
+    now: str,
+) -> list[Foresight]:
+    """What a later BuildKit sends that this runtime fails: the verdict holds only until
+    then. Judged as the node's own checks are (probe, data, where BuildKit runs)."""
+    sent_ids = {i.id for i in sent}
+    later = [
+        i
+        for i in kb.invocations(kb.newest_buildkit(), no_pivot=place.no_pivot)
+        if i.id not in sent_ids and i.id not in ignore
+    ]
+    found = []
+    for invocation in later:
+        aside = _Place(dict(place.known), place.environment, place.no_pivot, [])
+        check = _check(kb, invocation, runtime, facts.fix_context, None, aside)
+        first = kb.first_sent(invocation)
+        if check.status not in (REJECTED, IGNORED) or check.verdict == PASS or first is None:
+            continue
+        engine = kb.first_engine(invocation, no_pivot=place.no_pivot)
+        found.append(
+            Foresight(
+                id=invocation.id,
+                invocation=invocation.display,
+                status=check.status,
+                verdict=check.verdict,
+                buildkit=first,
+                engine=engine,
+                text=_foresight_text(facts, now, check, first, engine),
+            )
+        )
+    return found
+
+
+def _foresight_text(
+    facts: NodeFacts, now: str, check: Check, first: str, engine: Optional[str]
+) -> str:
+    """`passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0):
+    `run --keep` rejected`; for the docker driver the Engine leads."""
+    holds = "passes" if now == PASS else "only warns"
+    then = "breaks" if check.verdict == BLOCK else "warns"
+    what = "rejected" if check.status == REJECTED else "accepted but not honoured"
+    version = facts.buildkit.version
+    engine_now = facts.fix_context.engine_version
+    if facts.driver == "docker" and engine_now and engine:
+        return (
+            f"{holds} with Docker Engine {engine_now} (BuildKit {version}); {then} from Docker "
+            f"Engine {_release_name(engine)} (BuildKit {first} and later): "
+            f"`{check.invocation}` {what}"
+        )
+    engine_said = f" (Docker Engine {_release_name(engine)})" if engine else ""
+    return (
+        f"{holds} with BuildKit {version}; {then} from BuildKit {first}{engine_said}: "
+        f"`{check.invocation}` {what}"
+    )
+
+
+def _release_name(version: str) -> str:
+    """`25.0` for the first release of a minor, `25.0.2` otherwise."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if len(parts) == 3 and parts[2] == "0" else version
+
+
+@dataclass
+class _Place:
+    """Where BuildKit runs, as far as what an invocation's failure costs depends on it."""
+
+    known: dict[str, object]  # condition -> value; None: not learnt
+    environment: str  # how it was learnt, or why not
+    no_pivot: bool  # judged as if the embedder sends --no-pivot
+    notes: list[str]  # said once per node, whatever the checks
+
+
+def _place(facts: NodeFacts, running: bool, notes: list[str]) -> _Place:
+    buildkit = facts.buildkit
+    no_pivot = buildkit.no_pivot is not False
+    if buildkit.no_pivot is None and running:
+        notes.append(
+            "Whether the embedder sends `run --no-pivot` (Docker Engine does when dockerd runs "
+            "with DOCKER_RAMDISK set) could not be learnt: judged as if it did."
+        )
+    return _Place(
+        known={"cgroup": buildkit.cgroup, "rootless": buildkit.rootless},
+        environment=buildkit.environment,
+        no_pivot=no_pivot,
+        notes=[],
+    )
 
 
 def _buildkit_to_evaluate(
@@ -193,7 +297,13 @@ def _runc_min(kb: Knowledge, invocations: list[Invocation]) -> Optional[str]:
         bound = row.lower_bound() if row else None
         if bound is not None:
             bounds.append(bound)
-    return str(max(bounds)) if bounds else None
+    return _release(max(bounds)) if bounds else None
+
+
+def _release(bound: Version) -> str:
+    """A bound as the release to install: a range that starts at a release candidate
+    (runc's `>=1.1.0rc1`) names the release it led to (1.1.0)."""
+    return bound.base_version if bound.is_prerelease else str(bound)
 
 
 def _data_row(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Optional[Support]:
@@ -285,48 +395,115 @@ def _status_and_evidence(
     return UNKNOWN, f"no version data for {runtime.who} and not probed{inconclusive}", None, True
 
 
+@dataclass(frozen=True)
+class _Cost:
+    """What a failure of one invocation costs where BuildKit runs."""
+
+    severity: str
+    fails: str
+    source: Optional[str]  # the [[consequence]] row's, when one holds
+
+
+def _cost(
+    kb: Knowledge, invocation: Invocation, row: Optional[Support], place: _Place
+) -> tuple[_Cost, Optional[str]]:
+    """The cost, and a note when it is the stricter outcome for want of a condition.
+
+    An option accepted but not honoured may amount to another invocation failing
+    (`fails_as`: youki's ignored --keep is BuildKit's delete finding nothing)."""
+    costing = invocation
+    if row is not None and row.status == IGNORED and row.fails_as:
+        costing = kb.invocation(row.fails_as) or invocation
+    held, maybe = kb.consequence(costing.id, place.known)
+    if held is not None:
+        return _Cost(held.severity, held.fails, held.source), None
+    note = None
+    if maybe:
+        missing = sorted(
+            {key for c in maybe for key, _ in c.conditions if place.known.get(key) is None}
+        )
+        named = " and ".join(_CONDITION_WORDS.get(k, k) for k in missing)
+        why = f" ({place.environment})" if place.environment else ""
+        note = (
+            f"What a failing `{costing.display}` costs depends on {named} where BuildKit runs, "
+            f"which could not be learnt{why}: judged by the stricter outcome, {costing.fails}."
+        )
+    return _Cost(costing.severity, costing.fails, None), note
+
+
+def _costs(kb: Knowledge, place: _Place) -> Callable[[str], tuple[str, str]]:
+    """(severity, what fails) of an invocation failing where BuildKit runs, by its id, for the
+    behaviour check; the stricter outcome is noted once where a condition is not known."""
+
+    def cost(invocation_id: str) -> tuple[str, str]:
+        invocation = kb.invocation(invocation_id)
+        if invocation is None:
+            return SEVERITY_BLOCK, "BuildKit's RUN steps fail"
+        found, stricter = _cost(kb, invocation, None, place)
+        if stricter and stricter not in place.notes:
+            place.notes.append(stricter)
+        return found.severity, found.fails
+
+    return cost
+
+
+_CONDITION_WORDS = {
+    "cgroup": "the cgroup version",
+    "rootless": "whether BuildKit runs rootless",
+}
+
+
 def _check(
     kb: Knowledge,
     invocation: Invocation,
     runtime: _Runtime,
     context: FixContext,
     runc_min: Optional[str],
+    place: _Place,
 ) -> Check:
     status, evidence, row, confirmed = _status_and_evidence(kb, invocation, runtime)
-    blocks = invocation.severity == SEVERITY_BLOCK
+    cost, stricter = _cost(kb, invocation, row, place)
+    # Said where it decides the verdict: a failure the evidence shows (a "could not tell"
+    # stays that whatever it would cost).
+    if stricter and status in (REJECTED, IGNORED) and stricter not in place.notes:
+        place.notes.append(stricter)
+    blocks = cost.severity == SEVERITY_BLOCK
     if status == ACCEPTED and confirmed:
         verdict, reason = PASS, ""
     elif status == ACCEPTED:
         verdict = WARN
         reason = (
             f"`{invocation.display}` is accepted by version data, not confirmed: the probe "
-            f"of {runtime.who} ended without an answer; if it fails, {invocation.fails}."
+            f"of {runtime.who} ended without an answer; if it fails, {cost.fails}."
         )
     elif status == UNKNOWN:
         verdict = VERDICT_UNKNOWN if blocks else WARN
         reason = (
             f"Could not tell whether {runtime.who} accepts `{invocation.display}`; "
-            f"if it does not, {invocation.fails}."
+            f"if it does not, {cost.fails}."
         )
     else:
         verdict = BLOCK if blocks else WARN
         if status == IGNORED:
+            why = f" ({row.note})" if row is not None and row.fails_as and row.note else ""
             reason = (
-                f"{runtime.who} accepts `{invocation.display}` but does not honour it: "
-                f"{invocation.fails}."
+                f"{runtime.who} accepts `{invocation.display}` but does not honour it{why}: "
+                f"{cost.fails}."
             )
         else:
-            reason = f"{runtime.who} rejects `{invocation.display}`: {invocation.fails}."
+            reason = f"{runtime.who} rejects `{invocation.display}`: {cost.fails}."
     # A fix only where the evidence says what is wrong: never for a pass, an unknown, or an
     # acceptance the probe could not confirm.
     justified = status in (REJECTED, IGNORED)
     fixes = _fixes(kb, invocation, runtime, status, context, runc_min) if justified else []
     sources = [invocation.source] + ([row.source] if row is not None else [])
+    if cost.source:
+        sources.append(cost.source)
     return Check(
         id=invocation.id,
         invocation=invocation.display,
         status=status,
-        severity=invocation.severity,
+        severity=cost.severity,
         verdict=verdict,
         evidence=evidence,
         reason=reason,
@@ -347,7 +524,7 @@ def _problem(
     bound = fixed.lower_bound() if fixed else None
     current = parse_version(runtime.version)
     if bound is not None and (current is None or current < bound):
-        return PROBLEM_TOO_OLD, str(bound)
+        return PROBLEM_TOO_OLD, _release(bound)
     return PROBLEM_UNSUPPORTED, None
 
 
@@ -405,14 +582,80 @@ def _fixes(
     fixes = []
     stored = context.stored or _stored_from(context)
     for template in templates:
+        said = ""
+        text_values, change_values = filled, raw
+        extra: dict[str, str] = {}
+        if template.runc_from is not None:
+            own = template.runc_from == RUNC_FROM_IMAGE
+            origin = (context.image or DEFAULT_BUILDER_IMAGE) if own else settings.stock_image
+            said, image = _nested(kb, context, origin, runc_min)
+            if image is None and said:
+                fixes.append(said)  # no image known to run there: nothing to paste
+                continue
+            if image is not None:
+                text_values = _Blanks({**filled, "stock_image": image})
+                change_values = _Blanks({**raw, "stock_image": image})
+                if own:
+                    extra = {"image": image}  # its own runc fails there: another image's
         if template.recreate:
-            change = {key: value.format_map(raw) for key, value in template.recreate}
-            fixes.append(template.text.format_map({**filled, "recreate": recreate(stored, change)}))
+            change = {key: value.format_map(change_values) for key, value in template.recreate}
+            command = recreate(stored, {**change, **extra})
+            fixes.append(said + template.text.format_map({**text_values, "recreate": command}))
         else:
-            fixes.append(template.text.format_map(filled))
+            fixes.append(said + template.text.format_map(text_values))
     if any(t.recreate for t in templates):
         fixes.append(cache_note(stored))
     return fixes
+
+
+# What buildx runs when a docker-container builder names no image (driver/bkimage).
+DEFAULT_BUILDER_IMAGE = "moby/buildkit:buildx-stable-1"
+# Tags that follow the newest release: their runc is the newest release's.
+FOLLOWING_TAGS = ("buildx-stable-1", "latest")
+
+
+def _bundled_runc(kb: Knowledge, image: str) -> Optional[str]:
+    """The runc a moby/buildkit image bundles, when the data knows it."""
+    found = kb.image_runc(image)
+    if found is not None:
+        return found[0]
+    if is_stock_image(image) and (image_tag(image) or "latest") in FOLLOWING_TAGS:
+        return kb.stock_runc()
+    return None
+
+
+def _nested(
+    kb: Knowledge, context: FixContext, image: str, runc_min: Optional[str]
+) -> tuple[str, Optional[str]]:
+    """For a fix bringing in the runc `image` bundles, where the builder container runs under
+    a runtime that may not host it ([[nested]] in fixes.toml: runc 1.2+ inside sysbox before
+    0.6.6, 1.3.3+ before 0.7.0): what to say first ("" when that runc runs there, or is not
+    known), and the image to offer instead (None: no known image's runc runs there)."""
+    rows = kb.nested_rows(context.container_runtime, context.container_runtime_version)
+    inner = _bundled_runc(kb, image) if rows else None
+    parsed = parse_version(inner)
+    failing = [r for r in rows if parsed is not None and in_range(parsed, r.runc)]
+    if not failing:
+        return "", None
+    outer = context.container_runtime
+    version = context.container_runtime_version
+    fixes = [v for v in (parse_version(r.fixed_in) for r in failing) if v is not None]
+    fixed = str(max(fixes)) if fixes else None
+    if version:
+        who, fails = f"{outer} {version}", "fails there"
+    else:
+        who, fails = f"{outer} (its version is not known)", "fails there if it is an older one"
+    why = "; ".join(dict.fromkeys(f"{r.note} ({r.source})" for r in failing))
+    said = f"The builder container runs under {who}: the runc {inner} of {image} {fails}: {why}."
+    upgrade = f" With {outer} {fixed} or later it runs." if fixed else ""
+    other = kb.image_avoiding(rows, runc_min)
+    if other is None:
+        nothing = " No moby/buildkit release known bundles a runc that runs there."
+        return f"{said}{upgrade}{nothing}", None
+    tag, runc = other
+    return f"{said}{upgrade} moby/buildkit:{tag} bundles runc {runc}, which runs there. ", (
+        f"moby/buildkit:{tag}"
+    )
 
 
 def _unquoted(context: FixContext) -> dict[str, Optional[str]]:

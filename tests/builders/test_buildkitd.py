@@ -154,3 +154,29 @@ def test_version_line_of_buildkitd() -> None:
     out = "buildkitd github.com/moby/buildkit v0.12.5 bac3f2b673f3f9d33e79046008e7a38e856b3dc6\n"
     assert buildkitd.parse_version_output(out) == "v0.12.5"
     assert buildkitd.parse_version_output("buildkitd: command not found\n") is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "rootless", "source"),
+    [
+        ([], None, ""),
+        (["--rootless"], True, "--rootless"),
+        (["--rootless=false"], False, "--rootless"),
+        (["--rootless", "--oci-worker-rootless=false"], False, "--oci-worker-rootless"),
+        (["--oci-worker-rootless", "--rootless=false"], True, "--oci-worker-rootless"),
+    ],
+)
+def test_rootless_flags(argv, rootless, source) -> None:
+    """cmd/buildkitd: --rootless, then --oci-worker-rootless (Go bool flags)."""
+    settings = buildkitd.effective(buildkitd.parse_flags(argv), buildkitd.parse_toml(None))
+    assert (settings.rootless, settings.rootless_from) == (rootless, source)
+
+
+def test_rootless_from_the_toml_and_the_flag_winning() -> None:
+    toml = buildkitd.parse_toml("[worker.oci]\n  rootless = true\n")
+    assert buildkitd.effective(buildkitd.parse_flags([]), toml).rootless is True
+    flags = buildkitd.parse_flags(["--rootless=false"])
+    assert buildkitd.effective(flags, toml).rootless is False
+    assert buildkitd.parse_flags(["--rootless=maybe"]).problems == [
+        "--rootless=maybe is neither true nor false"
+    ]

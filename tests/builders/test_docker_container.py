@@ -84,11 +84,18 @@ def make_builder_container(
     flags: list[str],
     toml: Optional[bytes] = None,
     start: bool = True,
+    **kw: Any,
 ) -> Any:
-    """As buildx's docker-container driver: Cmd = [--config …] + flags, files under /etc."""
+    """As buildx's docker-container driver: Cmd = [--config …] + flags, files under /etc.
+    Other keyword arguments (e.g. `user`) go to the container as they are."""
     cmd = (["--config", "/etc/buildkit/buildkitd.toml"] if toml else []) + flags
     container = make_container(
-        image, name=docker_container.container_name(node), command=cmd, start=False, init=True
+        image,
+        name=docker_container.container_name(node),
+        command=cmd,
+        start=False,
+        init=True,
+        **kw,
     )
     if toml is not None:
         put_file(container, "/etc", "buildkit/buildkitd.toml", toml)
@@ -111,7 +118,7 @@ def home(tmp_path: Path) -> BuildxHome:
     return BuildxHome(tmp_path)
 
 
-def test_stock_layout_runc_passes(home, make_container, test_images, kb) -> None:
+def test_stock_layout_runc_passes(home, make_container, test_images, kb, engine) -> None:
     name = unique()
     image = test_images["buildkit_v0_12"]
     home.write_builder(name, [store_node(name + "0", image=image)])
@@ -131,6 +138,8 @@ def test_stock_layout_runc_passes(home, make_container, test_images, kb) -> None
     assert facts.fix_context.driver == "docker-container"
     assert (facts.fix_context.builder, facts.fix_context.node) == (name, name + "0")
     assert facts.fix_context.image == image and facts.fix_context.binary_override is None
+    # The runtime the builder container itself runs under: dockerd's default here.
+    assert facts.fix_context.container_runtime == engine.info()["DefaultRuntime"]
     assert verdict.decide(kb, facts, frozenset()).verdict == PASS
 
 
@@ -179,8 +188,13 @@ def test_toml_in_the_container_selects_crun(home, make_container, test_images, k
     assert facts.fix_context.binary_override == "crun"
     assert facts.runtime is not None and facts.runtime.identity.name == "crun"
     assert not any("second exec" in n for n in facts.notes)
-    # BuildKit v0.11 sends no --keep: crun 1.8.1 is fine there.
-    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+    # BuildKit v0.11 sends no --keep: crun 1.8.1 is fine there, until BuildKit v0.12.
+    result = verdict.decide(kb, facts, frozenset())
+    assert result.verdict == PASS
+    assert [f.text for f in result.foresight] == [
+        "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    ]
 
 
 def test_container_config_differing_from_store_is_probed_again(
@@ -477,3 +491,224 @@ def test_a_node_endpoint_naming_a_docker_context(home, make_container, test_imag
     assert local.endpoint == home.host
     assert removed.status == "unreachable" and removed.error is not None
     assert "'removed-context'" in removed.error and "docker context ls" in removed.error
+
+
+# --- where BuildKit runs: /sys/fs/cgroup and the user, learnt in the same exec ---------------
+
+CGROUP2_SUPER_MAGIC = "63677270"
+STANDINS = Path(__file__).resolve().parents[1] / "standins"
+
+
+def container_cgroup(container: Any) -> str:
+    """What statfs says of /sys/fs/cgroup in the container, asked independently."""
+    code, out = container.exec_run(["stat", "-f", "-c", "%t", "/sys/fs/cgroup"])
+    assert code == 0, out
+    return "v2" if out.decode().strip() == CGROUP2_SUPER_MAGIC else "v1"
+
+
+def with_runtime(make_container: Any, node: str, image: str, standin: str, **kw: Any) -> Any:
+    """A builder container whose buildkit-runc is a stand-in from tests/standins."""
+    container = make_builder_container(make_container, node, image, [], start=False, **kw)
+    put_file(container, "/usr/bin", "buildkit-runc", (STANDINS / standin).read_bytes(), 0o755)
+    container.start()
+    container.reload()
+    return container
+
+
+def test_the_cgroup_version_and_user_are_learnt_in_the_probe(
+    home, make_container, test_images, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    container = make_builder_container(make_container, name + "0", image, [])
+
+    [facts] = check(home, name, kb)
+
+    assert facts.buildkit.cgroup == container_cgroup(container)
+    assert facts.buildkit.rootless is False
+    assert f"in container buildx_buildkit_{name}0" in facts.buildkit.environment
+    assert "rootful: the container runs as root" in facts.buildkit.environment
+
+
+def test_youki_keep_costs_what_a_failing_delete_costs_on_this_machine(
+    home, make_container, test_images, kb
+) -> None:
+    """youki deletes the container when it exits, so BuildKit's delete finds none: on
+    cgroup v2 (rootful) that error is dropped, on cgroup v1 or hybrid it fails the step."""
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    container = with_runtime(make_container, name + "0", image, "youki-0.4.1")
+
+    [facts] = check(home, name, kb)
+    result = verdict.decide(kb, facts, frozenset())
+
+    assert facts.runtime is not None
+    assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("youki", "0.4.1")
+    keep = next(c for c in result.checks if c.id == "run-keep")
+    assert keep.status == "ignored"
+    if container_cgroup(container) == "v2":
+        assert (keep.verdict, result.verdict) == ("warn", "warn")
+        assert "cgroup v2 host" in keep.reason
+    else:
+        assert (keep.verdict, result.verdict) == ("block", "block")
+        assert "delete's error becomes the step's" in keep.reason
+
+
+def test_a_builder_running_as_a_user_is_rootless_and_delete_fails_there(
+    home, make_container, test_images, kb
+) -> None:
+    name = unique()
+    image = test_images["buildkit_v0_12"]
+    home.write_builder(name, [store_node(name + "0", image=image)])
+    with_runtime(make_container, name + "0", image, "youki-0.4.1", user="1000")
+
+    [facts] = check(home, name, kb)
+
+    assert facts.buildkit.rootless is True
+    assert "rootless: the container runs as uid 1000" in facts.buildkit.environment
+    keep = next(c for c in verdict.decide(kb, facts, frozenset()).checks if c.id == "run-keep")
+    assert keep.verdict == "block"  # whatever the cgroup version: no resource record
+
+
+def test_youki_keep_on_a_recorded_cgroup_v2_container(kb) -> None:
+    """What the probe script reports from the recorded mountinfo of a container on a cgroup
+    v2 host (tests/fixtures/proc), as root: the ignored --keep only warns."""
+    from runtimecheck.facts import ProbeOutcome, RuntimeFacts, RuntimeIdentity
+    from runtimecheck.probe import environment
+
+    mountinfo = STANDINS.parent / "fixtures" / "proc" / "mountinfo-docker-desktop-cgroup2.txt"
+    mount = environment.cgroup_mount(mountinfo.read_text())
+    seen = environment.from_record(
+        mount.fstype or "none", mount.line, "0 0 4294967295", "Uid:\t0\t0\t0\t0"
+    )
+    builder = store.Builder("b", "docker-container", [store.Node("b0", None)])
+    runtime = RuntimeFacts(
+        path="/usr/bin/buildkit-runc",
+        identity=RuntimeIdentity("youki", "0.4.1"),
+        probes={
+            i.id: ProbeOutcome(i.id, ACCEPTED, "exit 255: does not exist") for i in kb.invocations()
+        },
+        verified=True,
+        where="container buildx_buildkit_b0",
+    )
+    observed = buildkitd_container.Observed(
+        image="moby/buildkit:v0.12.5", cmd=[], config_text=None, status="running",
+        buildkitd_version_output="buildkitd github.com/moby/buildkit v0.12.5 bac3f2b",
+        default_runtime_on_path=True, runtime=runtime, environment=seen,
+        where="container buildx_buildkit_b0",
+    )  # fmt: skip
+    facts = buildkitd_container.node_facts(
+        builder, builder.nodes[0], None, observed, kb, driver="docker-container"
+    )
+    assert (facts.buildkit.cgroup, facts.buildkit.rootless) == ("v2", False)
+    result = verdict.decide(kb, facts, frozenset())
+    keep = next(c for c in result.checks if c.id == "run-keep")
+    assert (keep.status, keep.verdict, result.verdict) == ("ignored", "warn", "warn")
+
+
+@pytest.mark.parametrize(
+    ("image", "uid_map", "uid", "rootless"),
+    [
+        ("moby/buildkit:v0.12.5-rootless", None, None, True),  # not probed: from the image
+        ("moby/buildkit:rootless", None, None, True),
+        ("moby/buildkit:v0.12.5", None, None, None),
+        ("moby/buildkit:v0.12.5", "0 0 4294967295", "Uid:\t0\t0\t0\t0", False),
+        ("moby/buildkit:v0.12.5", "0 100000 65536", "Uid:\t0\t0\t0\t0", True),
+        ("moby/buildkit:v0.12.5-rootless", "0 0 4294967295", "Uid:\t1000\t1000\t1000\t1000", True),
+    ],
+)
+def test_rootless_from_the_image_or_from_what_the_probe_saw(
+    kb, image, uid_map, uid, rootless
+) -> None:
+    from runtimecheck.probe import environment
+
+    builder = store.Builder("b", "docker-container", [store.Node("b0", None)])
+    seen = None
+    if uid_map is not None:
+        seen = environment.from_record(
+            "tmpfs", "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw", uid_map, uid
+        )
+    observed = buildkitd_container.Observed(
+        image=image, cmd=[], config_text=None, status="stopped", environment=seen
+    )
+    facts = buildkitd_container.node_facts(
+        builder, builder.nodes[0], None, observed, kb, driver="docker-container"
+    )
+    assert facts.buildkit.rootless is rootless
+    assert facts.buildkit.cgroup == (None if seen is None else "v1")
+
+
+# --- the bundled runc prints no version: it comes from the moby/buildkit release -------------
+
+
+def probed_as(home: BuildxHome, container: Any, image: str, kb: Any) -> NodeFacts:
+    """The real probe of `container` (one exec), judged as a builder whose image is named
+    `image`: the test image stands in for moby/buildkit, which cannot be pulled here."""
+    from runtimecheck import engine as engine_mod
+
+    node = store.Node(container.name.removeprefix("buildx_buildkit_"), None)
+    builder = store.Builder("b", "docker-container", [node])
+    client = engine_mod.connect(home.cfg.endpoint, timeout=20, ask_version=False)
+    try:
+        transport = client.exec_transport(client.inspect_container(container.name))
+        observed = buildkitd_container.Observed(
+            image=image, cmd=[], config_text=None, status="running"
+        )
+        buildkitd_container.probe_running(
+            transport, f"container {container.name}", node, observed,
+            "/etc/buildkit/buildkitd.toml", kb, 20.0,
+        )  # fmt: skip
+    finally:
+        client.close()
+    return buildkitd_container.node_facts(
+        builder, node, None, observed, kb, driver="docker-container"
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "version", "release"),
+    [
+        ("moby/buildkit:v0.18.0", "1.2.2", "image moby/buildkit:v0.18.0"),
+        # buildx's default names no version: buildkitd --version (v0.12.5 here) does.
+        (
+            "moby/buildkit:buildx-stable-1",
+            "1.1.12",
+            "image moby/buildkit:v0.12.5 (buildkitd --version)",
+        ),
+    ],
+)
+def test_an_unstamped_bundled_runc_gets_its_version_from_the_release(
+    home, make_container, test_images, kb, image, version, release
+) -> None:
+    node = unique()
+    container = with_runtime(
+        make_container, node, test_images["buildkit_v0_12"], "runc-1.2.2-buildkit-unstamped"
+    )
+
+    facts = probed_as(home, container, image, kb)
+
+    runtime = facts.runtime
+    assert runtime is not None and runtime.verified
+    assert runtime.path == "/usr/bin/buildkit-runc"
+    assert runtime.identity.raw.startswith("runc version unknown\n")
+    assert (runtime.identity.name, runtime.identity.version) == ("runc", version)
+    assert runtime.version_source == release
+    assert any("prints no version" in n and f"{version} is the runc" in n for n in facts.notes)
+    assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_an_unstamped_runc_outside_a_moby_buildkit_image_stays_unversioned(
+    home, make_container, test_images, kb
+) -> None:
+    container = with_runtime(
+        make_container, unique(), test_images["buildkit_v0_12"], "runc-1.2.2-buildkit-unstamped"
+    )
+
+    facts = probed_as(home, container, test_images["buildkit_v0_12"], kb)
+
+    assert facts.runtime is not None
+    assert (facts.runtime.identity.name, facts.runtime.identity.version) == ("runc", None)
+    assert facts.runtime.version_source == ""
+    assert not any("prints no version" in n for n in facts.notes)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,9 @@ def crun_as_runc(tmp_path: Path) -> Path:
     return bin_dir
 
 
-def facts_for(kb: Any, version: str, environ: dict[str, str]) -> Any:
+def facts_for(kb: Any, version: str, environ: dict[str, str], mountinfo: Any = None) -> Any:
     builder = selection.context_builder("default", "default")
-    dockerd = docker_driver.Dockerd(pid=1, environ=environ, same_root=True)
+    dockerd = docker_driver.Dockerd(pid=1, environ=environ, same_root=True, mountinfo=mountinfo)
     located = docker_driver.locate_runtime(version, environ)
     runtime = docker_driver.resolved_runtime(
         located,
@@ -102,6 +103,37 @@ def test_engine_26_honours_the_runc_command_variable(kb, crun_as_runc) -> None:
     assert facts.runtime.probes["run-keep"].status == ACCEPTED
     assert facts.fix_context.binary_override == runc
     assert verdict.decide(kb, facts, frozenset()).verdict == PASS
+
+
+def test_dockerds_cgroup_and_rootlesskit_are_where_its_buildkit_runs(kb, crun_as_runc) -> None:
+    mountinfo = (FIXTURES / "proc" / "mountinfo-docker-desktop-cgroup2.txt").read_text()
+    facts = facts_for(kb, "25.0.3", {"PATH": str(crun_as_runc)}, mountinfo)
+    assert (facts.buildkit.cgroup, facts.buildkit.rootless) == ("v2", False)
+    assert facts.buildkit.no_pivot is False
+    assert "cgroup2 at /sys/fs/cgroup for dockerd (pid 1)" in facts.buildkit.environment
+
+    rootless = {
+        "PATH": str(crun_as_runc),
+        "ROOTLESSKIT_STATE_DIR": "/run/user/1000/dockerd-rootless",
+    }
+    facts = facts_for(kb, "25.0.3", rootless, mountinfo)
+    assert facts.buildkit.rootless is True
+    assert "RootlessKit" in facts.buildkit.environment
+
+    facts = facts_for(kb, "25.0.3", {"PATH": str(crun_as_runc)})
+    assert facts.buildkit.cgroup is None and "no mountinfo" in facts.buildkit.environment
+
+
+def test_without_dockerds_environment_no_pivot_and_cgroup_are_unknown(kb) -> None:
+    builder = selection.context_builder("default", "default")
+    facts = docker_driver.node_facts(
+        builder, builder.nodes[0], "tcp://elsewhere:2376", engine_version="25.0.3", kb=kb,
+        dockerd=None, runtime=None, notes=[],
+    )  # fmt: skip
+    assert facts.buildkit.no_pivot is None
+    assert (facts.buildkit.cgroup, facts.buildkit.rootless) == (None, None)
+    result = verdict.decide(kb, facts, frozenset())
+    assert "run-no-pivot" in {c.id for c in result.checks}
 
 
 def test_engine_20_10_bundles_a_buildkit_without_keep(kb, crun_as_runc) -> None:
@@ -184,10 +216,17 @@ def test_this_machines_dockerd(engine, kb, tmp_path) -> None:
         pytest.fail(f"dockerd's runtime was not found: {facts.notes}")
     assert facts.runtime.verified, facts.runtime.error
     assert facts.runtime.where.startswith("host (dockerd pid ")
+    # dockerd's BuildKit sees /sys/fs/cgroup as this host does (same mount namespace here).
+    magic = subprocess.run(
+        ["stat", "-f", "-c", "%t", "/sys/fs/cgroup"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert facts.buildkit.cgroup == ("v2" if magic == "63677270" else "v1")
     if version.startswith("20.10"):
-        # Bundled BuildKit ≈ v0.8 sends no --keep: a pass whatever runc is.
-        assert facts.buildkit.version == "v0.8.x"  # the range, not a made-up release
-        assert facts.buildkit.to_judge == "v0.8"
+        # The bundled BuildKit, a commit after v0.8.x, sends no --keep: a pass whatever runc is.
+        # Each 20.10 patch release names its own commit (git describe), not a range.
+        assert (facts.buildkit.version or "").startswith("v0.8.")
+        assert facts.buildkit.judged_as is None
+        assert facts.buildkit.to_judge == facts.buildkit.version
         assert verdict.decide(kb, facts, frozenset()).verdict == PASS
 
 

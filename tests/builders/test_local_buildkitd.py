@@ -172,3 +172,37 @@ def test_nothing_listening_is_not_inspected(tmp_path: Path, leftover: bool) -> N
 )
 def test_user_namespace_as_moby_sys_userns_tells_it(uid_map: str, inside: bool) -> None:
     assert local_buildkitd.in_user_namespace(uid_map) is inside
+
+
+def this_machines_cgroup() -> str:
+    # BuildKit's own test: statfs("/sys/fs/cgroup") says CGROUP2_SUPER_MAGIC, else v1.
+    import subprocess
+
+    magic = subprocess.run(["stat", "-f", "-c", "%t", "/sys/fs/cgroup"],
+                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    return "v2" if magic == "63677270" else "v1"
+
+
+def test_it_learns_where_it_runs_as_its_proc_entry_shows(daemons, tmp_path: Path) -> None:
+    pid = daemons([f"--oci-worker-binary={CRUN}"])
+    facts, _ = check(tmp_path, tmp_path / "buildkitd-0.sock")
+    buildkit = facts.buildkit
+    assert buildkit.cgroup == this_machines_cgroup()
+    assert buildkit.rootless is (os.geteuid() != 0)
+    assert "at /sys/fs/cgroup" in buildkit.environment
+    assert f"for buildkitd (pid {pid})" in buildkit.environment
+
+
+def test_in_a_user_namespace_it_is_rootless(daemons, tmp_path: Path) -> None:
+    pid = daemons([f"--oci-worker-binary={CRUN}"], prefix=["unshare", "--user", "--map-root-user"])
+    facts, judged = check(tmp_path, tmp_path / "buildkitd-0.sock")
+    assert facts.buildkit.rootless is True
+    assert f"rootless: buildkitd (pid {pid}) runs in a user namespace" in facts.buildkit.environment
+    assert judged == BLOCK
+
+
+def test_its_rootless_flag_wins(daemons, tmp_path: Path) -> None:
+    daemons([f"--oci-worker-binary={CRUN}", "--rootless"])
+    facts, _ = check(tmp_path, tmp_path / "buildkitd-0.sock")
+    assert facts.buildkit.rootless is True
+    assert "rootless by --rootless" in facts.buildkit.environment

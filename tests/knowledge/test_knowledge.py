@@ -18,6 +18,12 @@ from runtimecheck.knowledge import parse_version
         ("1.1.5+ds1", Version("1.1.5+ds1")),
         ("1.1.12-0ubuntu3", Version("1.1.12")),
         ("release-20240513.0", Version("20240513.0")),
+        ("1.0.0-rc93", Version("1.0.0rc93")),
+        ("1.1.0-rc.1", Version("1.1.0rc1")),
+        ("1.0.0-rc92+dev", Version("1.0.0rc92+dev")),
+        ("v0.8.3-34-geeb7b65ab7d6", Version("0.8.3.post34")),
+        ("v0.12.5-0.20231208203051-3b6880d2a00f", Version("0.12.5.dev20231208203051")),
+        ("v0.12.6-m.1", Version("0.12.6")),
         ("unknown", None),
         ("0.0.0-dev", None),
         ("", None),
@@ -26,6 +32,52 @@ from runtimecheck.knowledge import parse_version
 )
 def test_parse_version(text, expected):
     assert parse_version(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "inside"),
+    [
+        ("1.0.0-rc93", ">=1.0.0rc1", True),
+        ("1.0.0-rc93", "<1.1.0rc1", True),
+        ("1.1.0-rc.1", "<1.1.0rc1", False),
+        ("1.1.0-rc.1", ">=1.1.0rc1", True),
+        # PEP 440: `<1.1.0` leaves out 1.1.0's own pre-releases, hence the bounds above.
+        ("1.1.0-rc.1", "<1.1.0", False),
+        ("1.0.0-rc1", ">=1.0.0rc1", True),
+        ("0.99", ">=1.0.0rc1", False),
+    ],
+)
+def test_ranges_admit_release_candidates(version, spec, inside):
+    from packaging.specifiers import SpecifierSet
+
+    parsed = parse_version(version)
+    assert parsed is not None
+    assert knowledge.in_range(parsed, SpecifierSet(spec)) is inside
+
+
+def test_commits_between_releases_sort_where_they_were_made():
+    after = parse_version("v0.8.3-34-geeb7b65ab7d6")
+    before = parse_version("v0.12.5-0.20231208203051-3b6880d2a00f")
+    assert after is not None and before is not None
+    assert Version("0.8.3") < after < Version("0.8.4")
+    assert Version("0.12.4") < before < Version("0.12.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("v0.8.3-34-geeb7b65ab7d6", "34 commits after v0.8.3"),
+        (
+            "v0.12.5-0.20231208203051-3b6880d2a00f",
+            "a commit before v0.12.5 (3b6880d2a00f), not a release",
+        ),
+        ("1.1.0-rc.1", "a pre-release"),
+        ("v0.12.5", None),
+        (None, None),
+    ],
+)
+def test_release_kind_says_what_is_not_a_release(text, kind):
+    assert knowledge.release_kind(text) == kind
 
 
 def test_crun_dev_build_sorts_just_after_its_base_release():
@@ -50,6 +102,12 @@ def test_no_pivot_is_only_sent_when_the_embedder_asks(kb):
     assert "run-no-pivot" in {i.id for i in kb.invocations("v0.12.5", no_pivot=True)}
 
 
+def test_no_pivot_is_sent_from_buildkit_0_5_1(kb):
+    """moby/buildkit PR #980 (commit eba3ffc268b0), first in v0.5.1 (buildkit_nopivot.txt)."""
+    assert "run-no-pivot" not in {i.id for i in kb.invocations("v0.5.0", no_pivot=True)}
+    assert "run-no-pivot" in {i.id for i in kb.invocations("v0.5.1", no_pivot=True)}
+
+
 def test_state_and_exec_arrive_with_buildkit_0_8(kb):
     assert "state" not in {i.id for i in kb.invocations("v0.7.0")}
     assert {"state", "exec-process"} <= {i.id for i in kb.invocations("v0.8.0")}
@@ -70,11 +128,115 @@ def test_newest_buildkit_is_the_highest_release(kb):
     newest = parse_version(kb.newest_buildkit())
     assert newest is not None
     assert all(r.parsed <= newest for r in kb.releases)
+    assert kb.newest_buildkit() == "v0.32.2"
+
+
+ALL_BUT_KEEP = [
+    "global-log",
+    "run-bundle",
+    "run-no-pivot",
+    "delete",
+    "kill",
+    "state",
+    "exec-process",
+    "exec-pid-file",
+]
+
+
+@pytest.mark.parametrize("version", ["1.0.0-rc1", "1.0.0-rc10", "1.0.0-rc93", "1.0.0-rc95"])
+def test_runc_release_candidates_take_everything_but_keep(kb, version):
+    """runc_flags.txt: rc1 … rc95 have every flag BuildKit uses except run --keep."""
+    for invocation in ALL_BUT_KEEP:
+        row = kb.support("runc", invocation, version)
+        assert row is not None and row.status == "accepted", (version, invocation)
+    keep = kb.support("runc", "run-keep", version)
+    assert keep is not None and keep.status == "rejected"
 
 
 @pytest.mark.parametrize(
+    ("version", "status"),
+    [("1.0.3", "rejected"), ("1.1.0-rc.1", "accepted"), ("1.1.0", "accepted")],
+)
+def test_runc_keep_arrives_with_1_1_0_rc_1(kb, version, status):
+    row = kb.support("runc", "run-keep", version)
+    assert row is not None and row.status == status
+
+
+@pytest.mark.parametrize(
+    ("version", "keep", "no_pivot"),
+    [
+        ("0.0.1", "rejected", "rejected"),
+        ("0.1.0", "rejected", "rejected"),
+        ("0.2.0", "ignored", "ignored"),
+        ("0.4.1", "ignored", "ignored"),
+        ("0.5.0", "ignored", "accepted"),
+        ("0.7.0", "ignored", "accepted"),
+    ],
+)
+def test_youki_keep_and_no_pivot_by_version(kb, version, keep, no_pivot):
+    """youki_run_flags.txt: both flags parsed from v0.2.0; --keep never read, --no-pivot read
+    from v0.5.0 (commit d07159691ded)."""
+    keep_row = kb.support("youki", "run-keep", version)
+    pivot_row = kb.support("youki", "run-no-pivot", version)
+    assert keep_row is not None and keep_row.status == keep
+    assert pivot_row is not None and pivot_row.status == no_pivot
+    delete = kb.support("youki", "delete", version)
+    assert delete is not None and delete.status == "accepted"
+
+
+def test_kata_runtime_has_no_oci_lifecycle_commands(kb):
+    """kata_runtime_cmds.txt: no run, delete, kill or state in any tag 2.0.0 … 4.1.0."""
+    for invocation in ["run-bundle", "run-keep", "delete", "kill", "state", "exec-process"]:
+        for version in ("2.0.0", "3.32.0", "4.1.0"):
+            row = kb.support("kata-runtime", invocation, version)
+            assert row is not None and row.status == "rejected", (invocation, version)
+    log = kb.support("kata-runtime", "global-log", "3.32.0")
+    assert log is not None and log.status == "accepted"
+
+
+# Each row of moby_buildkit_ranges.txt that differs from its minor's first release, and the
+# edges around them (moby/moby vendor/modules.txt, vendor.conf for 20.10).
+@pytest.mark.parametrize(
     ("engine", "buildkit"),
-    [("24.0.7", "v0.11.6"), ("25.0.3", "v0.12.5"), ("26.1.1", "v0.13.2"), ("27.5.1", "v0.18.2")],
+    [
+        ("20.10.0", "v0.8.0-4-g950603da215a"),
+        ("20.10.24+dfsg1", "v0.8.3-34-geeb7b65ab7d6"),
+        ("23.0.0", "v0.10.6"),
+        ("23.0.1", "v0.10.7-0.20230208155512-4f0ee09c40e2"),
+        ("23.0.18", "v0.10.7-0.20230412161310-d52b2d584242"),
+        ("24.0.1", "v0.11.6"),
+        ("24.0.2", "v0.11.7-0.20230525183624-798ad6b0ce9f"),
+        ("24.0.7", "v0.11.7-0.20230908085316-d3e6c1360f6e"),
+        ("24.0.9", "v0.11.7-0.20240124010513-435cb77e369c"),
+        ("25.0.0", "v0.12.5-0.20231208203051-3b6880d2a00f"),
+        ("25.0.1", "v0.12.5-0.20231208203051-3b6880d2a00f"),
+        ("25.0.3", "v0.12.5"),
+        ("25.0.15", "v0.12.5"),
+        ("25.0.16", "v0.12.6-m.1"),
+        ("25.0.17", "v0.12.6-m.3"),
+        ("26.0.2", "v0.13.1"),
+        ("26.1.0", "v0.13.1"),
+        ("26.1.1", "v0.13.2"),
+        ("27.0.3", "v0.14.1"),
+        ("27.1.1", "v0.15.0"),
+        ("27.1.2", "v0.15.1"),
+        ("27.5.1", "v0.18.2"),
+        ("28.0.1", "v0.20.0"),
+        ("28.0.2", "v0.20.1"),
+        ("28.0.3", "v0.20.2"),
+        ("28.0.4", "v0.20.2"),
+        ("28.3.0", "v0.23.1"),
+        ("28.3.1", "v0.23.2"),
+        ("28.3.3", "v0.23.2"),
+        ("28.5.2", "v0.25.2"),
+        ("29.0.0", "v0.25.2"),
+        ("29.0.4", "v0.25.2"),
+        ("29.1.0", "v0.26.2"),
+        ("29.1.5", "v0.26.3"),
+        ("29.4.3", "v0.29.0"),
+        ("29.7.1", "v0.32.0"),
+        ("29.7.2", "v0.32.2"),
+    ],
 )
 def test_engine_bundled_buildkit(kb, engine, buildkit):
     found = kb.engine_buildkit(engine)
@@ -83,18 +245,77 @@ def test_engine_bundled_buildkit(kb, engine, buildkit):
     assert "moby/moby" in found[1]
 
 
-def test_engine_outside_the_table_is_unknown(kb):
-    assert kb.engine_buildkit("19.03.15") is None
-    assert kb.engine_buildkit("not-a-version") is None
+def test_engine_rows_name_the_tags_they_were_read_at(kb):
+    found = kb.engine_buildkit("25.0.16")
+    assert found is not None
+    assert found[1] == (
+        "moby/moby vendor/modules.txt at v25.0.16: github.com/moby/buildkit v0.12.5 => "
+        "github.com/Mirantis/buildkit v0.12.6-m.1"
+    )
+    found = kb.engine_buildkit("29.7.0")
+    assert found is not None and "at docker-v29.7.0 … docker-v29.7.1" in found[1]
 
 
 @pytest.mark.parametrize(
+    ("engine", "keep"),
+    [("23.0.18", False), ("24.0.9", False), ("25.0.0", True), ("25.0.16", True)],
+)
+def test_pre_release_buildkit_of_an_engine_sends_what_it_has(kb, engine, keep):
+    """25.0.0 bundles a commit before v0.12.5, which already sends run --keep; 24.0.9 one
+    before v0.11.7, which does not."""
+    found = kb.engine_buildkit(engine)
+    assert found is not None
+    assert ("run-keep" in {i.id for i in kb.invocations(found[0])}) is keep
+
+
+def test_engine_outside_the_table_is_unknown(kb):
+    assert kb.engine_buildkit("19.03.15") is None
+    assert kb.engine_buildkit("27.0.0") is None  # never released
+    assert kb.engine_buildkit("29.7.3") is None  # newer than the data
+    assert kb.engine_buildkit("not-a-version") is None
+
+
+# Every run of buildkit_runc_version.txt (moby/buildkit Dockerfile ARG RUNC_VERSION), at both
+# of its ends.
+@pytest.mark.parametrize(
     ("tag", "runc"),
     [
+        ("v0.7.0", "1.0.0-rc10"),
+        ("v0.7.1", "1.0.0-rc10"),
+        ("v0.7.2", "1.0.0-rc91"),
+        ("v0.8.0", "1.0.0-rc92+dev"),
+        ("v0.8.1", "1.0.0-rc92+dev"),
+        ("v0.8.2", "1.0.0-rc93"),
+        ("v0.8.3", "1.0.0-rc93"),
+        ("v0.9.0", "1.0.0"),
+        ("v0.9.3", "1.0.0"),
+        ("v0.10.0", "1.0.2"),
+        ("v0.10.6", "1.0.2"),
+        ("v0.11.0", "1.1.4"),
+        ("v0.11.5", "1.1.4"),
+        ("v0.11.6", "1.1.5"),
+        ("v0.12.0", "1.1.7"),
+        ("v0.12.4", "1.1.7"),
         ("moby/buildkit:v0.12.5", "1.1.12"),
         ("v0.13.2-rootless", "1.1.12"),
+        ("v0.14.1", "1.1.12"),
+        ("v0.15.2", "1.1.13"),
+        ("v0.16.0", "1.1.14"),
+        ("v0.17.3", "1.1.15"),
         ("docker.io/moby/buildkit:v0.18.1@sha256:abc", "1.2.2"),
+        ("v0.18.2", "1.2.3"),
+        ("v0.19.0", "1.2.4"),
+        ("v0.20.2", "1.2.5"),
+        ("v0.22.0", "1.2.6"),
+        ("v0.24.0", "1.3.0"),
+        ("v0.25.1", "1.3.1"),
+        ("v0.25.2", "1.3.3"),
+        ("v0.26.3", "1.3.3"),
+        ("v0.28.1", "1.3.4"),
+        ("v0.30.0", "1.3.5"),
+        ("v0.31.2", "1.3.6"),
         ("localhost:5000/moby/buildkit:v0.32.0", "1.4.3"),
+        ("v0.32.2", "1.4.3"),
     ],
 )
 def test_image_bundled_runc(kb, tag, runc):
@@ -102,7 +323,9 @@ def test_image_bundled_runc(kb, tag, runc):
     assert found is not None and found[0] == runc
 
 
-@pytest.mark.parametrize("tag", ["buildx-stable-1", "latest", "moby/buildkit", None])
+@pytest.mark.parametrize(
+    "tag", ["buildx-stable-1", "latest", "moby/buildkit", None, "v0.6.4", "v0.32.3"]
+)
 def test_image_without_a_version_tag_is_unknown(kb, tag):
     assert kb.image_runc(tag) is None
 
@@ -116,9 +339,43 @@ def test_fixed_in_names_the_first_accepting_release(kb):
     crun = kb.fixed_in("crun", "run-keep")
     runc = kb.fixed_in("runc", "run-keep")
     assert crun is not None and str(crun.lower_bound()) == "1.15"
-    assert runc is not None and str(runc.lower_bound()) == "1.1.0"
+    # runc's first release with --keep is its first 1.1.0 release candidate.
+    assert runc is not None and str(runc.lower_bound()) == "1.1.0rc1"
     assert kb.fixed_in("runsc", "run-keep") is None
 
 
 def test_default_directory_is_cached(kb):
     assert knowledge.load() is knowledge.load()
+
+
+def test_where_each_invocation_arrives(kb):
+    keep = kb.invocation("run-keep")
+    pivot = kb.invocation("run-no-pivot")
+    state = kb.invocation("state")
+    assert keep is not None and pivot is not None and state is not None
+    assert (kb.first_sent(keep), kb.first_engine(keep)) == ("v0.12.0", "25.0.0")
+    assert kb.first_sent(pivot) == "v0.5.1"
+    assert kb.first_sent(state) == "v0.8.0"
+    assert kb.first_engine(state) == "20.10.0"  # the oldest Engine in the data
+
+
+def test_runc_that_cannot_run_under_sysbox(kb):
+    assert [n.runc_text for n in kb.nested_rows("sysbox-runc", "0.6.5")] == [
+        ">=1.2.0rc1",
+        ">=1.3.3",
+        ">=1.2.8,<1.3.0",
+    ]
+    assert [n.fixed_in for n in kb.nested_rows("sysbox-runc", "0.6.6")] == ["0.7.0", "0.7.0"]
+    assert kb.nested_rows("sysbox-runc", "0.7.0") == []
+    assert len(kb.nested_rows("sysbox-runc", None)) == 3  # version unknown: every row counts
+    assert kb.nested_rows("runc", None) == [] and kb.nested_rows(None, None) == []
+
+
+def test_the_newest_image_whose_runc_runs_under_sysbox(kb):
+    assert kb.image_avoiding(kb.nested_rows("sysbox-runc", None), "1.1.0") == ("v0.17.3", "1.1.15")
+    assert kb.image_avoiding(kb.nested_rows("sysbox-runc", "0.6.6"), "1.1.0") == (
+        "v0.25.1",
+        "1.3.1",
+    )
+    # No row: the newest release's image.
+    assert kb.image_avoiding([], "1.1.0") == ("v0.32.2", "1.4.3")

@@ -53,14 +53,41 @@ def test_every_invocation_buildkit_sends_is_covered(kb):
     assert {i.id for i in kb.invocation_list} == BUILDKIT_SENDS
 
 
-def test_what_buildkit_sends_changes_only_at_minor_releases(kb):
-    # An Engine's BuildKit is known only to its minor (v0.25.x) and judged as the minor's
-    # first release: sound only while no invocation starts or stops at a patch release.
+def test_what_buildkit_sends_changes_at_minor_releases_but_once(kb):
+    # Upstream changes what it sends at minor releases, with one exception: run --no-pivot
+    # from v0.5.1 (moby/buildkit PR #980, commit eba3ffc26: executor.go NoPivot in v0.5.1,
+    # absent in v0.5.0). A new exception must be looked at: an Engine row that stands for a
+    # whole minor (exact = false, shown as v0.25.x) is judged as its lowest release.
     from packaging.version import Version
 
-    for invocation in kb.invocation_list:
-        for spec in invocation.buildkit:
-            assert Version(spec.version).micro == 0, (invocation.id, str(spec))
+    at_patch = {
+        (invocation.id, str(spec))
+        for invocation in kb.invocation_list
+        for spec in invocation.buildkit
+        if Version(spec.version).micro != 0
+    }
+    assert at_patch == {("run-no-pivot", ">=0.5.1")}
+
+
+def test_a_range_row_over_a_minor_that_changes_inside_is_refused(data):
+    line = append(
+        data / "engines.toml",
+        '\n[[engine]]\nengine = ">=19.3,<19.4"\nbuildkit = "v0.5.0"\nexact = false\n'
+        'source = "a row standing for v0.5.0 … v0.5.x"\n',
+    )
+    message = error_of(data)
+    assert f"engines.toml:{line + 4}:" in message
+    assert "run-no-pivot changes at >=0.5.1" in message
+
+
+def test_a_range_row_over_a_minor_that_sends_the_same_is_accepted(data):
+    append(
+        data / "engines.toml",
+        '\n[[engine]]\nengine = ">=19.3,<19.4"\nbuildkit = "v0.6.0"\nexact = false\n'
+        'source = "a row standing for v0.6.0 … v0.6.x"\n',
+    )
+    row = knowledge.load(data).engine_row("19.3.5")
+    assert row is not None and not row.exact and row.buildkit == "v0.6.0"
 
 
 def test_every_runtime_is_covered_for_run_keep(kb):
@@ -127,7 +154,7 @@ def test_overlapping_engine_rows_name_file_and_line(data):
     )
     message = error_of(data)
     assert f"engines.toml:{line + 2}:" in message
-    assert "overlaps '>=25.0,<25.1'" in message
+    assert "overlaps '>=25.0.2,<=25.0.15'" in message
 
 
 def test_overlapping_image_rows_are_refused(data):
@@ -206,6 +233,61 @@ def test_missing_file_is_named(data):
 
 def test_missing_directory_is_an_error(tmp_path):
     assert "does not exist" in error_of(tmp_path / "nowhere")
+
+
+CONSEQUENCE = (
+    '\n[[consequence]]\ninvocation = "{invocation}"\n{conditions}severity = "{severity}"\n'
+    'fails = "it costs this"\nsource = "moby/buildkit"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("invocation", "conditions", "severity", "fragment"),
+    [
+        ("kill", 'cgroup = "v2"\n', "block", "stricter than kill's own 'warn'"),
+        ("delete", "", "warn", "names no condition"),
+        ("delete", 'cgroup = "v3"\n', "warn", "'cgroup' = 'v3'"),
+        ("delete", 'cgroup = "v2"\nrootless = false\n', "warn", "the same conditions"),
+        ("dance", 'cgroup = "v2"\n', "warn", "unknown invocation 'dance'"),
+    ],
+)
+def test_consequence_rows_are_checked(data, invocation, conditions, severity, fragment):
+    line = append(
+        data / "buildkit.toml",
+        CONSEQUENCE.format(invocation=invocation, conditions=conditions, severity=severity),
+    )
+    message = error_of(data)
+    assert "buildkit.toml:" in message and fragment in message
+    assert int(message.split("buildkit.toml:", 1)[1].split(":", 1)[0]) >= line
+
+
+def test_fails_as_is_only_for_an_ignored_option(data):
+    append(
+        data / "runtimes.toml",
+        '\n[[support]]\nruntime = "runsc"\ninvocations = ["kill"]\nversions = "<1"\n'
+        'status = "rejected"\nfails_as = "delete"\nsource = "google/gvisor"\n',
+    )
+    assert "'fails_as' is for an option that is accepted, not honoured" in error_of(data)
+
+
+def test_a_nested_row_needs_a_runc_range_and_a_source(data):
+    line = append(
+        data / "fixes.toml",
+        '\n[[nested]]\nouter = "sysbox-runc"\nouter_versions = "<0.8"\nnote = "x"\n'
+        'source = "nestybox/sysbox"\n',
+    )
+    message = error_of(data)
+    assert f"fixes.toml:{line + 1}:" in message and "'runc'" in message
+
+
+def test_runc_from_names_a_known_origin(data):
+    text = (
+        (data / "fixes.toml")
+        .read_text()
+        .replace('runc_from = "stock_image"', 'runc_from = "somewhere"', 1)
+    )
+    (data / "fixes.toml").write_text(text)
+    assert "'runc_from' = 'somewhere'" in error_of(data)
 
 
 def test_the_knowledge_date_is_the_newest_release_read_and_each_is_named():

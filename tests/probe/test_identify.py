@@ -24,6 +24,12 @@ EXPECTED = {
     "runsc-unstamped.txt": ("runsc", None, None),
     "sysbox-runc-0.6.4.txt": ("sysbox-runc", "0.6.4", None),
     "nvidia-container-runtime-1.11.0-runc-1.1.5.txt": ("runc", "1.1.5", "nvidia-container-runtime"),
+    "runc-1.0.0-rc93.txt": ("runc", "1.0.0-rc93", None),
+    "youki-0.1.0.txt": ("youki", "0.1.0", None),
+    "youki-0.4.1.txt": ("youki", "0.4.1", None),
+    "crun-1.15.txt": ("crun", "1.15", None),
+    # Built without a version stamp, as moby/buildkit's images build runc 1.0 to 1.2.
+    "runc-1.2.2-buildkit-unstamped.txt": ("runc", None, None),
 }
 
 

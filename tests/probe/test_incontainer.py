@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -88,6 +89,22 @@ def test_runc_with_features(box, shell):
     assert result.runtime.where == "container c1"
     assert {k: v.status for k, v in result.runtime.probes.items()} == dict.fromkeys(IDS, ACCEPTED)
     assert "ociVersionMin" in result.runtime.features
+
+
+def test_the_cgroup_mount_and_the_user_come_back_in_the_same_exec(box, shell):
+    """What BuildKit beside the runtime sees: the file system at /sys/fs/cgroup (here this
+    machine's, the script runs locally) and whom the exec runs as."""
+    from runtimecheck.probe import environment
+
+    (box.bin / "runc").symlink_to(need(RUNC))
+    result = probe(box, shell, candidates=["runc"])
+    seen = result.environment
+    assert seen is not None
+    assert seen.mount == environment.cgroup_mount(Path("/proc/self/mountinfo").read_text())
+    assert seen.uid() == os.geteuid()
+    uid_map = Path("/proc/self/uid_map").read_text()
+    assert seen.user_namespace() is environment.in_user_namespace(uid_map)
+    assert result.runtime.verified  # the record changes nothing else
 
 
 def test_absolute_candidate_and_none_found(box, shell):

@@ -9,7 +9,16 @@ from runtimecheck import __version__, report
 from support import report_samples as samples
 from support.paths import REPO
 
-TOP = ["schemaVersion", "tool", "verdict", "inspectedNothing", "builders", "notes", "advisory"]
+TOP = [
+    "schemaVersion",
+    "tool",
+    "verdict",
+    "inspectedNothing",
+    "builders",
+    "notes",
+    "advisory",
+    "whatIf",
+]
 BUILDER = ["name", "driver", "verdict", "error", "selection", "nodes"]
 NODE = [
     "name",
@@ -23,9 +32,32 @@ NODE = [
     "checks",
     "notes",
     "error",
+    "foresight",
 ]
-BUILDKIT = ["version", "source", "worker", "noPivot", "judgedAs"]
-RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error", "behaviour"]
+FORESIGHT = ["id", "invocation", "status", "verdict", "buildkit", "engine", "text"]
+BUILDKIT = [
+    "version",
+    "source",
+    "worker",
+    "noPivot",
+    "cgroup",
+    "rootless",
+    "environment",
+    "hypothetical",
+    "actual",
+    "judgedAs",
+]
+RUNTIME = [
+    "name",
+    "version",
+    "path",
+    "where",
+    "verified",
+    "wrapper",
+    "error",
+    "versionSource",
+    "behaviour",
+]
 BEHAVIOUR = ["result", "step", "reason", "steps", "left"]
 STEP = ["step", "call", "outcome", "exitCode", "evidence"]
 CHECK = [
@@ -65,6 +97,8 @@ def test_every_documented_key_is_present_in_order(sample):
             for check in node["checks"]:
                 assert list(check) == CHECK
                 assert isinstance(check["fix"], list)
+            for item in node["foresight"]:
+                assert list(item) == FORESIGHT
 
 
 def test_blocked_crun_node():
@@ -85,6 +119,7 @@ def test_blocked_crun_node():
         "verified": True,
         "wrapper": None,
         "error": None,
+        "versionSource": None,
         "behaviour": None,
     }
     assert node["buildkit"]["source"] == "buildkitd --version"
@@ -180,8 +215,26 @@ def test_the_documentation_lists_exactly_the_keys_in_their_order():
     assert documented_keys("Builder") == list(builder)
     assert documented_keys("Node") == flattened(node)
     assert documented_keys("Check") == list(node["checks"][0])
+    [old] = document(samples.crun_until_0_12())["builders"][0]["nodes"]
+    assert documented_keys("Foresight") == list(old["foresight"][0])
     deep = document(samples.deep_differs())["builders"][0]["nodes"][0]["runtime"]["behaviour"]
     assert documented_keys("Behaviour") == list(deep)
+
+
+def test_a_pass_that_a_later_buildkit_breaks_says_so():
+    [node] = document(samples.crun_until_0_12())["builders"][0]["nodes"]
+    assert node["verdict"] == "pass"
+    assert node["foresight"] == [
+        {
+            "id": "run-keep",
+            "invocation": "run --keep",
+            "status": "rejected",
+            "verdict": "block",
+            "buildkit": "v0.12.0",
+            "engine": "25.0.0",
+            "text": samples.FORESIGHT_TEXT,
+        }
+    ]
 
 
 def test_a_runtime_that_does_not_keep_its_container_blocks_on_behaviour_alone():
@@ -205,7 +258,7 @@ def test_a_runtime_that_does_not_keep_its_container_blocks_on_behaviour_alone():
         ("behaviour", "ignored", "block")
     ]
     assert "removed it when its process exited" in failing[0]["reason"]
-    assert "failed to capture provenance" in failing[0]["reason"]
+    assert "`delete <id>` after the step then finds no container" in failing[0]["reason"]
     assert failing[0]["fix"]
 
 

@@ -35,8 +35,8 @@ def test_text_shows_runtime_versions_per_invocation(kb):
 
 def test_text_shows_engine_and_image_tables(kb):
     text = render_rules(kb, "text")
-    assert line_of(text, ">=25.0,<25.1").split()[-1] == "v0.12.5"
-    assert line_of(text, ">=0.12.5,<0.15.0").split()[-1] == "1.1.12"
+    assert line_of(text, ">=25.0.2,<=25.0.15").split()[-1] == "v0.12.5"
+    assert line_of(text, ">=0.12.5,<=0.14.1").split()[-1] == "1.1.12"
 
 
 def test_json_holds_every_entry_with_its_source(kb):
@@ -63,3 +63,28 @@ def test_json_holds_every_entry_with_its_source(kb):
 def test_unknown_format_is_a_usage_error(kb):
     with pytest.raises(UsageError):
         render_rules(kb, "yaml")
+
+
+def test_text_says_where_a_failure_costs_less(kb):
+    text = render_rules(kb, "text")
+    header = line_of(text, "invocation")
+    assert "v0.5.1-0.7" in header  # run --no-pivot arrives with v0.5.1
+    line = line_of(text, "delete, where BuildKit runs with cgroup v2, not rootless: warn")
+    assert "in the background and drops its error" in line
+
+
+def test_json_has_the_conditions_and_the_nested_runtimes(kb):
+    doc = json.loads(render_rules(kb, "json"))
+    [delete] = doc["buildkit"]["consequences"]
+    assert delete["conditions"] == {"cgroup": "v2", "rootless": False}
+    assert delete["severity"] == "warn" and "monitor.go" in delete["source"]
+    youki = next(r for r in doc["runtimes"] if r["name"] == "youki")
+    keep = next(
+        s for s in youki["support"] if s["invocation"] == "run-keep" and s["status"] == "ignored"
+    )
+    assert keep["fails_as"] == "delete"
+    assert {n["fixed_in"] for n in doc["fixes"]["nested"]} == {"0.6.6", "0.7.0"}
+    bundled = next(
+        f for f in doc["fixes"]["templates"] if f["id"] == "docker-container-bundled-runc"
+    )
+    assert bundled["runc_from"] == "stock_image"

@@ -102,6 +102,16 @@ def test_fingerprints_are_stable_and_distinct():
     assert len(set(first)) == len(first)
 
 
+def test_a_pass_that_a_later_buildkit_breaks_is_a_note():
+    doc = sarif(samples.crun_until_0_12())
+    [result] = doc["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("foresight", "note")
+    assert result["message"]["text"] == f"Builder node old/old0: {samples.FORESIGHT_TEXT}"
+    assert result["properties"]["from"] == "v0.12.0" and result["properties"]["check"] == "run-keep"
+    [rule] = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["defaultConfiguration"]["level"] == "note"
+
+
 def test_a_sequence_that_differs_has_its_own_rule():
     run = sarif(samples.deep_differs())["runs"][0]
     [result] = run["results"]

@@ -228,6 +228,29 @@ def test_warning_fails_only_with_fail_on_warn():
     assert report.exit_status(result, "never") == EXIT_PASS
 
 
+def test_a_runtime_version_not_printed_by_the_binary_says_where_it_came_from():
+    from runtimecheck.facts import RuntimeFacts, RuntimeIdentity
+    from runtimecheck.report.text import runtime_text
+
+    runtime = RuntimeFacts(
+        path="/usr/bin/buildkit-runc",
+        identity=RuntimeIdentity("runc", "1.2.2"),
+        verified=True,
+        where="container buildx_buildkit_b0",
+        version_source="image moby/buildkit:v0.18.0",
+    )
+    assert runtime_text(runtime) == (
+        "runc 1.2.2 at /usr/bin/buildkit-runc (container buildx_buildkit_b0, verified; "
+        "version from image moby/buildkit:v0.18.0)"
+    )
+
+
+def test_a_pass_that_a_later_buildkit_breaks_says_so():
+    out = report.render(samples.crun_until_0_12(), "text", color=False)
+    assert f"ahead: {samples.FORESIGHT_TEXT}" in out
+    assert out.rstrip().endswith("verdict: ✓ pass (1 passed)")
+
+
 # --- the behaviour probe (--deep) ---------------------------------------------------------
 
 

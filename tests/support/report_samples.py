@@ -18,6 +18,7 @@ from runtimecheck.facts import (
     BuilderResult,
     BuildKitFacts,
     Check,
+    Foresight,
     NodeResult,
     Result,
     RuntimeFacts,
@@ -217,6 +218,37 @@ def crun_ignored() -> Result:
     return Result([BuilderResult("ci", "docker-container", nodes=[crun_node(ignored=True)])])
 
 
+FORESIGHT_TEXT = (
+    "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+    "`run --keep` rejected"
+)
+
+
+def crun_until_0_12() -> Result:
+    """crun 1.8.1 under BuildKit v0.11.6: a pass that the next BuildKit breaks."""
+    node = NodeResult(
+        name="old0",
+        driver="docker-container",
+        verdict=PASS,
+        buildkit=BuildKitFacts(version="v0.11.6", source="buildkitd --version", cgroup="v1"),
+        runtime=runtime("crun", "1.8.1", "/usr/bin/crun", where="container buildx_buildkit_old0"),
+        checks=[c for c in checks_with() if c.id not in ("run-keep", "delete")],
+        status="running",
+        foresight=[
+            Foresight(
+                id="run-keep",
+                invocation="run --keep",
+                status=REJECTED,
+                verdict=BLOCK,
+                buildkit="v0.12.0",
+                engine="25.0.0",
+                text=FORESIGHT_TEXT,
+            )
+        ],
+    )
+    return Result([BuilderResult("old", "docker-container", nodes=[node])])
+
+
 def mixed() -> Result:
     """Every situation at once, on several builders."""
     builders = [
@@ -238,6 +270,7 @@ ALL = {
     "unknown_runtime": unknown_runtime,
     "uninspectable": uninspectable,
     "crun_ignored": crun_ignored,
+    "crun_until_0_12": crun_until_0_12,
     "mixed": mixed,
 }
 

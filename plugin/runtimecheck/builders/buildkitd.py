@@ -4,7 +4,9 @@ Rules from moby/buildkit `cmd/buildkitd` (main_oci_worker.go, config): flags ove
 toml; `--oci-worker`/`--containerd-worker` take true/false/auto; on auto the OCI worker is on
 only when `buildkit-runc` or `runc` is on PATH (whatever binary is configured); the OCI worker
 is registered first, so it is the default when both are on. `--oci-worker-binary` or
-`[worker.oci] binary` replaces the default candidates `buildkit-runc`, `runc`.
+`[worker.oci] binary` replaces the default candidates `buildkit-runc`, `runc`. `--rootless`,
+then `--oci-worker-rootless`, then `[worker.oci] rootless` say whether the OCI worker runs
+rootless; without them buildkitd is rootless when it runs in a user namespace.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _VALUE_FLAGS = (
     "oci-worker-binary",
     "containerd-worker-addr",
 )
+# Go bool flags: `--name` is true, `--name=false` false (a separate word is not their value).
+_BOOL_FLAGS = ("rootless", "oci-worker-rootless")
 
 
 @dataclass
@@ -39,12 +43,15 @@ class DaemonFlags:
     containerd_worker: Optional[bool] = None
     oci_binary: Optional[str] = None
     containerd_address: Optional[str] = None
+    rootless: Optional[bool] = None  # None: not given
+    rootless_from: str = ""
     problems: list[str] = field(default_factory=list)
 
 
 def parse_flags(argv: list[str]) -> DaemonFlags:
     """buildkitd's command line (the builder container's Cmd / the pod's Args)."""
     found: dict[str, str] = {}
+    booleans: dict[str, bool] = {}
     problems: list[str] = []
     i = 0
     while i < len(argv):
@@ -55,6 +62,13 @@ def parse_flags(argv: list[str]) -> DaemonFlags:
         if not arg.startswith("-") or arg == "-":
             continue
         name, eq, value = arg.lstrip("-").partition("=")
+        if name in _BOOL_FLAGS:
+            parsed = go_bool(value) if eq else True
+            if parsed is None:
+                problems.append(f"--{name}={value} is neither true nor false")
+            else:
+                booleans[name] = parsed
+            continue
         if name not in _VALUE_FLAGS:
             continue
         if not eq:
@@ -74,6 +88,10 @@ def parse_flags(argv: list[str]) -> DaemonFlags:
     flags.containerd_worker = _tristate(
         "containerd-worker", found.get("containerd-worker"), problems
     )
+    # buildkitd applies --rootless, then --oci-worker-rootless (cmd/buildkitd).
+    for name in _BOOL_FLAGS:
+        if name in booleans:
+            flags.rootless, flags.rootless_from = booleans[name], f"--{name}"
     return flags
 
 
@@ -93,6 +111,7 @@ class TomlSettings:
     oci_binary: Optional[str] = None
     containerd_enabled: Optional[bool] = None
     containerd_address: Optional[str] = None
+    rootless: Optional[bool] = None
     error: Optional[str] = None  # the file is not valid TOML: buildkitd would not start
 
 
@@ -117,6 +136,7 @@ def parse_toml(text: Optional[str]) -> TomlSettings:
         containerd_address=containerd.get("address")
         if isinstance(containerd.get("address"), str)
         else None,
+        rootless=_bool(oci.get("rootless")),
     )
 
 
@@ -138,6 +158,8 @@ class Settings:
     binary_override: Optional[str]  # None: the default candidates
     binary_from: str = ""  # "--oci-worker-binary", "[worker.oci] binary", ""
     containerd_address: str = CONTAINERD_SOCKET
+    rootless: Optional[bool] = None  # None: not configured (then: in a user namespace?)
+    rootless_from: str = ""
 
     @property
     def candidates(self) -> list[str]:
@@ -152,6 +174,12 @@ def effective(flags: DaemonFlags, toml: TomlSettings) -> Settings:
     else:
         override, source = None, ""
     address = flags.containerd_address or toml.containerd_address or CONTAINERD_SOCKET
+    if flags.rootless is not None:
+        rootless, rootless_from = flags.rootless, flags.rootless_from
+    elif toml.rootless is not None:
+        rootless, rootless_from = toml.rootless, "[worker.oci] rootless"
+    else:
+        rootless, rootless_from = None, ""
     return Settings(
         oci_enabled=flags.oci_worker if flags.oci_worker is not None else toml.oci_enabled,
         containerd_enabled=flags.containerd_worker
@@ -160,6 +188,8 @@ def effective(flags: DaemonFlags, toml: TomlSettings) -> Settings:
         binary_override=override,
         binary_from=source,
         containerd_address=address.removeprefix("unix://"),
+        rootless=rootless,
+        rootless_from=rootless_from,
     )
 
 

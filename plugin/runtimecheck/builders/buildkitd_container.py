@@ -20,6 +20,7 @@ from runtimecheck.facts import (
     StoredNode,
 )
 from runtimecheck.knowledge import Knowledge
+from runtimecheck.probe.environment import Seen
 from runtimecheck.probe.incontainer import ExecArgv
 
 from . import buildkitd
@@ -44,6 +45,11 @@ class Observed:
     default_runtime_on_path: Optional[bool] = None
     containerd_socket: Optional[bool] = None
     runtime: Optional[RuntimeFacts] = None  # probed inside the container
+    environment: Optional[Seen] = None  # /sys/fs/cgroup and the user, seen inside
+    where: str = ""  # "container NAME", "pod NS/NAME": where it was probed
+    # The runtime the container itself runs under (dockerd's HostConfig.Runtime, e.g.
+    # "sysbox-runc"): a fix's runc must be able to run inside it.
+    container_runtime: Optional[str] = None
     notes: list[str] = field(default_factory=list)
     # Whether buildkitd reads the buildkitd.toml the store holds (buildx puts it at
     # /etc/buildkit; a rootless buildkitd reads its user's config instead).
@@ -109,13 +115,23 @@ def node_facts(
     runtime = observed.runtime
     if runtime is None:
         runtime = _static_runtime(settings, observed, kb, notes)
+    else:
+        _version_from_image(runtime, observed, version, kb, notes)
+    cgroup, rootless, environment = _environment(settings, observed)
 
     return NodeFacts(
         builder=builder.name,
         node=node_label or node.name,
         driver=driver,
         endpoint=endpoint,
-        buildkit=BuildKitFacts(version=version, source=source, worker=worker),
+        buildkit=BuildKitFacts(
+            version=version,
+            source=source,
+            worker=worker,
+            cgroup=cgroup,
+            rootless=rootless,
+            environment=environment,
+        ),
         runtime=runtime,
         fix_context=FixContext(
             driver=driver,
@@ -123,11 +139,96 @@ def node_facts(
             node=node.name,
             image=observed.image,
             binary_override=settings.binary_override,
+            container_runtime=observed.container_runtime,
             stored=stored_builder(builder),
         ),
         status=observed.status,
         notes=notes,
     )
+
+
+def _version_from_image(
+    runtime: RuntimeFacts,
+    observed: Observed,
+    buildkit_version: Optional[str],
+    kb: Knowledge,
+    notes: list[str],
+) -> None:
+    """The bundled runc's version, when it prints none, from the moby/buildkit release.
+
+    BuildKit builds the runc of its images without a version stamp, so runc 1.0 to 1.2 there
+    print `runc version unknown` (the release candidates `runc version spec: …`). The binary
+    at /usr/bin/buildkit-runc of a moby/buildkit image is the one its Dockerfile built: its
+    version is that release's row of images.toml (by the image tag, else by the BuildKit
+    version buildkitd reports, as buildx-stable-1 names no version)."""
+    identity = runtime.identity
+    if not runtime.verified or identity.name != "runc" or identity.version is not None:
+        return
+    if runtime.path != STOCK_RUNC_PATH or not buildkitd.is_stock_image(observed.image):
+        return
+    found = kb.image_runc(observed.image)
+    release = observed.image
+    if found is None and buildkit_version:
+        found = kb.image_runc(buildkit_version)
+        release = f"moby/buildkit:{buildkit_version} (buildkitd --version)"
+    if found is None:
+        return
+    runc_version, source = found
+    identity.version = runc_version
+    runtime.version_source = f"image {release}"
+    notes.append(
+        f"runc at {STOCK_RUNC_PATH} prints no version (BuildKit builds it without a version "
+        f"stamp): {runc_version} is the runc {release} bundles ({source})"
+    )
+
+
+def _environment(
+    settings: buildkitd.Settings, observed: Observed
+) -> tuple[Optional[str], Optional[bool], str]:
+    """(cgroup version, rootless, how they were learnt) of the buildkitd in this container."""
+    seen = observed.environment
+    where = f" in {observed.where}" if observed.where else ""
+    if seen is None:
+        cgroup, said = None, "/sys/fs/cgroup was not looked at: the container was not probed"
+    elif seen.mount is None:
+        cgroup, said = None, f"/proc/self/mountinfo could not be read{where}"
+    else:
+        cgroup, said = seen.mount.version, seen.mount.describe() + where
+    rootless, why = _rootless(settings, observed, seen)
+    return cgroup, rootless, f"{said}; {why}"
+
+
+def _rootless(
+    settings: buildkitd.Settings, observed: Observed, seen: Optional[Seen]
+) -> tuple[Optional[bool], str]:
+    if settings.rootless is not None:
+        return (
+            settings.rootless,
+            f"{'rootless' if settings.rootless else 'rootful'} by {settings.rootless_from}",
+        )
+    if seen is not None:
+        uid, userns = seen.uid(), seen.user_namespace()
+        if uid is not None and uid != 0:
+            return True, f"rootless: the container runs as uid {uid}"
+        if userns:
+            return (
+                True,
+                "rootless: buildkitd is by default in the user namespace the container runs in",
+            )
+        if uid == 0 and userns is False:
+            return False, "rootful: the container runs as root, in no user namespace of its own"
+    if _rootless_image(observed.image):
+        return True, f"rootless: {observed.image} is a rootless image"
+    return None, "whether buildkitd runs rootless could not be learnt"
+
+
+def _rootless_image(image: Optional[str]) -> bool:
+    """moby/buildkit's rootless images: `…:v0.12.5-rootless`, `…:rootless`."""
+    if not image:
+        return False
+    name = image.split("@", 1)[0]
+    _, colon, tag = name.rpartition(":")
+    return bool(colon) and "/" not in tag and tag.endswith("rootless")
 
 
 def _static_runtime(
@@ -273,6 +374,8 @@ def probe_running(
         code, _ = probe.commands["containerd-socket"]
         observed.containerd_socket = None if code is None else code == 0
     observed.runtime = probe.runtime
+    observed.environment = probe.environment
+    observed.where = where
 
     actual, _ = settings_for(node, observed)
     if actual.candidates != guess.candidates:

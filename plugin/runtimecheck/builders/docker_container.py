@@ -80,11 +80,13 @@ def _inspect(
 
     state = attrs.get("State") or {}
     config = attrs.get("Config") or {}
+    host_config = attrs.get("HostConfig") or {}
     observed = Observed(
         image=config.get("Image") or node.driver_opts.get("image") or DEFAULT_IMAGE,
         cmd=list(config.get("Cmd") or []),
         config_text=None,
         status="running" if state.get("Running") else "stopped",
+        container_runtime=host_config.get("Runtime") or None,
         env=_env(config.get("Env")),
     )
     if state.get("Paused") or state.get("Restarting") or not state.get("Running"):

@@ -20,6 +20,7 @@ from runtimecheck.dockercli import DockerConfig
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
 from runtimecheck.knowledge import Knowledge, Runtime
 from runtimecheck.preflight import witnesses as kinds
+from runtimecheck.probe import environment as env
 from runtimecheck.probe.host import which
 
 from . import docker_endpoint
@@ -35,6 +36,9 @@ priority = 10
 boots_on_demand = False
 asks_engine_version = True
 RUNC_COMMAND_ENV = "DOCKER_BUILDKIT_RUNC_COMMAND"
+RAMDISK_ENV = "DOCKER_RAMDISK"  # NoPivot for the built-in BuildKit (builder-next)
+# Set by RootlessKit; dockerd then builds rootless (moby rootless.RunningWithRootlessKit).
+ROOTLESSKIT_ENV = "ROOTLESSKIT_STATE_DIR"
 RUNC_COMMAND_SINCE = (26, 0)
 DEFAULT_COMMAND = "runc"
 SCAN_LIMIT_S = 2.0  # looking through /proc for the process holding the socket
@@ -48,6 +52,8 @@ class Dockerd:
     environ: dict[str, str]
     same_root: Optional[bool]  # its / is ours (so a path on its PATH is the same file here)
     start_ticks: Optional[int] = None  # /proc/<pid>/stat starttime, for fingerprints
+    mountinfo: Optional[str] = None  # /proc/<pid>/mountinfo: what its BuildKit sees
+    mountinfo_error: str = ""
 
 
 @dataclass
@@ -127,7 +133,8 @@ def node_facts(
             if engine_version
             else "the Engine version could not be read"
         )
-    no_pivot = bool(dockerd and dockerd.environ.get("DOCKER_RAMDISK"))
+    no_pivot = bool(dockerd.environ.get(RAMDISK_ENV)) if dockerd is not None else None
+    cgroup, rootless, environment = _environment(dockerd)
     override = None
     if dockerd is not None:
         located = locate_runtime(engine_version, dockerd.environ)
@@ -139,7 +146,14 @@ def node_facts(
         driver=NAME,
         endpoint=endpoint,
         buildkit=BuildKitFacts(
-            version=version, source=source, worker="oci", no_pivot=no_pivot, judged_as=judged_as
+            version=version,
+            source=source,
+            worker="oci",
+            no_pivot=no_pivot,
+            cgroup=cgroup,
+            rootless=rootless,
+            environment=environment,
+            judged_as=judged_as,
         ),
         runtime=runtime,
         fix_context=FixContext(
@@ -152,6 +166,22 @@ def node_facts(
         status="running",
         notes=notes,
     )
+
+
+def _environment(dockerd: Optional[Dockerd]) -> tuple[Optional[str], Optional[bool], str]:
+    """(cgroup version, rootless, how learnt) of the BuildKit inside dockerd. Pure."""
+    if dockerd is None:
+        return None, None, "dockerd's /proc entry could not be read"
+    rootless = bool(dockerd.environ.get(ROOTLESSKIT_ENV))
+    how = (
+        f"rootless: dockerd runs under RootlessKit ({ROOTLESSKIT_ENV})"
+        if rootless
+        else f"rootful: dockerd's environment has no {ROOTLESSKIT_ENV}"
+    )
+    if dockerd.mountinfo is None:
+        return None, rootless, f"{dockerd.mountinfo_error or 'no mountinfo'}; {how}"
+    mount = env.cgroup_mount(dockerd.mountinfo)
+    return mount.version, rootless, f"{mount.describe()} for dockerd (pid {dockerd.pid}); {how}"
 
 
 def resolved_runtime(
@@ -218,12 +248,15 @@ def find_dockerd(
         raw = (proc / str(pid) / "environ").read_bytes()
     except OSError as e:
         return None, f"cannot read /proc/{pid}/environ of dockerd: {e.strerror or e}"
+    mountinfo, why = env.read_mountinfo(str(pid), proc)
     return (
         Dockerd(
             pid=pid,
             environ=sockets.parse_environ(raw),
             same_root=sockets.same_root(pid, proc),
             start_ticks=kinds.process_start(pid, str(proc)),
+            mountinfo=mountinfo,
+            mountinfo_error=why,
         ),
         how,
     )

@@ -22,6 +22,7 @@ from runtimecheck.assumed import HOW_TO_DECLARE
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.facts import BuildKitFacts, FixContext, NodeFacts, RuntimeFacts, RuntimeIdentity
 from runtimecheck.knowledge import Knowledge
+from runtimecheck.probe import environment as env
 
 from . import buildkitd, remote
 from . import socket_holders as sockets
@@ -52,6 +53,10 @@ class Buildkitd:
     environ: dict[str, str]
     cwd: str
     in_user_namespace: bool
+    uid: Optional[int] = None  # its effective uid (/proc/<pid>/status)
+    # /proc/<pid>/mountinfo: what its /sys/fs/cgroup is (None: unreadable, and why)
+    mountinfo: Optional[str] = None
+    mountinfo_error: str = ""
 
 
 def socket_path(endpoint: Optional[str]) -> Optional[str]:
@@ -146,6 +151,12 @@ def read_process(pid: int, proc: Path) -> Buildkitd:
             if same_root is False
             else f"whether buildkitd (pid {pid}) sees this machine's files cannot be told"
         )
+    mountinfo, mountinfo_error = env.read_mountinfo(str(pid), proc)
+    try:
+        status = _read(base / "status").decode("utf-8", "replace")
+    except Unreadable:
+        status = ""
+    uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
     deleted = " (deleted)"
     replaced = exe.endswith(deleted)
     exe = exe[: -len(deleted)] if replaced else exe
@@ -170,6 +181,9 @@ def read_process(pid: int, proc: Path) -> Buildkitd:
         # No uid_map: a kernel without user namespaces, so not in one.
         in_user_namespace=os.path.exists(base / "uid_map")
         and in_user_namespace(_read(base / "uid_map").decode("ascii", "replace")),
+        uid=env.effective_uid(uid_line),
+        mountinfo=mountinfo,
+        mountinfo_error=mountinfo_error,
     )
 
 
@@ -301,13 +315,19 @@ def _judge(
     if settings.binary_from:
         given = "" if settings.binary_from.startswith("--") else f" of {config}"
         notes.append(f"{settings.binary_from}{given} names {settings.binary_override}")
+    cgroup, rootless, environment = place(daemon, settings)
     return NodeFacts(
         builder=builder.name,
         node=node.name,
         driver=remote.NAME,
         endpoint=node.endpoint,
         buildkit=BuildKitFacts(
-            version=version, source="buildkitd --version" if version else "", worker=worker
+            version=version,
+            source="buildkitd --version" if version else "",
+            worker=worker,
+            cgroup=cgroup,
+            rootless=rootless,
+            environment=environment,
         ),
         runtime=runtime,
         fix_context=FixContext(
@@ -319,6 +339,31 @@ def _judge(
         status="running",
         notes=notes,
     )
+
+
+def place(
+    daemon: Buildkitd, settings: buildkitd.Settings
+) -> tuple[Optional[str], Optional[bool], str]:
+    """(cgroup version, rootless, how they were learnt) where this buildkitd runs: what a
+    failing `delete` costs depends on both (runtimecheck.probe.environment). Pure."""
+    who = f"buildkitd (pid {daemon.pid})"
+    if daemon.mountinfo is None:
+        cgroup, said = None, daemon.mountinfo_error or f"{who}'s mountinfo could not be read"
+    else:
+        mount = env.cgroup_mount(daemon.mountinfo)
+        cgroup, said = mount.version, f"{mount.describe()} for {who}"
+    if settings.rootless is not None:
+        rootless = settings.rootless
+        why = f"{'rootless' if rootless else 'rootful'} by {settings.rootless_from}"
+    elif daemon.in_user_namespace:
+        rootless, why = True, f"rootless: {who} runs in a user namespace"
+    elif daemon.uid is not None and daemon.uid != 0:
+        rootless, why = True, f"rootless: {who} runs as uid {daemon.uid}"
+    elif daemon.uid == 0:
+        rootless, why = False, f"rootful: {who} runs as root, in no user namespace of its own"
+    else:
+        rootless, why = None, f"whether {who} runs rootless could not be learnt"
+    return cgroup, rootless, f"{said}; {why}"
 
 
 def _runtime_unknown(builder: Builder, node: Node, why: str) -> NodeFacts:

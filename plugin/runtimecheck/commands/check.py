@@ -25,11 +25,13 @@ class CheckRequest:
     sarif_location: Optional[str] = None
     bootstrap: bool = False
     timeout: float = 30.0
+    buildkit: Optional[str] = None  # --buildkit: judge against this BuildKit (hypothetical)
+    engine: Optional[str] = None  # --engine: … against the BuildKit this Engine bundles
     deep: bool = False  # also run BuildKit's call sequence for real where each runtime runs
 
 
 def run(ctx: Context, request: CheckRequest) -> int:
-    from runtimecheck import knowledge, report, settings
+    from runtimecheck import knowledge, report, settings, whatif
     from runtimecheck.assumed import parse_assumed
     from runtimecheck.audit import AuditOptions, audit
     from runtimecheck.behaviour import CHECK_ID as BEHAVIOUR_CHECK
@@ -37,6 +39,7 @@ def run(ctx: Context, request: CheckRequest) -> int:
     from runtimecheck.report.outputs import plan_outputs, write
     from runtimecheck.report.progress import Progress
 
+    what_if = whatif.resolve(knowledge.load(), request.buildkit, request.engine)
     flags: dict = {"ignore": request.ignore, "fail_on": request.fail_on, "format": request.format}
     if request.assume_runtime:
         parse_assumed(request.assume_runtime)
@@ -53,6 +56,7 @@ def run(ctx: Context, request: CheckRequest) -> int:
         assume_runtime=dict(conf.assume_runtime),
         ignore=conf.ignore,
         timeout=request.timeout,
+        what_if=what_if,
         deep=request.deep,
     )
     with Progress(sys.stderr, enabled=False if request.quiet else None) as progress:

@@ -11,11 +11,13 @@ from packaging.version import Version
 from runtimecheck.facts import ACCEPTED
 
 from .model import (
+    Consequence,
     EngineRow,
     FixSettings,
     FixTemplate,
     ImageRow,
     Invocation,
+    Nested,
     Release,
     Runtime,
     Support,
@@ -34,9 +36,76 @@ class Knowledge:
     images: tuple[ImageRow, ...]
     fix_settings: FixSettings
     fixes: tuple[FixTemplate, ...]
+    consequences: tuple[Consequence, ...] = ()
+    nested: tuple[Nested, ...] = ()
 
     def newest_buildkit(self) -> str:
         return max(self.releases, key=lambda r: r.parsed).version
+
+    def first_sent(self, invocation: Invocation) -> Optional[str]:
+        """The first BuildKit release that sends it, e.g. `v0.12.0` (from its range)."""
+        bound = min(
+            (Version(s.version) for s in invocation.buildkit if s.operator in (">=", "==")),
+            default=None,
+        )
+        return f"v{bound}" if bound is not None else None
+
+    def first_engine(self, invocation: Invocation, no_pivot: bool = True) -> Optional[str]:
+        """The first Docker Engine release whose bundled BuildKit sends it, e.g. `25.0.0`."""
+        sending = []
+        for row in self.engines:
+            parsed = parse_version(row.buildkit)
+            low = min(
+                (Version(s.version) for s in row.engine if s.operator in (">=", "==")),
+                default=None,
+            )
+            if parsed is not None and low is not None and invocation.sent_by(parsed, no_pivot):
+                sending.append(low)
+        return str(min(sending)) if sending else None
+
+    def consequence(
+        self, invocation_id: str, known: dict[str, object]
+    ) -> tuple[Optional[Consequence], list[Consequence]]:
+        """(the row that holds under `known`, the rows that might hold were the unknown
+        conditions learnt). No row: the invocation's own severity and `fails` hold."""
+        rows = [c for c in self.consequences if c.invocation == invocation_id]
+        held = next((c for c in rows if c.matches(known)), None)
+        maybe = [] if held else [c for c in rows if c.could_match(known)]
+        return held, maybe
+
+    def stock_runc(self) -> Optional[str]:
+        """The runc of the stock image, which follows the newest BuildKit release."""
+        found = self.image_runc(self.newest_buildkit())
+        return found[0] if found else None
+
+    def nested_rows(self, outer: Optional[str], outer_version: Optional[str]) -> list[Nested]:
+        """The rows that hold for a builder container running under `outer` (all of its rows
+        when its version is unknown)."""
+        if not outer:
+            return []
+        parsed = parse_version(outer_version)
+        return [
+            n
+            for n in self.nested
+            if n.outer == outer and (parsed is None or in_range(parsed, n.outer_versions))
+        ]
+
+    def image_avoiding(
+        self, rows: list[Nested], runc_min: Optional[str]
+    ) -> Optional[tuple[str, str]]:
+        """(tag, runc) of the newest moby/buildkit release whose runc fails under none of
+        `rows` and is at least `runc_min`."""
+        floor = parse_version(runc_min)
+        for image in sorted(
+            self.images, key=lambda i: parse_version(i.newest_tag()) or Version("0"), reverse=True
+        ):
+            runc = parse_version(image.runc)
+            tag = image.newest_tag()
+            if runc is None or tag is None or (floor is not None and runc < floor):
+                continue
+            if not any(in_range(runc, n.runc) for n in rows):
+                return tag, image.runc
+        return None
 
     def invocation(self, invocation_id: str) -> Optional[Invocation]:
         return next((i for i in self.invocation_list if i.id == invocation_id), None)

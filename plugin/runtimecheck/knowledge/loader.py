@@ -15,7 +15,15 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from runtimecheck import tomlfile
-from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK, SEVERITY_WARN
+from runtimecheck.facts import (
+    ACCEPTED,
+    CGROUP_V1,
+    CGROUP_V2,
+    IGNORED,
+    REJECTED,
+    SEVERITY_BLOCK,
+    SEVERITY_WARN,
+)
 
 from .base import Knowledge
 from .model import (
@@ -23,14 +31,18 @@ from .model import (
     FIX_PLACEHOLDERS,
     PROBE_PLACEHOLDERS,
     PROBLEMS,
+    RUNC_FROM_IMAGE,
+    RUNC_FROM_STOCK_IMAGE,
     WHEN_ALWAYS,
     WHEN_NO_PIVOT,
+    Consequence,
     EngineRow,
     FixSettings,
     FixTemplate,
     ImageRow,
     Invocation,
     KnowledgeError,
+    Nested,
     Release,
     Runtime,
     Support,
@@ -195,12 +207,14 @@ def _load(directory: Path) -> Knowledge:
         raise KnowledgeError(f"{directory}: the metadata directory does not exist")
     files = {name: _File(directory / name) for name in FILES}
     invocations = _invocations(files["buildkit.toml"])
+    consequences = _consequences(files["buildkit.toml"], invocations)
     releases = _releases(files["buildkit.toml"])
     runtimes = _runtimes(files["runtimes.toml"])
     support = _support(files["runtimes.toml"], invocations, runtimes)
-    engines = _engines(files["engines.toml"])
+    engines = _engines(files["engines.toml"], invocations)
     images = _images(files["images.toml"])
     settings, fixes = _fixes(files["fixes.toml"])
+    nested = _nested(files["fixes.toml"])
     return Knowledge(
         directory=directory,
         invocation_list=tuple(invocations),
@@ -211,6 +225,8 @@ def _load(directory: Path) -> Knowledge:
         images=tuple(images),
         fix_settings=settings,
         fixes=tuple(fixes),
+        consequences=tuple(consequences),
+        nested=tuple(nested),
     )
 
 
@@ -248,6 +264,48 @@ def _invocations(file: _File) -> list[Invocation]:
         )
     if not result:
         file.fail(1, "no [[invocation]] entries")
+    return result
+
+
+_SEVERITY_RANK = {SEVERITY_WARN: 0, SEVERITY_BLOCK: 1}
+
+
+def _consequences(file: _File, invocations: list[Invocation]) -> list[Consequence]:
+    by_id = {i.id: i for i in invocations}
+    result: list[Consequence] = []
+    for e in _entries(file, "consequence"):
+        e.no_unknown_keys({"invocation", "cgroup", "rootless", "severity", "fails", "source"})
+        invocation = by_id.get(e.text("invocation"))
+        if invocation is None:
+            e.fail("invocation", f"unknown invocation {e.text('invocation')!r}")
+        conditions: list[tuple[str, object]] = []
+        if "cgroup" in e.data:
+            conditions.append(("cgroup", e.choice("cgroup", (CGROUP_V1, CGROUP_V2))))
+        if "rootless" in e.data:
+            conditions.append(("rootless", e.flag("rootless")))
+        if not conditions:
+            e.fail(None, "names no condition (cgroup, rootless)")
+        severity = e.choice("severity", (SEVERITY_BLOCK, SEVERITY_WARN))
+        if _SEVERITY_RANK[severity] > _SEVERITY_RANK[invocation.severity]:
+            # The invocation's own outcome is what holds where a condition is unknown.
+            e.fail(
+                "severity",
+                f"{severity!r} is stricter than {invocation.id}'s own {invocation.severity!r}, "
+                "which must be the stricter outcome",
+            )
+        for other in result:
+            if other.invocation == invocation.id and other.conditions == tuple(conditions):
+                e.fail(None, f"the same conditions as the row at line {other.where.line}")
+        result.append(
+            Consequence(
+                invocation=invocation.id,
+                conditions=tuple(conditions),
+                severity=severity,
+                fails=e.text("fails"),
+                source=e.source(),
+                where=e.where,
+            )
+        )
     return result
 
 
@@ -316,7 +374,9 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
     owners = {r.name: r for r in runtimes}
     result: list[Support] = []
     for e in _entries(file, "support"):
-        e.no_unknown_keys({"runtime", "invocations", "versions", "status", "note", "source"})
+        e.no_unknown_keys(
+            {"runtime", "invocations", "versions", "status", "note", "fails_as", "source"}
+        )
         name = e.text("runtime")
         owner = owners.get(name)
         if owner is None:
@@ -325,6 +385,11 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
             e.fail("runtime", f"{name!r} borrows its support from another runtime: no rows")
         versions = e.specifiers("versions", may_be_empty=True)
         status = e.choice("status", (ACCEPTED, REJECTED, IGNORED))
+        fails_as = None
+        if "fails_as" in e.data:
+            fails_as = e.choice("fails_as", known_invocations)
+            if status != IGNORED:
+                e.fail("fails_as", "'fails_as' is for an option that is accepted, not honoured")
         for ident in e.strings("invocations", known_invocations):
             row = Support(
                 runtime=name,
@@ -335,6 +400,7 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
                 note=e.text("note", default=""),
                 source=e.source(),
                 where=e.where,
+                fails_as=fails_as,
             )
             for other in result:
                 if (other.runtime, other.invocation) == (name, ident) and _overlap(
@@ -350,7 +416,7 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
     return result
 
 
-def _engines(file: _File) -> list[EngineRow]:
+def _engines(file: _File, invocations: list[Invocation]) -> list[EngineRow]:
     result: list[EngineRow] = []
     for e in _entries(file, "engine"):
         e.no_unknown_keys({"engine", "buildkit", "exact", "source"})
@@ -362,7 +428,9 @@ def _engines(file: _File) -> list[EngineRow]:
             source=e.source(),
             where=e.where,
         )
-        e.version("buildkit")
+        lowest = e.version("buildkit")
+        if not row.exact:
+            _one_minor_sends_the_same(e, lowest, invocations)
         _no_overlap(
             e,
             "engine",
@@ -372,6 +440,24 @@ def _engines(file: _File) -> list[EngineRow]:
         )
         result.append(row)
     return result
+
+
+def _one_minor_sends_the_same(e: _Entry, lowest: Version, invocations: list[Invocation]) -> None:
+    """A row that stands for several BuildKit releases (exact = false) is shown as their
+    minor (v0.25.x) and judged as the lowest it names: sound only while every later patch
+    release of that minor sends what the lowest does. Upstream did once change at a patch
+    release (run --no-pivot from v0.5.1), so this is checked, not assumed."""
+    following = Version(f"{lowest.major}.{lowest.minor + 1}")
+    for invocation in invocations:
+        for spec in invocation.buildkit:
+            bound = Version(spec.version)
+            if lowest < bound < following:
+                e.fail(
+                    "exact",
+                    f"exact = false judges {e.data['buildkit']} for every release of "
+                    f"v{lowest.major}.{lowest.minor}.x, but {invocation.id} changes at "
+                    f"{spec}: name each release in a row of its own",
+                )
 
 
 def _images(file: _File) -> list[ImageRow]:
@@ -410,6 +496,7 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 "engine",
                 "pin_helps",
                 "recreate",
+                "runc_from",
                 "source",
             }
         )
@@ -449,9 +536,37 @@ def _fixes(file: _File) -> tuple[FixSettings, list[FixTemplate]]:
                 where=e.where,
                 image=image,
                 recreate=tuple(sorted(recreate.items())),
+                runc_from=(
+                    e.choice("runc_from", (RUNC_FROM_STOCK_IMAGE, RUNC_FROM_IMAGE))
+                    if "runc_from" in e.data
+                    else None
+                ),
             )
         )
     return settings, result
+
+
+def _nested(file: _File) -> list[Nested]:
+    result: list[Nested] = []
+    for e in _entries(file, "nested"):
+        e.no_unknown_keys({"outer", "outer_versions", "runc", "note", "fixed_in", "source"})
+        fixed_in = e.text("fixed_in") if "fixed_in" in e.data else None
+        if fixed_in is not None:
+            e.version("fixed_in")
+        result.append(
+            Nested(
+                outer=e.text("outer"),
+                outer_versions=e.specifiers("outer_versions", may_be_empty=True),
+                outer_versions_text=str(e.data.get("outer_versions", "")),
+                runc=e.specifiers("runc"),
+                runc_text=e.text("runc"),
+                note=e.text("note"),
+                fixed_in=fixed_in,
+                source=e.source(),
+                where=e.where,
+            )
+        )
+    return result
 
 
 def _no_overlap(

@@ -21,6 +21,10 @@ PROBLEM_UNSUPPORTED = "unsupported"
 PROBLEM_UNKNOWN = "unknown"
 PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
 PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
+# Where a fix's runc comes from (FixTemplate.runc_from): the stock image's, or the one the
+# node's own image bundles.
+RUNC_FROM_STOCK_IMAGE = "stock_image"
+RUNC_FROM_IMAGE = "image"
 FIX_PLACEHOLDERS = frozenset(
     {
         "builder",
@@ -76,6 +80,36 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class Consequence:
+    """What a failing invocation costs where BuildKit runs under these conditions."""
+
+    invocation: str
+    conditions: tuple[tuple[str, object], ...]  # ("cgroup", "v2"), ("rootless", False)
+    severity: str
+    fails: str
+    source: str
+    where: Where
+
+    def matches(self, known: dict[str, object]) -> bool:
+        """Every condition is known and equal (an unknown one never matches)."""
+        return all(known.get(key) is not None and known[key] == v for key, v in self.conditions)
+
+    def could_match(self, known: dict[str, object]) -> bool:
+        """No known condition contradicts it: it might hold, were the unknown ones learnt."""
+        return all(known.get(key) is None or known[key] == v for key, v in self.conditions)
+
+    def describe(self) -> str:
+        """`cgroup v2, not rootless`."""
+        words = []
+        for key, value in self.conditions:
+            if key == "cgroup":
+                words.append(f"cgroup {value}")
+            elif key == "rootless":
+                words.append("rootless" if value else "not rootless")
+        return ", ".join(words)
+
+
+@dataclass(frozen=True)
 class Release:
     version: str
     parsed: Version
@@ -106,6 +140,7 @@ class Support:
     note: str
     source: str
     where: Where
+    fails_as: Optional[str] = None  # an invocation id: not honouring this costs what it costs
 
     def lower_bound(self) -> Optional[Version]:
         """The lowest version the row admits, when it has one."""
@@ -131,6 +166,26 @@ class ImageRow:
     source: str
     where: Where
 
+    def newest_tag(self) -> Optional[str]:
+        """The last tag the row names (`==0.16.0`, `<=0.17.3`), as `v0.17.3`."""
+        bounds = [Version(s.version) for s in self.tags if s.operator in ("==", "<=")]
+        return f"v{max(bounds)}" if bounds else None
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A runc that cannot run inside a container running under another runtime."""
+
+    outer: str  # the runtime the builder container runs under, e.g. "sysbox-runc"
+    outer_versions: SpecifierSet
+    outer_versions_text: str
+    runc: SpecifierSet  # inner runc versions that fail there
+    runc_text: str
+    note: str
+    fixed_in: Optional[str]  # the outer runtime's release that fixes it
+    source: str
+    where: Where
+
 
 @dataclass(frozen=True)
 class FixTemplate:
@@ -143,6 +198,7 @@ class FixTemplate:
     pin_helps: bool
     source: str
     where: Where
+    runc_from: Optional[str] = None  # RUNC_FROM_*: the image whose bundled runc it brings in
     image: Optional[str] = None  # "stock" / "other" / None: either (the node's image)
     recreate: tuple[tuple[str, str], ...] = ()  # the one change {recreate} makes
 

@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional
 from runtimecheck.facts import UNKNOWN, ProbeOutcome, RuntimeFacts, RuntimeIdentity
 from runtimecheck.knowledge import Runtime
 from runtimecheck.probe import observe
+from runtimecheck.probe.environment import Seen, from_record
 from runtimecheck.probe.identify import parse_version_output
 from runtimecheck.probe.placeholders import new_container_id, with_private_root
 from runtimecheck.run import run
@@ -53,6 +54,9 @@ class ContainerProbe:
     runtime: RuntimeFacts
     files: dict[str, Optional[str]] = field(default_factory=dict)  # None: missing / unreadable
     commands: dict[str, tuple[Optional[int], str]] = field(default_factory=dict)
+    # What the container's /proc says of /sys/fs/cgroup and the exec's user; None: the
+    # script gave no such record.
+    environment: Optional[Seen] = None
 
 
 @dataclass
@@ -231,6 +235,8 @@ def _apply(
             facts.path = r.text() if r.status == "found" else None
         elif r.tag == "file":
             result.files[r.key] = r.text() if r.status == "ok" else None
+        elif r.tag == "cgroup":
+            result.environment = from_record(r.status, r.text(0), r.text(1), r.text(2))
         elif r.tag == "command":
             result.commands[r.key] = (r.exit_code(), r.text(0) + r.text(1))
         elif r.tag == "version":

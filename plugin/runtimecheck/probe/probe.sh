@@ -27,6 +27,9 @@
 # Output: the line "RUNTIMECHECK-PROBE 1", then records
 #   TAG <TAB> STATUS <TAB> LEN[ LEN…] <TAB> KEY <LF> payload bytes (LENs, concatenated) <LF>
 # TAG: path (STATUS found|missing, payload: resolved path), file (ok|missing: content),
+# cgroup (STATUS: the type of the file system mounted last at /sys/fs/cgroup as
+# /proc/self/mountinfo lists it, none, or unreadable: that mountinfo line, /proc/self/uid_map,
+# the Uid line of /proc/self/status; read with the shell's `read`, at most 4096 lines each),
 # command (exit status|timeout|budget: stdout, stderr), version / features (same),
 # probe (exit status|timeout|budget|skipped: stdout, stderr, log file), note (text), end.
 #
@@ -192,6 +195,46 @@ emit_text() {
     fi
     printf '%s' "$4" >"$d/text"
     emit "$1" "$2" "$3" text
+}
+
+# first_lines FILE PREFIX OUT: the first line of FILE starting with PREFIX (every line, when
+# PREFIX is empty) into $d/OUT, read with the shell's own `read`, at most $maxlines lines.
+first_lines() {
+    _n=0
+    : >"$d/$3"
+    [ -r "$1" ] || return 1
+    while [ "$_n" -lt "$maxlines" ] && IFS= read -r _l; do
+        _n=$((_n + 1))
+        case $_l in
+        "$2"*)
+            printf '%s\n' "$_l" >>"$d/$3"
+            [ -z "$2" ] || break
+            ;;
+        esac
+    done <"$1"
+}
+
+# cgroup_record: what BuildKit in this container sees: the file system on /sys/fs/cgroup
+# (cgroup2: it records resource usage through cgroup v2), and whom the exec runs as.
+cgroup_record() {
+    _st=unreadable _n=0
+    : >"$d/text"
+    if [ -r /proc/self/mountinfo ]; then
+        _st=none
+        while [ "$_n" -lt "$maxlines" ] && IFS= read -r _l; do
+            _n=$((_n + 1))
+            set -- $_l
+            [ "${5:-}" = /sys/fs/cgroup ] || continue
+            _rest=${_l#* - }
+            set -- $_rest
+            [ -n "${1:-}" ] || continue
+            _st=$1
+            printf '%s' "$_l" >"$d/text"
+        done </proc/self/mountinfo
+    fi
+    first_lines /proc/self/uid_map "" uidmap
+    first_lines /proc/self/status "Uid:" uid
+    emit cgroup "$_st" "" text uidmap uid
 }
 
 # resolve NAME: sets found to the path NAME runs as (PATH lookup unless it holds a slash).
@@ -373,7 +416,7 @@ run_command() {
     emit command "$st" "$_name" out err
 }
 
-setsid= pipes= ourpg= call=0 nprobe=0 stalled= logpipe=
+setsid= pipes= ourpg= call=0 nprobe=0 stalled= logpipe= maxlines=4096
 if command -v setsid >/dev/null 2>&1; then
     setsid=1
 else
@@ -414,6 +457,8 @@ while [ "$n" -gt 0 ]; do
     shift
     n=$((n - 1))
 done
+
+cgroup_record
 
 command -v head >/dev/null 2>&1 && make_pipes "$@" && pipes=1
 

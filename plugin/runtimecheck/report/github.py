@@ -30,20 +30,29 @@ def command(level: str, title: str, message: str) -> str:
     return f"::{level} title={escape_property(title)}::{escape_data(message)}"
 
 
+# With --buildkit / --engine every builder's annotation says so: a title is all a reader of
+# the checks page sees.
+HYPOTHETICAL_TITLE = f"{TITLE} (hypothetical)"
+
+
 def render_github(result: Result) -> str:
     result = escaped(result)
     lines: list[str] = []
+    head = TITLE
+    if result.what_if:
+        head = HYPOTHETICAL_TITLE
+        lines.append(command("notice", head, result.what_if))
     for builder in result.builders:
         if builder.error:
             lines.append(
                 command(
                     "warning",
-                    f"{TITLE}: builder {builder.name} not read",
+                    f"{head}: builder {builder.name} not read",
                     f"Builder {builder.name} ({builder.driver}) could not be read: {builder.error}",
                 )
             )
         for node in builder.nodes:
-            lines.extend(node_commands(f"{builder.name}/{node.name}", node))
+            lines.extend(node_commands(f"{builder.name}/{node.name}", node, head=head))
     for advisory in result.advisory:
         for node in advisory.nodes:
             failing = [c.invocation for c in node.checks if c.verdict != PASS and not c.ignored]
@@ -60,19 +69,19 @@ def render_github(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def node_commands(where: str, node: NodeResult) -> list[str]:
+def node_commands(where: str, node: NodeResult, *, head: str = TITLE) -> list[str]:
     if node.error:
         return [
             command(
                 "warning",
-                f"{TITLE}: {where} not inspected",
+                f"{head}: {where} not inspected",
                 f"Builder node {where} could not be inspected: {node.error}",
             )
         ]
     lines = [
         command(
             level_of(check),
-            f"{TITLE}: {where}: {_what(check)}",
+            f"{head}: {where}: {_what(check)}",
             check_message(check),
         )
         for check in node.checks
@@ -82,7 +91,11 @@ def node_commands(where: str, node: NodeResult) -> list[str]:
         # The node fails for reasons beyond any one invocation (an unknown BuildKit version).
         level = "error" if node.verdict == BLOCK else "warning"
         notes = "\n".join(node.notes) or f"verdict {node.verdict}"
-        lines.append(command(level, f"{TITLE}: {where}: {node.verdict}", notes))
+        lines.append(command(level, f"{head}: {where}: {node.verdict}", notes))
+    lines.extend(
+        command("notice", f"{head}: {where}: ahead: {item.invocation}", item.text)
+        for item in node.foresight
+    )
     return lines
 
 

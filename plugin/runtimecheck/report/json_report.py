@@ -14,6 +14,7 @@ from runtimecheck.facts import (
     BuilderResult,
     BuildKitFacts,
     Check,
+    Foresight,
     NodeResult,
     Result,
     RuntimeFacts,
@@ -40,6 +41,7 @@ def result_document(result: Result) -> dict[str, Any]:
         "builders": [builder_document(b) for b in result.builders],
         "notes": list(result.notes),
         "advisory": [builder_document(b) for b in result.advisory],
+        "whatIf": result.what_if,
     }
 
 
@@ -67,6 +69,19 @@ def node_document(node: NodeResult) -> dict[str, Any]:
         "checks": [check_document(c) for c in node.checks],
         "notes": list(node.notes),
         "error": node.error,
+        "foresight": [foresight_document(f) for f in node.foresight],
+    }
+
+
+def foresight_document(item: Foresight) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "invocation": item.invocation,
+        "status": item.status,
+        "verdict": item.verdict,
+        "buildkit": item.buildkit,
+        "engine": item.engine,
+        "text": item.text,
     }
 
 
@@ -76,6 +91,11 @@ def buildkit_document(buildkit: BuildKitFacts) -> dict[str, Any]:
         "source": buildkit.source or None,
         "worker": buildkit.worker,
         "noPivot": buildkit.no_pivot,
+        "cgroup": buildkit.cgroup,
+        "rootless": buildkit.rootless,
+        "environment": buildkit.environment or None,
+        "hypothetical": buildkit.hypothetical,
+        "actual": buildkit.actual,
         "judgedAs": buildkit.to_judge,
     }
 
@@ -92,6 +112,7 @@ def runtime_document(runtime: Optional[RuntimeFacts]) -> dict[str, Any]:
         "verified": runtime.verified,
         "wrapper": identity.wrapper,
         "error": runtime.error,
+        "versionSource": runtime.version_source or None,
         "behaviour": behaviour_document(runtime.behaviour),
     }
 

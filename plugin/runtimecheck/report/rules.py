@@ -45,6 +45,16 @@ def rules_document(kb: Knowledge) -> dict[str, Any]:
                 for i in kb.invocation_list
             ],
             "releases": [{"version": r.version, "source": r.source} for r in kb.releases],
+            "consequences": [
+                {
+                    "invocation": c.invocation,
+                    "conditions": dict(c.conditions),
+                    "severity": c.severity,
+                    "fails": c.fails,
+                    "source": c.source,
+                }
+                for c in kb.consequences
+            ],
         },
         "runtimes": [
             {
@@ -58,6 +68,7 @@ def rules_document(kb: Knowledge) -> dict[str, Any]:
                         "versions": s.versions_text,
                         "status": s.status,
                         "note": s.note,
+                        "fails_as": s.fails_as,
                         "source": s.source,
                     }
                     for s in kb.support_rows
@@ -91,10 +102,22 @@ def rules_document(kb: Knowledge) -> dict[str, Any]:
                     "override": f.override,
                     "engine": str(f.engine) if f.engine is not None else None,
                     "pin_helps": f.pin_helps,
+                    "runc_from": f.runc_from,
                     "text": f.text,
                     "source": f.source,
                 }
                 for f in kb.fixes
+            ],
+            "nested": [
+                {
+                    "outer": n.outer,
+                    "outer_versions": n.outer_versions_text,
+                    "runc": n.runc_text,
+                    "note": n.note,
+                    "fixed_in": n.fixed_in,
+                    "source": n.source,
+                }
+                for n in kb.nested
             ],
         },
     }
@@ -118,11 +141,16 @@ def _buildkit_columns(kb: Knowledge) -> list[tuple[Version, str]]:
         if n + 1 < len(starts):
             end = starts[n + 1]
             last = f"{end.major}.{end.minor - 1}" if end.minor else f"<{end}"
-            label = f"v{start.major}.{start.minor}-{last}"
+            label = f"{_first(start)}-{last}"
         else:
-            label = f"v{start.major}.{start.minor}+"
+            label = f"{_first(start)}+"
         columns.append((start, label))
     return columns
+
+
+def _first(version: Version) -> str:
+    """`v0.8` for a minor's first release, `v0.5.1` otherwise."""
+    return f"v{version.major}.{version.minor}" if not version.micro else f"v{version}"
 
 
 def _sent_cell(invocation: Invocation, version: Version) -> str:
@@ -155,6 +183,10 @@ def _text(kb: Knowledge) -> str:
     out += [
         "",
         "  block: every RUN step needs it. warn: only debug and interactive containers use it.",
+        *[
+            f"  {c.invocation}, where BuildKit runs with {c.describe()}: {c.severity} ({c.fails})."
+            for c in kb.consequences
+        ],
         f"  Newest BuildKit known: {kb.newest_buildkit()}.",
         f"  Each check (its id in the table below) is explained at {check_page('ID')}.",
         f"  With --deep, the check `{behaviour.CHECK_ID}` also runs BuildKit's call sequence for "

@@ -30,9 +30,11 @@ INFORMATION_URI = "https://github.com/docker-runtimecheck/docker-runtimecheck"
 ARTIFACT_URI = ".runtimecheck.toml"
 FINGERPRINT_KEY = "runtimecheckFinding/v1"
 
-# Findings that are not one invocation: the node could not be inspected, or fails as a whole.
+# Findings that are not one invocation: the node could not be inspected, or fails as a whole;
+# and the note that a verdict holds only until a later BuildKit.
 NOT_INSPECTED = "node-not-inspected"
 NODE_VERDICT = "node-verdict"
+FORESIGHT = "foresight"
 _NODE_RULES = {
     NOT_INSPECTED: (
         "A builder or builder node could not be inspected",
@@ -44,6 +46,13 @@ _NODE_RULES = {
         "A builder node cannot pass for reasons beyond one invocation",
         "For example its BuildKit version is unknown or newer than the data; the notes say why.",
         "warning",
+    ),
+    FORESIGHT: (
+        "A later BuildKit release sends something this runtime fails",
+        "The builder passes (or only warns) because its BuildKit is older than the first "
+        "release that sends an invocation this runtime rejects or does not honour. Upgrading "
+        "BuildKit, or the Docker Engine that bundles it, breaks it: fix the runtime first.",
+        "note",
     ),
 }
 
@@ -77,6 +86,8 @@ def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[
     def add(rule_id: str, rule: dict[str, Any], where: str, level: str, text: str, **extra: Any):
         if rule_id not in rules:
             rules[rule_id] = rule
+        if result.what_if:
+            text = f"{result.what_if[:1].upper()}{result.what_if[1:]}. {text}"
         entry = {
             "ruleId": rule_id,
             "ruleIndex": list(rules).index(rule_id),
@@ -85,6 +96,11 @@ def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[
             "locations": [_location(where, artifact_uri)],
             "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(where, rule_id)},
         }
+        if rule_id == FORESIGHT:  # one per invocation a later BuildKit sends
+            check = extra["properties"]["check"]
+            entry["partialFingerprints"] = {
+                FINGERPRINT_KEY: _fingerprint(where, f"{rule_id}/{check}")
+            }
         entry.update(extra)
         results.append(entry)
 
@@ -98,11 +114,13 @@ def sarif_document(result: Result, *, artifact_uri: str = ARTIFACT_URI) -> dict[
                 rule = _node_rule(rule_id) if rule_id in _NODE_RULES else _check_rule(node, rule_id)
                 add(rule_id, rule, where, level, text, **extra)
 
+    run_properties = {"properties": {"whatIf": result.what_if}} if result.what_if else {}
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
             {
+                **run_properties,
                 "tool": {
                     "driver": {
                         "name": TOOL_NAME,
@@ -130,6 +148,17 @@ def _node_findings(where: str, node: NodeResult) -> list[tuple[str, str, str, di
         level = "error" if node.verdict == BLOCK else "warning"
         notes = " ".join(node.notes) or f"verdict {node.verdict}"
         found.append((NODE_VERDICT, level, f"Builder node {where}: {node.verdict}. {notes}", {}))
+    for item in node.foresight:
+        extra = {
+            "properties": {
+                "check": item.id,
+                "invocation": item.invocation,
+                "status": item.status,
+                "from": item.buildkit,
+                "engine": item.engine,
+            }
+        }
+        found.append((FORESIGHT, "note", f"Builder node {where}: {item.text}", extra))
     return found
 
 

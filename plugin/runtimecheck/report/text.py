@@ -42,6 +42,8 @@ _VERDICT_WORDS = {
 def render_text(result: Result, style: Style) -> str:
     result = escaped(result)
     lines: list[str] = []
+    if result.what_if:
+        lines += [style.paint(result.what_if, "bold"), ""]
     for builder in result.builders:
         lines.extend(builder_lines(builder, style))
         lines.append("")
@@ -108,17 +110,35 @@ def node_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
             # Without a runtime, every check is "could not tell" for that one reason.
             lines.extend(checks_lines(node.checks, style, indent=sub))
         lines.extend(fix_lines(node.checks, style, indent=sub))
+        lines.extend(foresight_lines(node, style, indent=sub))
     lines.extend(f"{sub}note: {note}" for note in dict.fromkeys(node.notes))
     return lines
 
 
+def foresight_lines(node: NodeResult, style: Style, *, indent: str) -> list[str]:
+    """A verdict that holds only while the BuildKit is older than what breaks it."""
+    return [
+        f"{indent}{style.mark(WARN)} {style.paint('ahead:', 'bold')} {item.text}"
+        for item in node.foresight
+    ]
+
+
 def buildkit_text(buildkit: BuildKitFacts) -> str:
     parts = []
-    if buildkit.source:
+    if buildkit.hypothetical:
+        parts.append(buildkit.source or "hypothetical")
+        parts.append(f"the node runs {buildkit.actual or 'an unknown version'}")
+    elif buildkit.source:
         parts.append(f"from {buildkit.source}")
     parts.append(f"{buildkit.worker} worker" if buildkit.worker else "worker unknown")
     if buildkit.no_pivot:
         parts.append("no-pivot")
+    elif buildkit.no_pivot is None:
+        parts.append("no-pivot unknown")
+    if buildkit.cgroup:
+        parts.append(f"cgroup {buildkit.cgroup}")
+    if buildkit.rootless:
+        parts.append("rootless")
     if buildkit.judged_as:
         parts.append(f"judged as {buildkit.judged_as}")
     return f"{buildkit.version or 'version unknown'} ({', '.join(parts)})"
@@ -137,6 +157,8 @@ def runtime_text(runtime: Optional[RuntimeFacts]) -> str:
     if runtime.error and not runtime.verified and identity.name is None:
         return f"not known until it runs ({runtime.error})"
     where = runtime.where + (", verified" if runtime.verified else ", not verified")
+    if runtime.version_source:
+        where += f"; version from {runtime.version_source}"
     text = f"{who}{path} ({where})"
     if runtime.error:
         text += f": not inspected: {runtime.error}"
@@ -251,7 +273,8 @@ def summary_line(result: Result, style: Style) -> str:
     verdict = result.verdict
     counts = node_counts(result)
     said = ", ".join(f"{n} {word}" for word, n in counts if n) or "no builder node found"
-    return f"verdict: {style.mark(verdict)} {_word(verdict, style)} ({said})"
+    head = "verdict (hypothetical)" if result.what_if else "verdict"
+    return f"{head}: {style.mark(verdict)} {_word(verdict, style)} ({said})"
 
 
 def node_counts(result: Result) -> list[tuple[str, int]]:
