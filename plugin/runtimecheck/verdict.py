@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from packaging.version import Version
 
+from . import behaviour
 from .facts import (
     ACCEPTED,
     BLOCK,
@@ -122,6 +123,9 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
         check = _check(kb, invocation, runtime, facts.fix_context, runc_min, place)
         check.ignored = check.id in ignore
         result.checks.append(check)
+    sends_keep = any(i.id == "run-keep" for i in invocations)
+    behaviour.amend(kb, result, facts, who=runtime.who, sends_keep=sends_keep,
+                    runc_min=runc_min, ignore=ignore, cost=_costs(kb, place))  # fmt: skip
     result.notes.extend(n for n in place.notes if n not in result.notes)
 
     counted = [c.verdict for c in result.checks if not c.ignored]
@@ -425,6 +429,22 @@ def _cost(
             f"which could not be learnt{why}: judged by the stricter outcome, {costing.fails}."
         )
     return _Cost(costing.severity, costing.fails, None), note
+
+
+def _costs(kb: Knowledge, place: _Place) -> Callable[[str], tuple[str, str]]:
+    """(severity, what fails) of an invocation failing where BuildKit runs, by its id, for the
+    behaviour check; the stricter outcome is noted once where a condition is not known."""
+
+    def cost(invocation_id: str) -> tuple[str, str]:
+        invocation = kb.invocation(invocation_id)
+        if invocation is None:
+            return SEVERITY_BLOCK, "BuildKit's RUN steps fail"
+        found, stricter = _cost(kb, invocation, None, place)
+        if stricter and stricter not in place.notes:
+            place.notes.append(stricter)
+        return found.severity, found.fails
+
+    return cost
 
 
 _CONDITION_WORDS = {
