@@ -261,6 +261,13 @@ def test_other_drivers(driver, words):
     assert words in found and "/usr/bin/buildkit-runc" in found
 
 
+@pytest.mark.parametrize("buildkit", ["v0.11.6", "v0.13.2"])
+def test_the_runc_offered_takes_keep_even_before_buildkit_sends_it(buildkit):
+    # The sequence that differed is v0.12's: a runc 1.0 would fail it the same way.
+    [found] = fixes(driver="host", image=None, buildkit=buildkit)
+    assert found.startswith("Build with runc 1.1.0 or later in place of /usr/bin/buildkit-runc")
+
+
 def test_a_refused_keep_is_not_fixed_twice():
     refused = Behaviour(
         DIFFERS,
