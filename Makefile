@@ -6,7 +6,7 @@ DOCKER_CONFIG ?= $(HOME)/.docker
 PLUGIN_DIR := $(DOCKER_CONFIG)/cli-plugins
 ZIPAPP := dist/docker-runtimecheck
 
-.PHONY: all venv dist install uninstall run test test-fast lint bench clean
+.PHONY: all venv dist install uninstall run test test-fast lint bench mutate coverage clean
 
 all: dist
 
@@ -19,6 +19,11 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The tools of `make mutate` and `make coverage` (requirements/dev.txt), on top of the venv.
+$(VENV)/.dev-installed: $(VENV)/.installed requirements/dev.txt
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
 
 dist: $(VENV)/.installed
 	$(PY) scripts/build-zipapp
@@ -45,8 +50,8 @@ run: install
 	  echo "exit status $$? (0 pass, 1 blocked, 3 could not inspect)" >&2
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py scripts/check-pages scripts/derive-metadata
-	$(VENV)/bin/ruff format --check plugin tests bench scripts/build-zipapp scripts/zipapp_main.py scripts/check-pages scripts/derive-metadata
+	$(VENV)/bin/ruff check plugin tests bench scripts/build-zipapp scripts/mutate scripts/zipapp_main.py scripts/check-pages scripts/derive-metadata
+	$(VENV)/bin/ruff format --check plugin tests bench scripts/build-zipapp scripts/mutate scripts/zipapp_main.py scripts/check-pages scripts/derive-metadata
 	$(VENV)/bin/mypy
 
 # Everything, including the tests on the real engine (CI starts dockerd and builds the images).
@@ -55,6 +60,24 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not engine and not slow"
+
+# Mutation testing of the modules that decide, against their fast unit tests (scripts/mutate
+# lists them); fails under 90% killed or on a survivor not in tests/mutation-equivalents.txt.
+mutate: $(VENV)/.dev-installed
+	$(PY) scripts/mutate
+
+# Branch coverage of the whole suite, also of the plugin processes the tests start (through
+# the docker CLI, the zipapp and the console script). The data and the report go to
+# .measure/coverage/, not build/: the zipapp build the tests run empties build/.
+COVERAGE_DATA := $(CURDIR)/.measure/coverage
+coverage: $(VENV)/.dev-installed
+	rm -rf $(COVERAGE_DATA) && mkdir -p $(COVERAGE_DATA)
+	COVERAGE_FILE=$(COVERAGE_DATA)/.coverage COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml \
+	  $(VENV)/bin/coverage run -m pytest -p no:cacheprovider; status=$$?; \
+	  COVERAGE_FILE=$(COVERAGE_DATA)/.coverage $(VENV)/bin/coverage combine --quiet && \
+	  COVERAGE_FILE=$(COVERAGE_DATA)/.coverage $(VENV)/bin/coverage report && \
+	  COVERAGE_FILE=$(COVERAGE_DATA)/.coverage $(VENV)/bin/coverage html --quiet -d $(COVERAGE_DATA)/html; \
+	  exit $$status
 
 # Start-up and preflight figures, as ratios against bare python3 (preflight needs dockerd).
 bench: dist

@@ -294,10 +294,31 @@ def zipapp_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "RUNTIMECHECK_PYTHON",
     ):
         env.pop(name, None)
+    if COVERAGE_HOOK:
+        # The zipapp's launcher starts its unpacked tree with `python -I -S`; under `make
+        # coverage` it is given a python that keeps site, where coverage's start-up hook is.
+        python = tmp_path_factory.mktemp("coverage-python") / "python3"
+        python.write_text(
+            "#!/bin/sh\n"
+            f'if [ "$1" = -I ] && [ "$2" = -S ]; then shift 2; exec {shlex.quote(sys.executable)} -I "$@"; fi\n'
+            f'exec {shlex.quote(sys.executable)} "$@"\n'
+        )
+        python.chmod(0o755)
+        env["RUNTIMECHECK_PYTHON"] = str(python)
     return env
 
 
 RECORDER = REPO / "tests" / "fixtures" / "docker-buildx-recorder"
+
+# `make coverage` (COVERAGE_PROCESS_START set): a python started without site (-S) never runs
+# coverage's start-up hook, so the test launcher starts coverage itself, unless the run
+# measures its own imports (RTC_PYFLAGS), which coverage's would distort. Outside `make
+# coverage` the launcher is the plain start.
+COVERAGE_HOOK = (
+    "import os; os.environ.get('RTC_PYFLAGS') or __import__('coverage').process_startup(); "
+    if os.environ.get("COVERAGE_PROCESS_START")
+    else ""
+)
 
 
 class DockerConfigDir:
@@ -321,7 +342,7 @@ class DockerConfigDir:
         # -X importtime.
         start = (
             "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.path.append(sys.argv.pop(1)); "
-            "from runtimecheck.__main__ import main; sys.exit(main())"
+            f"{COVERAGE_HOOK}from runtimecheck.__main__ import main; sys.exit(main())"
         )
         site = sysconfig.get_paths()["purelib"]
         self.plugin.write_text(

@@ -223,3 +223,372 @@ def test_docker_host_key_carries_the_default_port(tmp_path):
     assert tls.host == "tcp://localhost:2376"  # TLS on, no host: docker's defaultTLSHost
     with pytest.raises(UsageError, match="only one -H"):
         resolve(GlobalOptions(config=str(tmp_path), hosts=["tcp://a", "tcp://b"]), env={})
+
+
+# docker/cli v29.6.2 opts/hosts_test.go, TestParseHost and TestParseDockerDaemonHost: the
+# tables as they stand there (defaultHTTPHost is "localhost", defaultHTTPPort "2375").
+@pytest.mark.parametrize(
+    ("given", "host"),
+    [
+        (" ", "unix:///var/run/docker.sock"),
+        ("fd://something", "fd://something"),
+        ("tcp://host:", "tcp://host:2375"),
+        ("tcp://:2375", "tcp://localhost:2375"),
+        ("tcp://0.0.0.0:8080", "tcp://0.0.0.0:8080"),
+        ("tcp://192.168:8080", "tcp://192.168:8080"),
+        ("tcp://0.0.0.0:1234567890", "tcp://0.0.0.0:1234567890"),
+        (" tcp://:7777/path ", "tcp://localhost:7777/path"),
+        ("unix://path/to/socket", "unix://path/to/socket"),
+        ("npipe://", "npipe:////./pipe/docker_engine"),
+        ("npipe:////./pipe/foo", "npipe:////./pipe/foo"),
+        ("0.0.0.1:", "tcp://0.0.0.1:2375"),
+        ("0.0.0.1:5555/path", "tcp://0.0.0.1:5555/path"),
+        ("[::1]:", "tcp://[::1]:2375"),
+        ("[0:0:0:0:0:0:0:1]:5555/path", "tcp://[0:0:0:0:0:0:0:1]:5555/path"),
+        (":6666/path", "tcp://localhost:6666/path"),
+        ("localhost:", "tcp://localhost:2375"),
+        # url.Parse: the query and fragment are dropped, the user too; what is left of the
+        # authority is split as net.SplitHostPort splits it.
+        ("tcp://h:1?x=1#f", "tcp://h:1"),
+        ("tcp://h/a?b?c", "tcp://h:2375/a"),
+        ("tcp://h/a#b#c", "tcp://h:2375/a"),
+        ("tcp://h#frag", "tcp://h:2375"),
+        ("tcp://h?q/r", "tcp://h:2375"),
+        ("tcp://me@h:1", "tcp://h:1"),
+        ("tcp://a@b@h:1", "tcp://h:1"),
+        ("tcp://a:b:c", "tcp://[a:b:c]:2375"),
+        ("tcp://BOX:1", "tcp://BOX:1"),
+        ("tcp://a\x80b:1", "tcp://a\x80b:1"),  # beyond ASCII: url.Parse lets it through
+    ],
+)
+def test_hosts_as_docker_cli_s_own_tests_parse_them(given: str, host: str) -> None:
+    from runtimecheck.dockercli import parse_host
+
+    assert parse_host(given) == host
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("something with spaces", "invalid bind address format: something with spaces"),
+        ("://", "invalid bind address format: ://"),
+        ("unknown://", "invalid bind address format: unknown://"),
+        ("udp://127.0.0.1", "invalid bind address format: udp://127.0.0.1"),
+        ("tcp://:port", "invalid bind address format: tcp://:port"),
+        ("tcp://invalid:port", "invalid bind address format: tcp://invalid:port"),
+        ("tcp://unix:///run/docker.sock", "invalid proto, expected tcp: tcp://unix:///run/docker.sock"),
+        ("unix://a://b", "invalid proto, expected unix: a://b"),
+        ("npipe://a://b", "invalid proto, expected npipe: a://b"),
+        ("tcp://[::1", "invalid bind address format: tcp://[::1"),
+        ("tcp://[::1]x", "invalid bind address format: tcp://[::1]x"),
+        ("tcp://a]:1", "invalid bind address format: tcp://a]:1"),
+        ("tcp://[a[b]:1", "invalid bind address format: tcp://[a[b]:1"),
+        ("tcp://[::1]:[1", "invalid bind address format: tcp://[::1]:[1"),
+        ("tcp://[::1]:1]", "invalid bind address format: tcp://[::1]:1]"),
+        ("tcp://[]:1]", "invalid bind address format: tcp://[]:1]"),
+        ("tcp://a[b:1", "invalid bind address format: tcp://a[b:1"),
+        ("tcp://a|b:1", "invalid bind address format: tcp://a|b:1"),
+        ("tcp://a^b:1", "invalid bind address format: tcp://a^b:1"),
+    ],
+)  # fmt: skip
+def test_hosts_docker_cli_rejects_are_rejected_with_its_words(given: str, message: str) -> None:
+    from runtimecheck.dockercli import parse_host
+
+    with pytest.raises(UsageError) as info:
+        parse_host(given)
+    assert info.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--config"], "flag needs an argument: --config"),
+        (["-H"], "flag needs an argument: -H"),
+        (["--log-level", "loud", "runtimecheck"],
+         "invalid value 'loud' for --log-level: use one of debug, info, warn, error, fatal, panic"),
+        (["-l=loud", "runtimecheck"],
+         "invalid value 'loud' for -l: use one of debug, info, warn, error, fatal, panic"),
+        (["--tls=maybe", "runtimecheck"], "invalid boolean 'maybe' for --tls"),
+        (["-D=yes", "runtimecheck"], "invalid boolean 'yes' for -D"),
+    ],
+)  # fmt: skip
+def test_bad_global_flags_say_which_and_why(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_global_flags(argv)
+    assert info.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("argv", "rest", "raw"),
+    [
+        (["-", "runtimecheck"], ["-", "runtimecheck"], []),
+        (["--", "runtimecheck"], ["--", "runtimecheck"], []),
+        (["-D", "--", "x"], ["--", "x"], ["-D"]),
+        (["-c"], None, None),  # needs a value
+        (["-cprod", "x"], ["x"], ["-cprod"]),
+        (["-c-", "x"], ["x"], ["-c-"]),
+        (["--c", "x"], ["--c", "x"], []),  # not -c: an unknown long flag ends the globals
+        (["-Dx", "x"], ["-Dx", "x"], []),  # -D takes no value: not glued
+        (["--bogus", "x"], ["--bogus", "x"], []),
+        (["--debug=false", "x"], ["x"], ["--debug=false"]),
+        (["--tlsverify", "x"], ["x"], ["--tlsverify"]),
+    ],
+)
+def test_where_the_global_flags_end(argv: list[str], rest: list[str] | None, raw) -> None:
+    if rest is None:
+        with pytest.raises(UsageError):
+            parse_global_flags(argv)
+        return
+    opts, remaining = parse_global_flags(argv)
+    assert (remaining, opts.raw, opts.as_plugin) == (rest, raw, False)
+
+
+def test_glued_and_spelled_out_values_mean_the_same() -> None:
+    glued, _ = parse_global_flags(["-cprod", "-lerror", "-D=false", "--tlsverify=0"])
+    spaced, _ = parse_global_flags(["-c", "prod", "-l", "error", "--tlsverify", "--tlsverify=0"])
+    for opts in (glued, spaced):
+        assert (opts.context, opts.log_level, opts.debug, opts.tlsverify) == (
+            "prod",
+            "error",
+            False,
+            False,
+        )
+    assert GlobalOptions().endpoint_flags() == [
+        "None",
+        "None",
+        "None",
+        "None",
+        "None",
+        "False",
+        "None",
+    ]
+
+
+def test_an_unknown_flag_is_only_an_error_before_the_plugin_name_under_the_cli() -> None:
+    opts, rest = parse_global_flags(["--bogus", "x"], plugin_env=True)
+    assert rest == ["--bogus", "x"]
+    opts, rest = parse_global_flags(["-D", "x", "runtimecheck"], plugin_env=True)
+    assert (opts.debug, rest, opts.as_plugin) == (True, ["x", "runtimecheck"], False)
+
+
+def test_the_docker_cli_to_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtimecheck.dockercli import REEXEC_ENV, docker_command
+
+    plugin = GlobalOptions(as_plugin=True)
+    assert docker_command(plugin, {REEXEC_ENV: "/opt/docker"}) == "/opt/docker"
+    assert docker_command(plugin, {}) == "docker"
+    assert docker_command(GlobalOptions(), {REEXEC_ENV: "/opt/docker"}) == "docker"
+    monkeypatch.setenv(REEXEC_ENV, "/usr/local/bin/docker")
+    assert docker_command(plugin) == "/usr/local/bin/docker"
+
+
+@pytest.mark.parametrize(
+    ("opts", "env", "tls", "verify", "material"),
+    [
+        ({}, {}, False, False, (None, None, None)),
+        ({}, {"DOCKER_CERT_PATH": "/certs"}, False, False, (None, None, None)),
+        ({}, {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/certs"}, True, True,
+         ("/certs/ca.pem", "/certs/cert.pem", "/certs/key.pem")),
+        ({"tls": True}, {"DOCKER_CERT_PATH": "/certs"}, True, False,
+         ("/certs/ca.pem", "/certs/cert.pem", "/certs/key.pem")),
+        ({"tlsverify": False}, {"DOCKER_TLS_VERIFY": "1"}, False, False, (None, None, None)),
+        ({"tlscacert": "/my/ca"}, {}, True, False, ("/my/ca", None, None)),
+        ({"tlscert": "/my/cert"}, {"DOCKER_CERT_PATH": "/certs"}, True, False,
+         ("/certs/ca.pem", "/my/cert", "/certs/key.pem")),
+        ({"tlskey": "/my/key"}, {}, True, False, (None, None, "/my/key")),
+    ],
+)  # fmt: skip
+def test_tls_of_the_default_endpoint_as_docker_cli_decides_it(
+    tmp_path: Path, opts: dict, env: dict, tls: bool, verify: bool, material: tuple
+) -> None:
+    endpoint = resolve(GlobalOptions(config=str(tmp_path), **opts), env=env).endpoint
+    assert (endpoint.tls, endpoint.tls_verify) == (tls, verify)
+    assert (endpoint.ca_cert, endpoint.cert, endpoint.key) == material
+
+
+@pytest.mark.parametrize(
+    ("env", "host"),
+    [
+        ({"DOCKER_TLS": "1"}, "tcp://localhost:2376"),
+        ({"DOCKER_TLS_VERIFY": "1"}, "tcp://localhost:2376"),
+        ({}, "unix:///var/run/docker.sock"),
+    ],
+)
+def test_tls_from_the_environment_moves_the_default_host(
+    tmp_path: Path, env: dict, host: str
+) -> None:
+    assert resolve(GlobalOptions(config=str(tmp_path)), env=env).endpoint.host == host
+
+
+@pytest.mark.parametrize(
+    ("files", "skip", "expect"),
+    [
+        ((), False, (False, False, None, None, None)),
+        ((), True, (True, False, None, None, None)),
+        (("ca.pem",), False, (True, True, "ca.pem", None, None)),
+        (("ca.pem",), True, (True, False, "ca.pem", None, None)),
+        (("cert.pem", "key.pem"), False, (True, False, None, "cert.pem", "key.pem")),
+    ],
+)
+def test_a_context_s_tls_is_its_files_and_skip_flag(
+    tmp_path: Path, files: tuple, skip: bool, expect: tuple
+) -> None:
+    from runtimecheck.dockercli import context_dir_name
+
+    digest = context_dir_name("remote")
+    meta = tmp_path / "contexts" / "meta" / digest
+    meta.mkdir(parents=True)
+    docker = {"Host": "tcp://h:2376", "SkipTLSVerify": skip}
+    (meta / "meta.json").write_text(json.dumps({"Name": "remote", "Endpoints": {"docker": docker}}))
+    tls_dir = tmp_path / "contexts" / "tls" / digest / "docker"
+    tls_dir.mkdir(parents=True)
+    for name in files:
+        (tls_dir / name).write_text("x")
+    endpoint = resolve(GlobalOptions(config=str(tmp_path), context="remote"), env={}).endpoint
+    tls, verify, ca, cert, key = expect
+    in_dir = lambda name: None if name is None else str(tls_dir / name)  # noqa: E731
+    assert (endpoint.tls, endpoint.tls_verify, endpoint.skip_tls_verify) == (tls, verify, skip)
+    assert (endpoint.ca_cert, endpoint.cert, endpoint.key) == (
+        in_dir(ca),
+        in_dir(cert),
+        in_dir(key),
+    )
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        (None, "context 'remote' does not exist"),
+        ("[]", "cannot read context 'remote' ({meta}): not a JSON object"),
+        ('{"Endpoints": {}}', "context 'remote' has no docker endpoint ({meta})"),
+        ('{"Endpoints": {"docker": {"Host": ""}}}', "context 'remote' has no docker endpoint ({meta})"),
+        ('{"Endpoints": {"docker": {"Host": 5}}}', "context 'remote' has no docker endpoint ({meta})"),
+    ],
+)  # fmt: skip
+def test_a_context_that_cannot_be_used_is_named(tmp_path: Path, meta, message: str) -> None:
+    from runtimecheck.dockercli import context_dir_name
+
+    path = tmp_path / "contexts" / "meta" / context_dir_name("remote") / "meta.json"
+    if meta is not None:
+        path.parent.mkdir(parents=True)
+        path.write_text(meta)
+    with pytest.raises(UsageError) as info:
+        resolve(GlobalOptions(config=str(tmp_path), context="remote"), env={})
+    assert info.value.message == message.format(meta=path)
+    if meta is None:
+        assert info.value.hint == (
+            "list contexts with `docker context ls`; select one with `docker context use NAME`"
+        )
+
+
+@pytest.mark.parametrize(
+    ("host", "normalised"),
+    [("h:1", "tcp://h:1"), ("/run/d.sock", "unix:///run/d.sock"), ("ssh://u@h", "ssh://u@h")],
+)
+def test_a_context_host_without_a_scheme(tmp_path: Path, host: str, normalised: str) -> None:
+    write_context(tmp_path, "other", host)
+    endpoint = resolve(GlobalOptions(config=str(tmp_path), context="other"), env={}).endpoint
+    assert endpoint.host == normalised
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "hint"),
+    [
+        (b"{not json", "{path} is not valid JSON (", "fix or move the file"),
+        (b"[1, 2]", "{path} is not a JSON object", None),
+        (b"\xff{}", "{path} is not UTF-8 text", "fix or move the file"),
+    ],
+)
+def test_a_config_json_that_cannot_be_used_is_named(
+    tmp_path: Path, content: bytes, message: str, hint: str | None
+) -> None:
+    from runtimecheck.dockercli import read_config
+
+    (tmp_path / "config.json").write_bytes(content)
+    with pytest.raises(UsageError) as info:
+        read_config(tmp_path)
+    assert info.value.message.startswith(message.format(path=tmp_path / "config.json"))
+    assert info.value.hint == hint
+
+
+def test_config_json_absent_empty_or_unreadable(tmp_path: Path) -> None:
+    from runtimecheck.dockercli import read_config
+
+    assert read_config(tmp_path) == {}
+    (tmp_path / "config.json").write_text(" \n")
+    assert read_config(tmp_path) == {}
+    (tmp_path / "config.json").unlink()
+    (tmp_path / "config.json").mkdir()
+    with pytest.raises(UsageError) as info:
+        read_config(tmp_path)
+    assert info.value.message == f"cannot read {tmp_path / 'config.json'}: Is a directory"
+
+
+def test_the_config_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtimecheck.dockercli import config_directory
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "given").mkdir()
+    assert config_directory(GlobalOptions(config="~/given"), {}) == str(tmp_path / "given")
+    assert config_directory(GlobalOptions(), {"DOCKER_CONFIG": "~/env"}) == str(tmp_path / "env")
+    assert config_directory(GlobalOptions(), {}) == str(tmp_path / ".docker")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "from-process"))
+    assert config_directory(GlobalOptions()) == str(tmp_path / "from-process")
+    with pytest.raises(UsageError) as info:
+        config_directory(GlobalOptions(config="~/missing"), {})
+    assert info.value.message == f"docker config directory {tmp_path / 'missing'} does not exist"
+    assert info.value.hint == "pass an existing directory to --config, or drop the flag"
+
+
+def test_contexts_that_cannot_be_read_are_not_listed(tmp_path: Path) -> None:
+    write_context(tmp_path, "good", "tcp://g:1")
+    meta = tmp_path / "contexts" / "meta"
+    for name, body in (("a", "{"), ("b", '{"Name": "b"}'), ("c", "[]")):
+        (meta / name).mkdir()
+        (meta / name / "meta.json").write_text(body)
+    (meta / "d").mkdir()  # no meta.json
+    (meta / "-sorted-first").mkdir()
+    (meta / "-sorted-first" / "meta.json").write_text("{")
+    assert list_contexts(tmp_path) == [("good", "tcp://g:1")]
+
+
+def test_the_global_flags_in_every_position() -> None:
+    opts, rest = parse_global_flags(["-c", "prod"])
+    assert (opts.context, rest) == ("prod", [])
+    # Standalone, an unknown flag only ends the global ones, even before our name.
+    assert parse_global_flags(["--bogus", "runtimecheck"])[1] == ["--bogus", "runtimecheck"]
+    # "-" and "--" are arguments, never unknown flags, also under the CLI.
+    for word in ("-", "--"):
+        assert parse_global_flags([word, "runtimecheck"], plugin_env=True)[1] == [
+            word,
+            "runtimecheck",
+        ]
+
+
+def test_endpoints_are_equal_when_everything_about_them_is(tmp_path: Path) -> None:
+    one = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://h:1"}).endpoint
+    same = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://h:1"}).endpoint
+    other = resolve(GlobalOptions(config=str(tmp_path)), env={"DOCKER_HOST": "tcp://h:2"}).endpoint
+    assert one == same and one != other
+    assert one != "tcp://h:1"
+
+
+def test_contexts_are_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    import locale
+
+    from runtimecheck.dockercli import context_dir_name
+
+    meta = tmp_path / "contexts" / "meta" / context_dir_name("café")
+    meta.mkdir(parents=True)
+    body = {"Name": "café", "Metadata": {"Description": "the café's daemon"},
+            "Endpoints": {"docker": {"Host": "tcp://h:1"}}}  # fmt: skip
+    (meta / "meta.json").write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        listed = list_contexts(tmp_path)
+        endpoint = resolve(GlobalOptions(config=str(tmp_path), context="café"), env={}).endpoint
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+    assert listed == [("café", "tcp://h:1")]
+    assert endpoint.host == "tcp://h:1"

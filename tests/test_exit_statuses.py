@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DockerConfigDir
+from support.processes import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
@@ -150,8 +151,7 @@ def console(config: Path, *args: str, path: str | None = None) -> subprocess.Com
     env["DOCKER_CONFIG"] = str(config)
     if path is not None:
         env["PATH"] = path
-    return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True,
-                          timeout=120, env=env, check=False)  # fmt: skip
+    return run([CONSOLE_SCRIPT, *args], env=env)
 
 
 def test_install_and_uninstall_0(tmp_path: Path, docker_cli: str) -> None:

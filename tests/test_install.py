@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
 import zipfile
@@ -464,3 +465,316 @@ def test_a_config_dir_that_did_not_exist_is_created_and_removed(
     assert plugin(cfg).is_file()
     installer.uninstall(cfg)
     assert not (tmp_path / "new").exists()
+
+
+# --- what install and uninstall say, line by line ---------------------------------------------
+
+
+def test_what_a_first_install_and_its_uninstall_say(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCKER_CLI_HOOKS", raising=False)
+    target, config = plugin(cfg), cfg.directory / "config.json"
+    installed = (
+        f"installed the plugin {target} (copied from {source}; it answers "
+        "docker-cli-plugin-metadata)"
+    )
+    assert installer.install(cfg, source=source, alias_build=True, hooks=True) == [
+        installed,
+        'set aliases.builder = "runtimecheck"',
+        'set plugins.runtimecheck.hooks = "build,buildx build"',
+        'set features.hooks = "true"',
+        f"created {config}",
+        "`docker build` and `docker builder …` now go through `docker runtimecheck`",
+    ]
+    assert installer.install(cfg, source=source, alias_build=True, hooks=True) == [
+        installed,
+        f"{config} already holds these settings",
+    ]
+    assert installer.uninstall(cfg) == [
+        "removed aliases.builder",
+        "removed features.hooks",
+        "removed plugins.runtimecheck.hooks",
+        f"removed {config}: install created it",
+        f"removed the plugin {target}",
+    ]
+    assert sorted(p.name for p in cfg.directory.iterdir()) == []
+    assert installer.uninstall(cfg) == [f"no plugin file at {target}"]
+
+
+def test_what_a_forced_install_over_the_user_s_values_and_its_uninstall_say(
+    cfg: DockerConfig, source: Path
+) -> None:
+    user = {"aliases": {"builder": "other"}, "features": {"hooks": "false"}}
+    config = write_config(cfg, user)
+    lines = installer.install(cfg, source=source, alias_build=True, hooks=True, force=True)
+    assert lines[1:] == [
+        'set aliases.builder = "runtimecheck" (was "other")',
+        'set plugins.runtimecheck.hooks = "build,buildx build"',
+        'set features.hooks = "true" (was "false")',
+        f"updated {config} (your previous content: {config}.runtimecheck.bak)",
+        "`docker build` and `docker builder …` now go through `docker runtimecheck`",
+    ]
+    record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
+    assert record["changes"]["plugins.runtimecheck.hooks"] == {
+        "created": ["plugins", "plugins.runtimecheck"],
+        "previous": {},
+        "set": "build,buildx build",
+    }
+    assert record["changes"]["aliases.builder"] == {
+        "created": [],
+        "previous": {"value": "other"},
+        "set": "runtimecheck",
+    }
+    assert record["created"] == [str(cfg.directory / "cli-plugins")]
+    assert installer.uninstall(cfg) == [
+        'restored aliases.builder = "other"',
+        'restored features.hooks = "false"',
+        "removed plugins.runtimecheck.hooks",
+        f"updated {config}",
+        f"removed the plugin {plugin(cfg)}",
+    ]
+    assert read_config(cfg) == user
+    assert sorted(p.name for p in cfg.directory.iterdir()) == ["config.json"]
+
+
+def test_hooks_turned_off_in_the_shell_are_pointed_out(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = "note: DOCKER_CLI_HOOKS is set to false in this shell; it overrides config.json"
+    monkeypatch.setenv("DOCKER_CLI_HOOKS", "false")
+    assert installer.install(cfg, source=source, hooks=True)[-1] == note
+    assert note not in installer.install(cfg, source=source, alias_build=True)
+    monkeypatch.setenv("DOCKER_CLI_HOOKS", "true")
+    assert note not in installer.install(cfg, source=source, hooks=True)
+    monkeypatch.delenv("DOCKER_CLI_HOOKS")
+    assert note not in installer.install(cfg, source=source, hooks=True)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "cannot read the install record {path}: "),
+        ("[]", "the install record {path} is not what this version wrote"),
+        ('{"changes": []}', "the install record {path} is not what this version wrote"),
+    ],
+)
+def test_an_install_record_that_cannot_be_used_is_named(
+    cfg: DockerConfig, source: Path, content: str, message: str
+) -> None:
+    path = cfg.directory / "runtimecheck" / "install.json"
+    path.parent.mkdir()
+    path.write_text(content)
+    with pytest.raises(UsageError) as info:
+        installer.uninstall(cfg)
+    assert info.value.message.startswith(message.format(path=path))
+    if content == "{":
+        assert (
+            info.value.hint
+            == "fix or remove it (it only lists what install changed in config.json)"
+        )
+
+
+def test_a_missing_source_is_named(cfg: DockerConfig, tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, source=tmp_path / "nothing.pyz")
+    assert info.value.message == f"--source {tmp_path / 'nothing.pyz'}: no such file"
+
+
+def test_without_a_console_script_the_plugin_runs_this_python(
+    cfg: DockerConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(launch, "archive", None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python3"))
+    origin, content = installer.plugin_content(None, plugin(cfg))
+    assert origin == f"runs {tmp_path / 'bin' / 'python3'} -m runtimecheck"
+    assert content == installer.shim(tmp_path / "bin" / "python3", "-m", "runtimecheck")
+    assert f"{tmp_path / 'bin' / 'python3'}" in content.decode()
+
+
+# --- the proof through the docker CLI ----------------------------------------------------------
+
+# A stand-in docker CLI: it records how it was called, the config it was given and what of
+# the environment reached it, then answers as $ANSWER, $SAY (stderr) and $STATUS tell it.
+RECORDING_DOCKER = """#!/bin/sh
+{ printf '%s\\n' "$@"; echo "--"; cat "$2/config.json"; echo; echo "--";
+  env | grep -E '^(DOCKER_CONFIG|DOCKER_CONTEXT|DOCKER_CLI_PLUGIN_SOCKET|KEPT)=' | sort; } > "$RECORD"
+printf '%s' "$ANSWER"
+printf '%b' "$SAY" >&2
+exit "${STATUS:-0}"
+"""
+
+
+@pytest.fixture
+def docker_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    docker = tmp_path / "docker"
+    docker.write_text(RECORDING_DOCKER)
+    docker.chmod(0o755)
+    monkeypatch.setenv("RECORD", str(tmp_path / "record"))
+    for name in ("DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CLI_PLUGIN_SOCKET", "KEPT"):
+        monkeypatch.setenv(name, f"from the caller: {name}")
+    return docker
+
+
+def test_the_proof_runs_the_new_file_alone_through_the_docker_cli(
+    docker_stand_in: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = tmp_path / "new-plugin"
+    plugins.mkdir()
+    monkeypatch.setenv("ANSWER", "docker-runtimecheck version 9\n")
+    assert installer.docker_problem(plugins, str(docker_stand_in)) is None
+    argv, config, env = (tmp_path / "record").read_text().split("--\n")
+    config_dir = argv.splitlines()[1]
+    assert argv.splitlines() == ["--config", config_dir, "runtimecheck", "--version"]
+    assert Path(config_dir).parent == plugins and Path(config_dir).name.startswith("config-")
+    assert json.loads(config) == {"cliPluginsExtraDirs": [str(plugins)]}
+    assert env.splitlines() == [
+        "KEPT=from the caller: KEPT"
+    ]  # the caller's docker settings are not
+    assert list(plugins.iterdir()) == []  # the private config went with the proof
+
+
+@pytest.mark.parametrize(
+    ("answer", "say", "status", "problem"),
+    [
+        ("", "starting\\nImportError: no runtimecheck\\n", "1",
+         "`docker runtimecheck --version`: exit status 1: ImportError: no runtimecheck"),
+        ("", "", "3", "`docker runtimecheck --version`: exit status 3"),
+        ("", "\\377\\376 broken\\n", "1", "`docker runtimecheck --version`: exit status 1: \ufffd\ufffd broken"),
+        ("docker: 'runtimecheck' is not a docker command.", "", "0",
+         "`docker runtimecheck --version` answered \"docker: 'runtimecheck' is not a docker command.\""),
+        ("x" * 300, "", "0", f"`docker runtimecheck --version` answered {'x' * 200!r}"),
+    ],
+)  # fmt: skip
+def test_what_a_failed_proof_says(
+    docker_stand_in: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    answer: str, say: str, status: str, problem: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("ANSWER", answer)
+    monkeypatch.setenv("SAY", say)
+    monkeypatch.setenv("STATUS", status)
+    assert installer.docker_problem(tmp_path, str(docker_stand_in)) == problem
+
+
+def test_a_docker_that_cannot_run_or_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem = installer.docker_problem(tmp_path, str(tmp_path / "no-docker"))
+    assert problem is not None and problem.startswith("`docker runtimecheck --version`: ")
+    assert "no-docker" in problem
+    hangs = tmp_path / "hangs"
+    hangs.write_text("#!/bin/sh\nexec sleep 60\n")
+    hangs.chmod(0o755)
+    monkeypatch.setattr(installer, "PROOF_TIMEOUT_S", 0.5)
+    assert installer.docker_problem(tmp_path, str(hangs)) == (
+        "`docker runtimecheck --version`: no answer within 0.5 s"
+    )
+
+
+def test_what_a_failed_metadata_answer_says(tmp_path: Path) -> None:
+    def problem(script: str) -> str | None:
+        plugin_file = tmp_path / "p"
+        plugin_file.write_text("#!/bin/sh\n" + script)
+        plugin_file.chmod(0o755)
+        return installer.metadata_problem(plugin_file)
+
+    assert problem("echo oops >&2; exit 4\n") == "docker-cli-plugin-metadata: exit status 4: oops"
+    assert problem("echo '{'\n") == "its docker-cli-plugin-metadata answer is not JSON"
+    assert problem("echo '[]'\n") == (
+        "its docker-cli-plugin-metadata answer is not what the docker CLI expects"
+    )
+    assert problem("""echo '{"SchemaVersion": "0.2.0"}'\n""") == (
+        "its docker-cli-plugin-metadata answer is not what the docker CLI expects"
+    )
+
+
+# --- directories ---------------------------------------------------------------------------------
+
+
+def test_directories_are_made_outermost_first_and_reported(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b" / "c"
+    assert installer._make_dirs(deep) == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(deep)]
+    assert installer._make_dirs(deep) == []
+
+
+def test_a_directory_made_meanwhile_by_another_install_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_mkdir = Path.mkdir
+
+    def racing(self: Path, *args, **kwargs) -> None:
+        real_mkdir(self, *args, **kwargs)
+        if self.name == "a":
+            raise FileExistsError(self)  # the other install was first
+
+    monkeypatch.setattr(Path, "mkdir", racing)
+    assert installer._make_dirs(tmp_path / "a" / "b") == [
+        str(tmp_path / "a"),
+        str(tmp_path / "a" / "b"),
+    ]
+    assert (tmp_path / "a" / "b").is_dir()
+
+
+def test_directories_that_cannot_be_made_say_why(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RuntimecheckError) as info:
+        installer._make_dirs(blocker / "sub")
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot create {blocker / 'sub'}: Not a directory", EXIT_USAGE,
+    )  # fmt: skip
+    assert (
+        info.value.hint
+        == "check its permissions, or use another docker config directory (--config)"
+    )
+    with pytest.raises(RuntimecheckError) as info:
+        installer._make_dirs(blocker)
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot create {blocker}: something else is in its place", EXIT_USAGE,
+    )  # fmt: skip
+    assert info.value.hint == "move it away, or use another docker config directory (--config)"
+
+
+def test_keys_changed_or_removed_since_install_are_left_and_said(
+    cfg: DockerConfig, source: Path
+) -> None:
+    installer.install(cfg, source=source, alias_build=True, hooks=True)
+    data = read_config(cfg)
+    data["aliases"]["builder"] = "mine"
+    del data["features"]
+    write_config(cfg, data)
+    assert installer.uninstall(cfg)[:3] == [
+        'left aliases.builder as it is ("mine"): changed since install',
+        "left features.hooks as it is (absent): changed since install",
+        "removed plugins.runtimecheck.hooks",
+    ]
+    assert read_config(cfg) == {"aliases": {"builder": "mine"}}
+
+
+def test_a_conflict_names_the_key_its_value_and_the_way_out(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {"features": {"hooks": "false"}, "aliases": {"builder": "buildx"}})
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, source=source, hooks=True)
+    assert info.value.message == (
+        f'{config} already sets features.hooks = "false"; not overwriting it'
+    )
+    assert info.value.hint == "pass --force to replace it (uninstall puts it back)"
+    # Checked key by key: the alias is met first when it is asked for.
+    with pytest.raises(UsageError, match=re.escape('aliases.builder = "buildx"')):
+        installer.install(cfg, source=source, alias_build=True, hooks=True)
+
+
+def test_a_key_an_earlier_install_set_is_no_conflict_and_later_keys_are_still_checked(
+    cfg: DockerConfig, source: Path
+) -> None:
+    installer.install(cfg, source=source, alias_build=True)
+    data = read_config(cfg)
+    data["features"] = {"hooks": "false"}
+    write_config(cfg, data)
+    with pytest.raises(UsageError, match=re.escape('features.hooks = "false"')):
+        installer.install(cfg, source=source, alias_build=True, hooks=True)
+    # A key set by an earlier install and still as it set it is no conflict.
+    record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
+    assert record["changes"]["aliases.builder"]["set"] == "runtimecheck"

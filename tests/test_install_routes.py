@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from support import processes
+
 ROOT = Path(__file__).resolve().parent.parent
 RECORDER = ROOT / "tests" / "fixtures" / "docker-buildx-recorder"
 LOWEST = ROOT / "requirements" / "lowest.txt"
@@ -40,7 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 
 def run(argv: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env, **kw)
+    return processes.run(argv, timeout=300, env=env, **kw)
 
 
 class Route:

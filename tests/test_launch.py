@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from runtimecheck import launch
+from support.paths import PLUGIN
+from support.processes import run
 
-PLUGIN = Path(__file__).resolve().parent.parent / "plugin"
 OURS = "docker-runtimecheck"
 
 
@@ -93,8 +94,7 @@ def test_the_first_run_of_a_new_build_removes_the_unused_older_one(
     env = dict(zipapp_env, SHIV_ROOT=str(root))
     holder = hold(in_use)
     try:
-        first = subprocess.run([str(zipapp), "--version"], env=env, capture_output=True,
-                               text=True, timeout=120)  # fmt: skip
+        first = run([zipapp, "--version"], env=env)
     finally:
         holder.kill()
         holder.wait()
@@ -107,8 +107,7 @@ def test_the_first_run_of_a_new_build_removes_the_unused_older_one(
     # Later runs start from the unpacked tree and remove nothing more.
     in_use_mtime = in_use.stat().st_mtime_ns
     time.sleep(0.01)
-    again = subprocess.run([str(zipapp), "--version"], env=env, capture_output=True,
-                           text=True, timeout=120)  # fmt: skip
+    again = run([zipapp, "--version"], env=env)
     assert again.returncode == 0, again.stderr
     assert in_use.is_dir() and in_use.stat().st_mtime_ns == in_use_mtime
 
@@ -122,8 +121,7 @@ def entered(entry: str, shows: str, *args: str, env: dict | None = None):
         "sys.argv[0] = '/somewhere/else'\n"
         f"sys.exit(launch.{entry}())\n"
     )
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=60, env=env)  # fmt: skip
+    return run([sys.executable, "-c", code, *args], timeout=60, env=env)
 
 
 def test_the_archive_comes_from_the_launcher_not_from_argv(tmp_path: Path) -> None:

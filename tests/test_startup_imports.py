@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-PLUGIN = Path(__file__).resolve().parent.parent / "plugin"
+from support.paths import PLUGIN
+from support.processes import isolated_python
+
 # Never on these paths: the CLI framework, the docker SDK and what they pull in, and the
 # standard-library wrappers that cost more than the path may spend.
 HEAVY = (
@@ -35,9 +33,7 @@ def imported(*args: str) -> tuple[str, set[str]]:
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60
-    )
+    done = isolated_python(code, timeout=60)
     return done.stdout, set(done.stderr.split())
 
 

@@ -171,6 +171,8 @@ def test_docker_driver_fixes_name_the_runc_command_only_from_engine_26(kb):
     assert "DOCKER_BUILDKIT_RUNC_COMMAND" not in fixes("25.0.3")
     assert "DOCKER_BUILDKIT_RUNC_COMMAND" in fixes("26.1.1")
     assert "runc 1.1.0 or later as `runc` on dockerd's PATH" in fixes("25.0.3")
+    # The templates after the one that does not apply are all still offered.
+    assert "Or build with a docker-container builder" in fixes("25.0.3")
 
 
 def test_docker_container_fixes_are_commands_for_this_builder(kb):
@@ -192,6 +194,11 @@ def test_pinning_buildkit_is_not_offered_for_what_old_buildkit_also_sends(kb):
     bundle = check(decide(kb, facts), "run-bundle")
     assert bundle.verdict == "block"
     assert not any("v0.11.6" in f for f in bundle.fix)
+    assert [f.split(":", 1)[0] for f in bundle.fix] == [
+        "Let BuildKit run the runc bundled in moby/buildkit",
+        "Recreating the builder keeps its build cache only because of `--keep-state` (the new "
+        "nodes have the same names, so they find their state volumes).",
+    ]
 
 
 @pytest.mark.parametrize("probed", [False, True])
@@ -577,3 +584,230 @@ def test_a_tag_that_follows_the_newest_release_bundles_the_newest_runc(kb):
         "moby/buildkit:buildx-stable-1 fails there: runc 1.3.3 and later fail"
     )
     assert "moby/buildkit:v0.25.1 bundles runc 1.3.1, which runs there." in fix
+
+
+# --- every fix, word for word ---------------------------------------------------------------------
+
+
+def test_every_fix_for_a_docker_container_builder_whose_override_is_crun(kb):
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.node = "ci0"
+    facts.fix_context.image = "moby/buildkit:v0.12.5"
+    facts.fix_context.binary_override = "crun it"  # names from outside are quoted as one word
+    assert check(decide(kb, facts), "run-keep").fix == [
+        "Upgrade crun 1.8.1 at /usr/bin/runc to 1.15 or later: it is the first release that "
+        "accepts `run --keep`.",
+        "Let BuildKit run the runc its image bundles instead of 'crun it': docker buildx rm "
+        "--keep-state ci && docker buildx create --name ci --driver docker-container --node ci0 "
+        "--driver-opt image=moby/buildkit:v0.12.5 --buildkitd-flags=--oci-worker-binary=buildkit-runc",
+        "Or keep this runtime and pin a BuildKit that does not send `run --keep`: docker buildx rm "
+        "--keep-state ci && docker buildx create --name ci --driver docker-container --node ci0 "
+        "--driver-opt image=moby/buildkit:v0.11.6 "
+        "'--buildkitd-flags='\"'\"'--oci-worker-binary=crun it'\"'\"''",
+        "Recreating the builder keeps its build cache only because of `--keep-state` (the new "
+        "nodes have the same names, so they find their state volumes).",
+    ]
+
+
+def test_every_fix_for_the_docker_driver_of_engine_26(kb):
+    facts = node("crun", "1.8.1", "v0.12.5", driver="docker", engine_version="26.1.1")
+    assert check(decide(kb, facts), "run-keep").fix == [
+        "Upgrade crun 1.8.1 at /usr/bin/runc to 1.15 or later: it is the first release that "
+        "accepts `run --keep`.",
+        "Install runc 1.1.0 or later as `runc` on dockerd's PATH (the built-in BuildKit runs "
+        "whatever `runc` dockerd finds there; daemon.json runtimes are not used for builds), "
+        "then restart dockerd: sudo systemctl restart docker",
+        "Or point the built-in BuildKit at a runc 1.1.0+ binary without touching `runc`: run "
+        "`sudo systemctl edit docker`, add `[Service]` and "
+        "`Environment=DOCKER_BUILDKIT_RUNC_COMMAND=/path/to/runc`, then: sudo systemctl restart "
+        "docker",
+        "Or build with a docker-container builder, which runs the runc bundled in its image: "
+        "docker buildx create --name runtimecheck --driver docker-container --driver-opt "
+        "image=moby/buildkit:buildx-stable-1 --use",
+    ]
+
+
+def test_foresight_of_a_node_that_only_warns_and_of_an_option_accepted_but_ignored(kb):
+    probes = {**all_accepted(kb, "v0.11.6"), "state": REJECTED}
+    warns = decide(kb, node("crun", "1.8.1", "v0.11.6", probes=probes))
+    assert warns.verdict == "warn"
+    assert [i.text for i in warns.foresight] == [
+        "only warns with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    ]
+    ignored = node("youki", "0.4.1", "v0.11.6", probes=all_accepted(kb, "v0.32.2"), cgroup="v2",
+                   rootless=False)  # fmt: skip
+    assert [i.text for i in decide(kb, ignored).foresight] == [
+        "passes with BuildKit v0.11.6; warns from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` accepted but not honoured"
+    ]
+
+
+def test_the_docker_driver_without_its_engine_version_names_buildkit_first(kb):
+    [item] = decide(kb, node("crun", "1.8.1", "v0.11.6", driver="docker")).foresight
+    assert item.text == (
+        "passes with BuildKit v0.11.6; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected"
+    )
+
+
+def test_every_foreseen_failure_is_listed(kb):
+    probes = {**all_accepted(kb, "v0.11.6"), "exec-pid-file": REJECTED}
+    result = decide(kb, node("crun", "1.8.1", "v0.11.6", probes=probes))
+    assert [(i.id, i.invocation, i.verdict) for i in result.foresight] == [
+        ("run-keep", "run --keep", "block"),
+        ("exec-pid-file", "exec --pid-file <file>", "warn"),
+    ]
+
+
+def test_a_name_in_a_command_is_one_single_quoted_shell_word():
+    from runtimecheck.verdict import _quoted
+
+    assert _quoted("crun") == "'crun'"
+    assert _quoted("it's") == "'it'\"'\"'s'"
+
+
+def test_version_data_that_holds_for_any_version_says_so(kb):
+    keep = check(decide(kb, node("runsc", None, "v0.12.5")), "run-keep")
+    assert keep.evidence == (
+        "from version data: runsc (any version) (every version): rejected "
+        "(google/gvisor runsc/cmd/run.go: run has no --keep and no --no-pivot)"
+    )
+
+
+def _without_runtime(facts: NodeFacts) -> NodeFacts:
+    facts.runtime = None
+    return facts
+
+
+def _runtime_error(facts: NodeFacts) -> NodeFacts:
+    assert facts.runtime is not None
+    facts.runtime.error = "exec failed"
+    return facts
+
+
+def _embedder_unknown(facts: NodeFacts) -> NodeFacts:
+    facts.buildkit.no_pivot = None
+    return facts
+
+
+NEWEST = knowledge.load().newest_buildkit()
+
+
+@pytest.mark.parametrize(
+    ("facts", "verdict", "notes"),
+    [
+        (node("runc", "1.1.5", None), "warn", [
+            f"BuildKit version unknown: evaluated against the newest BuildKit this data knows "
+            f"({NEWEST}); a newer one may send more, so this node cannot pass."]),
+        (node("runc", "1.1.5", "weird"), "warn", [
+            f"BuildKit version 'weird': evaluated against the newest BuildKit this data knows "
+            f"({NEWEST}); a newer one may send more, so this node cannot pass."]),
+        (node("runc", "1.1.5", "v9.0.0"), "pass", [
+            f"BuildKit v9.0.0 is newer than the newest this data knows ({NEWEST}): checked "
+            f"against what {NEWEST} sends."]),
+        (node("runc", "1.1.5", NEWEST), "pass", []),
+        (node("mystery", "1.0", "v0.12.5"), "unknown", [
+            "Runtime 'mystery' is not in the knowledge base: even options it accepts may be "
+            "ignored, so it cannot pass."]),
+        (node(None, None, "v0.12.5"), "unknown", [
+            "Runtime not identified: even options it accepts may be ignored, so it cannot pass."]),
+        (_without_runtime(node("runc", "1.1.5", "v0.12.5")), "unknown", [
+            "Runtime not inspected: no runtime could be determined."]),
+        (_runtime_error(node("runc", "1.1.5", "v0.12.5")), "unknown", [
+            "Runtime not inspected: exec failed."]),
+        (_embedder_unknown(node("runc", "1.1.5", "v0.12.5")), "pass", [
+            "Whether the embedder sends `run --no-pivot` (Docker Engine does when dockerd runs "
+            "with DOCKER_RAMDISK set) could not be learnt: judged as if it did."]),
+    ],
+)  # fmt: skip
+def test_what_a_node_s_notes_say(kb, facts: NodeFacts, verdict: str, notes: list[str]):
+    result = decide(kb, facts)
+    assert (result.verdict, result.notes) == (verdict, notes)
+
+
+def test_a_builder_known_by_no_name_gets_a_placeholder_to_fill_in_everywhere(kb):
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.builder = None
+    fixes = check(decide(kb, facts), "run-keep").fix
+    assert fixes[2] == (
+        "Or keep this runtime and pin a BuildKit that does not send `run --keep`: docker buildx "
+        "rm --keep-state '<builder>' && docker buildx create --name '<builder>' --driver "
+        "docker-container --node '<builder>0' --driver-opt image=moby/buildkit:v0.11.6"
+    )
+    assert not any("None" in f for f in fixes)
+
+
+def test_engine_releases_are_named_as_docker_names_them():
+    from runtimecheck.verdict import _release_name
+
+    assert [_release_name(v) for v in ("25.0.0", "20.10.0", "26.1.1", "25.0")] == [
+        "25.0", "20.10", "26.1.1", "25.0",
+    ]  # fmt: skip
+
+
+def test_the_result_carries_the_node_as_the_driver_saw_it(kb):
+    facts = node("runc", "1.1.5", "v0.12.5")
+    facts.status, facts.endpoint, facts.notes = "stopped", "unix:///x", ["from the driver"]
+    result = decide(kb, facts)
+    assert (result.name, result.driver, result.endpoint, result.status) == (
+        "ci0", "docker-container", "unix:///x", "stopped",
+    )  # fmt: skip
+    assert result.runtime is facts.runtime
+    assert result.notes == ["from the driver"]
+    assert facts.notes == ["from the driver"]  # the facts are not written to
+
+
+@pytest.mark.parametrize(
+    ("worker", "status", "notes"),
+    [
+        ("containerd", "running", [
+            "containerd worker: BuildKit runs containers through containerd shims and never "
+            "calls `run`, so the OCI runtime's command line does not matter here."]),
+        (None, "running", [
+            "BuildKit worker unknown: evaluated as the OCI worker, BuildKit's default when runc "
+            "is on its PATH."]),
+        (None, "stopped", []),  # a builder that is not running has no worker yet
+        ("oci", "running", []),
+    ],
+)  # fmt: skip
+def test_what_is_said_of_the_worker(kb, worker: str | None, status: str, notes: list[str]):
+    facts = node("runc", "1.1.5", "v0.12.5", worker=worker)
+    facts.status = status
+    result = decide(kb, facts)
+    assert (result.verdict, result.notes) == ("pass", notes)
+    assert (result.checks == []) is (worker == "containerd")
+
+
+def test_whether_the_embedder_asks_for_no_pivot_is_only_a_question_for_a_running_builder(kb):
+    facts = node("runc", "1.1.5", "v0.12.5")
+    facts.buildkit.no_pivot, facts.status = None, "stopped"
+    assert decide(kb, facts).notes == []
+
+
+def test_what_a_check_says_and_where_its_rule_comes_from(kb):
+    result = decide(kb, node("crun", "1.8.1", "v0.12.5"))
+    keep, pid_file = check(result, "run-keep"), check(result, "exec-pid-file")
+    assert keep.reason == (
+        "crun 1.8.1 rejects `run --keep`: every RUN step fails (BuildKit keeps the container to "
+        "read its final resource usage, then deletes it)."
+    )
+    assert keep.source == (
+        "moby/buildkit PR #3860 (commit 6e87e4b, v0.12.0): resource usage monitoring; "
+        "containers/crun issue #1428, PR #1429 (1.15)"
+    )
+    assert (pid_file.verdict, pid_file.reason) == ("pass", "")
+
+
+def test_what_cannot_be_told_costs_as_much_as_a_failure_would(kb):
+    result = decide(kb, node("runc", "weird", "v0.12.5"))
+    keep, pid_file = check(result, "run-keep"), check(result, "exec-pid-file")
+    assert (keep.status, keep.verdict, pid_file.verdict) == ("unknown", "unknown", "warn")
+    assert keep.reason == (
+        "Could not tell whether runc weird accepts `run --keep`; if it does not, every RUN step "
+        "fails (BuildKit keeps the container to read its final resource usage, then deletes it)."
+    )
+    assert (
+        keep.source == "moby/buildkit PR #3860 (commit 6e87e4b, v0.12.0): resource usage monitoring"
+    )
+    assert keep.fix == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import runtimecheck
+from support.processes import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PYENV = Path.home() / ".pyenv" / "versions"
@@ -26,10 +26,8 @@ def interpreters() -> list[str]:
         candidates.append(f"/usr/bin/python3.{minor}")
         for candidate in candidates:
             try:
-                answer = subprocess.run(
+                answer = run(
                     [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                    capture_output=True,
-                    text=True,
                     timeout=30,
                 )
             except OSError:
@@ -42,10 +40,6 @@ def interpreters() -> list[str]:
 
 def test_at_least_two_cpython_versions_to_run_the_zipapp_on():
     assert len(interpreters()) >= 2, interpreters()
-
-
-def run(argv, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kw)
 
 
 pytestmark = pytest.mark.slow
@@ -136,12 +130,7 @@ def test_pip_install_provides_the_command_with_its_knowledge(tmp_path):
     venv = tmp_path / "venv"
     made = run([sys.executable, "-m", "venv", str(venv)])
     assert made.returncode == 0, made.stderr
-    installed = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    installed = run([venv / "bin" / "pip", "install", "--quiet", ROOT], timeout=600)
     assert installed.returncode == 0, installed.stderr[-2000:]
     command = venv / "bin" / "docker-runtimecheck"
     version = run([str(command), "--version"])

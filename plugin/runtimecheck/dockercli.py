@@ -325,6 +325,9 @@ def _default_endpoint(opts: GlobalOptions, env: Mapping[str, str]) -> Endpoint:
 # docker/cli opts/hosts.go (v29.6.2, the version docker/buildx v0.36.1 builds with).
 _DEFAULT_HTTP_PORT = "2375"
 _DEFAULT_TLS_HOST = "tcp://localhost:2376"
+# The ASCII punctuation Go's url.Parse accepts in a host (net/url shouldEscape, encodeHost);
+# "%" starts an escape.
+_HOST_PUNCTUATION = frozenset("-_.~!$&'()*+,;=:[]<>\"%")
 
 
 def parse_host(value: str, *, default_to_tls: bool = False) -> str:
@@ -366,6 +369,8 @@ def _parse_tcp_addr(addr: str, given: str) -> str:
     authority, path = addr[:cut], addr[cut:]
     path = path.split("#", 1)[0].split("?", 1)[0]
     authority = authority.rpartition("@")[2]
+    if any(c < "\x80" and not c.isalnum() and c not in _HOST_PUNCTUATION for c in authority):
+        raise UsageError(f"invalid bind address format: {given}")  # url.Parse: invalid character
     split = _split_host_port(authority)
     if split is None:
         split = _split_host_port(_join_host_port(authority, _DEFAULT_HTTP_PORT))

@@ -670,9 +670,10 @@ def _stored_from(context: FixContext) -> StoredBuilder:
     """What little is known of a builder whose stored settings did not reach the facts."""
     options = {"image": context.image} if context.image else {}
     flags = [f"--oci-worker-binary={context.binary_override}"] if context.binary_override else []
-    node = StoredNode(name=context.node or f"{context.builder}0", endpoint=None,
+    builder = context.builder or "<builder>"
+    node = StoredNode(name=context.node or f"{builder}0", endpoint=None,
                       driver_opts=options, flags=flags)  # fmt: skip
-    return StoredBuilder(name=context.builder or "<builder>", driver=context.driver, nodes=[node])
+    return StoredBuilder(name=builder, driver=context.driver, nodes=[node])
 
 
 def _word(value: Optional[str]) -> Optional[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -13,9 +11,11 @@ import pytest
 
 from runtimecheck.builders import docker_container
 from runtimecheck.builders.fingerprint import witnesses
+from runtimecheck.builders.store import key_hash
 from runtimecheck.dockercli import DEFAULT_HOST, GlobalOptions, resolve
 from runtimecheck.preflight.witnesses import still_true
-from support.paths import REPO
+from support.paths import PLUGIN
+from support.processes import isolated_python
 
 
 def setup(tmp_path: Path, host: str | None = None):
@@ -35,18 +35,13 @@ def write(tmp_path: Path, name: str, driver: str, nodes: list[dict]) -> Path:
 
 def test_the_warm_check_imports_nothing_heavy() -> None:
     code = (
-        f"import sys\nsys.path.insert(0, {str(REPO / 'plugin')!r})\n"
+        f"import sys\nsys.path.insert(0, {str(PLUGIN)!r})\n"
         "from runtimecheck.preflight import witnesses as warm\n"
         "heavy = ('docker', 'requests', 'typer', 'rich', 'urllib3', 'json', 'socket', 'pathlib', 'typing')\n"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = isolated_python(code, timeout=60)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
 
@@ -133,3 +128,128 @@ def test_a_process_witness_notices_a_new_process(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", [[["file"]], [["mystery", 1, 2]], ["file"]])
 def test_malformed_witnesses_never_count_as_true(bad) -> None:
     assert not still_true(bad)
+
+
+# --- every file the selection read, then what the driver names --------------------------------
+
+
+def file_of(path: Path) -> list:
+    from runtimecheck.preflight.witnesses import file_witness
+
+    return file_witness(str(path))
+
+
+def context_at(config: Path, name: str, host: str) -> Path:
+    from runtimecheck.dockercli import context_dir_name
+
+    meta = config / "contexts" / "meta" / context_dir_name(name) / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"Name": name, "Endpoints": {"docker": {"Host": host}}}))
+    return meta
+
+
+def test_the_witnesses_of_a_stored_builder_are_every_file_read_and_its_container(
+    tmp_path: Path,
+) -> None:
+    from support.engine_api import engine_api
+
+    config, store = tmp_path / "docker", tmp_path / "buildx"
+    config.mkdir()
+    with engine_api(tmp_path / "d.sock") as api:
+        here = context_at(config, "here", f"unix://{api.socket_path}")
+        old_toml = tmp_path / "buildkitd.toml"
+        instance = write(tmp_path, "b", "docker-container",
+                         [{"Name": "b0", "Endpoint": "here", "ConfigFile": str(old_toml)}])  # fmt: skip
+        env = {"BUILDX_CONFIG": str(store), "BUILDX_BUILDER": "b"}
+        cfg = resolve(GlobalOptions(config=str(config), context="here"), env=env)
+        seen = witnesses(cfg, None, env)
+        assert seen == [
+            file_of(config / "config.json"),
+            file_of(here),
+            file_of(store / "current"),
+            file_of(store / "defaults" / key_hash("here")),
+            file_of(instance),
+            file_of(old_toml),
+            file_of(here),  # the node's endpoint is that context
+            ["container", api.socket_path, "buildx_buildkit_b0", ["absent"]],
+        ]
+        assert still_true(seen)
+        old_toml.write_text("[worker.oci]\n")
+        assert not still_true(seen)
+
+
+def test_what_cannot_be_witnessed_cheaply_is_checked_in_full_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtimecheck import log
+    from support.engine_api import engine_api
+
+    monkeypatch.setattr(log, "_threshold", log._LEVELS["debug"])
+    with engine_api(tmp_path / "d.sock") as api:
+        cfg, env = setup(tmp_path, host=f"unix://{api.socket_path}")
+        write(tmp_path, "odd", "no-such-driver", [{"Name": "odd0"}])
+        broken = tmp_path / "buildx" / "instances" / "broken"
+        broken.write_text("[]")
+        assert witnesses(cfg, "odd", env) is None  # a driver this version does not know
+        assert witnesses(cfg, "broken", env) is None
+        assert witnesses(cfg, "nowhere", env) is None
+        # The context's own builder: dockerd's process is not found behind a stand-in.
+        assert witnesses(cfg, "default", env) is None
+        assert ("GET", "/version") in api.asked
+    said = [line.split("no witnesses: ", 1)[1] for line in capsys.readouterr().err.splitlines()]
+    assert said[:3] == [
+        "unknown driver 'no-such-driver'",
+        f"builder 'broken': {broken} is not a JSON object",
+        "no builder nowhere",
+    ]
+    assert len(said) == 4
+
+
+def test_a_context_s_own_builder_is_witnessed_by_its_files_and_its_daemon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtimecheck.builders import dockerd
+
+    config = tmp_path / "docker"
+    config.mkdir()
+    here = context_at(config, "here", "unix:///run/here.sock")
+    asked = []
+
+    def daemon_witnesses(host: str) -> list:
+        asked.append(host)
+        return [["process", 1, 2]]
+
+    monkeypatch.setattr(dockerd, "daemon_witnesses", daemon_witnesses)
+    cfg = resolve(GlobalOptions(config=str(config), context="here"), env={})
+    seen = witnesses(cfg, None, {})
+    store = config / "buildx"
+    assert seen is not None and seen[-2:] == [file_of(here), ["process", 1, 2]]
+    assert [w[1] for w in seen[:4]] == [
+        str(config / "config.json"), str(here), str(store / "current"),
+        str(store / "defaults" / key_hash("here")),
+    ]  # fmt: skip
+    assert asked == ["unix:///run/here.sock"]
+
+
+def test_a_node_on_the_current_endpoint_or_an_address_names_no_context(tmp_path: Path) -> None:
+    from support.engine_api import engine_api
+
+    config = tmp_path / "docker"
+    config.mkdir()
+    with engine_api(tmp_path / "d.sock") as api:
+        address = f"unix://{api.socket_path}"
+        instance = config / "buildx" / "instances" / "b"
+        instance.parent.mkdir(parents=True)
+        instance.write_text(json.dumps({"Name": "b", "Driver": "docker-container", "Nodes": [
+            {"Name": "b0"}, {"Name": "b1", "Endpoint": address}]}))  # fmt: skip
+        cfg = resolve(GlobalOptions(config=str(config)), env={"DOCKER_HOST": address})
+        seen = witnesses(cfg, "b", {})
+        store = config / "buildx"
+        assert seen == [
+            file_of(config / "config.json"),
+            file_of(store / "current"),
+            file_of(store / "defaults" / key_hash(address)),
+            file_of(instance),
+            ["container", api.socket_path, "buildx_buildkit_b0", ["absent"]],
+            ["container", api.socket_path, "buildx_buildkit_b1", ["absent"]],
+        ]

@@ -10,7 +10,7 @@ from typing import Optional
 
 import pytest
 
-from runtimecheck import knowledge, verdict
+from runtimecheck import verdict
 from runtimecheck.builders import gather, kubernetes, store
 from runtimecheck.dockercli import GlobalOptions, resolve
 from runtimecheck.facts import BLOCK, PASS
@@ -51,8 +51,7 @@ def kube_builder(stand_in: Path) -> store.Builder:
 
 
 @pytest.mark.engine
-def test_every_replica_is_probed(stand_in: Path, make_container, test_images) -> None:
-    kb = knowledge.load()
+def test_every_replica_is_probed(stand_in: Path, make_container, test_images, kb) -> None:
     suffix = uuid.uuid4().hex[:6]
     bad = make_container(test_images["crun_as_runc"], command=[])
     good = make_container(test_images["buildkit_v0_12"], command=[])
@@ -86,26 +85,26 @@ def test_every_replica_is_probed(stand_in: Path, make_container, test_images) ->
     assert all(" -c buildkitd -- sh -c " in line for line in execs)
 
 
-def test_no_pods_means_not_started(stand_in: Path) -> None:
+def test_no_pods_means_not_started(stand_in: Path, kb) -> None:
     (stand_in / "pods.json").write_text(json.dumps({"items": []}))
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
     builder = kube_builder(stand_in)
-    [facts] = gather.inspect_builder(cfg, builder, kb=knowledge.load())
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb)
     assert facts.status == "inactive" and facts.error is None
     assert any("no pod with label app=" in n and "not been started" in n for n in facts.notes)
 
 
-def test_kubectl_failure_is_a_node_error(stand_in: Path) -> None:
+def test_kubectl_failure_is_a_node_error(stand_in: Path, kb) -> None:
     (stand_in / "bin" / "kubectl").write_text("#!/bin/sh\necho 'error: no context' >&2\nexit 1\n")
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
     builder = kube_builder(stand_in)
-    [facts] = gather.inspect_builder(cfg, builder, kb=knowledge.load())
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb)
     assert facts.error is not None and "no context" in facts.error
 
 
-def test_pods_whose_buildkitd_does_not_run_are_judged_from_their_spec(stand_in: Path) -> None:
+def test_pods_whose_buildkitd_does_not_run_are_judged_from_their_spec(stand_in: Path, kb) -> None:
     crashing = {"waiting": {"reason": "CrashLoopBackOff"}}
     pending = {"waiting": {"reason": "ContainerCreating"}}
     (stand_in / "pods.json").write_text(
@@ -123,7 +122,7 @@ def test_pods_whose_buildkitd_does_not_run_are_judged_from_their_spec(stand_in: 
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
 
-    crash, waiting = gather.inspect_builder(cfg, kube_builder(stand_in), kb=knowledge.load())
+    crash, waiting = gather.inspect_builder(cfg, kube_builder(stand_in), kb=kb)
 
     # Statuses stay within the documented set; nothing was exec'd into either pod.
     assert (crash.status, waiting.status) == ("stopped", "stopped")
@@ -163,7 +162,7 @@ def rootless_builder(stand_in: Path, opts: dict, flags: Optional[list] = None) -
     ],
 )
 def test_rootless_pods_read_their_user_s_config_not_etc_buildkit(
-    stand_in: Path, make_container, test_images, args: list, judged: str
+    stand_in: Path, make_container, test_images, args: list, judged: str, kb
 ) -> None:
     from support.containers import put_file
 
@@ -174,7 +173,6 @@ def test_rootless_pods_read_their_user_s_config_not_etc_buildkit(
         pod("builder-amd64-x", "moby/buildkit:buildx-stable-1-rootless", args)]}))  # fmt: skip
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
-    kb = knowledge.load()
 
     [facts] = gather.inspect_builder(cfg, rootless_builder(stand_in, {"rootless": "true"}), kb=kb)
 
@@ -185,16 +183,16 @@ def test_rootless_pods_read_their_user_s_config_not_etc_buildkit(
         assert any("/home/user/.config/buildkit/buildkitd.toml" in n for n in facts.notes)
 
 
-def test_a_rootless_builder_not_started_is_judged_without_etc_buildkit(stand_in: Path) -> None:
+def test_a_rootless_builder_not_started_is_judged_without_etc_buildkit(stand_in: Path, kb) -> None:
     (stand_in / "pods.json").write_text(json.dumps({"items": []}))
     (stand_in / "docker").mkdir()
     cfg = resolve(GlobalOptions(config=str(stand_in / "docker")), env={})
     builder = rootless_builder(stand_in, {"rootless": "true"})
-    [facts] = gather.inspect_builder(cfg, builder, kb=knowledge.load())
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb)
     assert facts.fix_context.binary_override is None  # /etc/buildkit's crun is not read
     assert facts.fix_context.image == "moby/buildkit:buildx-stable-1-rootless"
     # Rootful, the same stored file is what buildkitd reads.
-    [rootful] = gather.inspect_builder(cfg, rootless_builder(stand_in, {}), kb=knowledge.load())
+    [rootful] = gather.inspect_builder(cfg, rootless_builder(stand_in, {}), kb=kb)
     assert rootful.fix_context.binary_override == "crun"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtimecheck import bootstrap, knowledge
+from runtimecheck import bootstrap
 from runtimecheck.builders import registry
 
 
@@ -13,9 +13,9 @@ def test_the_drivers_buildx_has() -> None:
     assert [n for n, d in registry.DRIVERS.items() if d.asks_engine_version] == ["docker"]
 
 
-def test_every_driver_a_fix_names_is_known() -> None:
+def test_every_driver_a_fix_names_is_known(kb) -> None:
     known = {*registry.names(), "host"}  # host: the runtimes on this machine's PATH
-    for fix in knowledge.load().fixes:
+    for fix in kb.fixes:
         assert set(fix.drivers) <= known, (fix.id, fix.where)
 
 

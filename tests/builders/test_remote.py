@@ -74,7 +74,7 @@ def test_malformed_declaration_is_a_usage_error(setup, bad: str) -> None:
 
 @pytest.mark.engine
 def test_a_docker_container_endpoint_is_probed_like_a_builder_container(
-    tmp_path: Path, make_container, test_images
+    tmp_path: Path, make_container, test_images, kb
 ) -> None:
     # BuildKit's connection helper runs `docker exec -i NAME buildctl dial-stdio`
     # (moby/buildkit client/connhelper/dockercontainer): NAME is a container on the daemon the
@@ -85,7 +85,6 @@ def test_a_docker_container_endpoint_is_probed_like_a_builder_container(
     endpoint = f"docker-container://{container.name}"
     doc = {"Name": "dc", "Driver": "remote", "Nodes": [{"Name": "dc0", "Endpoint": endpoint}]}
     builder = store.parse_instance("dc", tmp_path / "dc", json.dumps(doc).encode())
-    kb = knowledge.load()
 
     [facts] = gather.inspect_builder(cfg, builder, kb=kb)
 
@@ -105,7 +104,7 @@ def test_a_missing_container_is_said(setup, tmp_path: Path) -> None:
     assert facts.error is not None and "nowhere" in facts.error
 
 
-def test_the_buildkit_version_comes_from_buildx_inspect(dockerconfig, tmp_path: Path) -> None:
+def test_the_buildkit_version_comes_from_buildx_inspect(dockerconfig, tmp_path: Path, kb) -> None:
     from support.paths import FIXTURES
 
     text = (FIXTURES / "buildx-inspect" / "two-nodes-v0.36.1.txt").read_text()
@@ -116,7 +115,6 @@ def test_the_buildkit_version_comes_from_buildx_inspect(dockerconfig, tmp_path: 
     doc = {"Name": "farm", "Driver": "remote",
            "Nodes": [{"Name": "farm0", "Endpoint": "tcp://buildkitd.example:1234"}]}  # fmt: skip
     builder = store.parse_instance("farm", tmp_path / "farm", json.dumps(doc).encode())
-    kb = knowledge.load()
 
     import os
 

@@ -138,15 +138,6 @@ def test_unknown_builder_from_env_is_a_usage_error(tmp_path: Path) -> None:
         selection.selected_builder(config(tmp_path), env={"BUILDX_BUILDER": "nope"})
 
 
-def test_malformed_selected_builder_is_a_finding(tmp_path: Path) -> None:
-    path = tmp_path / "buildx" / "instances" / "bad"
-    path.parent.mkdir(parents=True)
-    path.write_text("{")
-    found = selection.selected_builder(config(tmp_path), "bad", env={})
-    assert isinstance(found, store.BuilderError)
-    assert found.name == "bad" and "not valid JSON" in found.message
-
-
 def test_all_builders_lists_stored_then_contexts(tmp_path: Path) -> None:
     add_builder(tmp_path, "alpha")
     add_builder(tmp_path, "kube", driver="kubernetes")
@@ -264,3 +255,76 @@ def test_a_stored_builder_without_a_driver_is_checked_with_the_docker_driver(
     assert any("docker 10, remote 20, docker-container 30" in n for n in builder.nodes[0].notes)
     [listed] = [b for b in selection.all_builders(config(tmp_path), env={}) if b.name == "old"]
     assert isinstance(listed, store.Builder) and listed.driver == "docker"
+
+
+def test_an_unknown_builder_s_hint_lists_exactly_the_builders_and_contexts(tmp_path: Path) -> None:
+    add_builder(tmp_path, "alpha")
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    with pytest.raises(UsageError) as info:
+        selection.builder_by_name(config(tmp_path), "typo", env={})
+    assert info.value.message == "no builder 'typo' found"
+    assert info.value.hint == "available builders: alpha, box, default"
+
+
+def test_malformed_selected_builder_is_a_finding_naming_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "buildx" / "instances" / "bad"
+    path.parent.mkdir(parents=True)
+    path.write_text("{")
+    found = selection.selected_builder(config(tmp_path), "bad", env={})
+    assert isinstance(found, store.BuilderError)
+    assert (found.name, found.path) == ("bad", path)
+    assert "not valid JSON" in found.message
+    [listed] = [b for b in selection.all_builders(config(tmp_path), env={}) if b.name == "bad"]
+    assert isinstance(listed, store.BuilderError)
+    assert (listed.path, listed.message) == (path, found.message)
+
+
+def test_the_current_context_s_builder_leads_to_that_context(tmp_path: Path) -> None:
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    builder = selection.builder_by_name(config(tmp_path, context="box"), "box", env={})
+    assert isinstance(builder, store.Builder)
+    assert [(n.name, n.endpoint) for n in builder.nodes] == [("box", "box")]
+    every = selection.all_builders(config(tmp_path), env={})
+    assert [(b.name, [(n.name, n.endpoint) for n in b.nodes]) for b in every] == [
+        ("default", [("default", "default")]),
+        ("box", [("box", "box")]),
+    ]
+
+
+def test_all_builders_reads_the_store_buildx_config_names(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "instances").mkdir(parents=True)
+    (elsewhere / "instances" / "e").write_text(json.dumps({"Name": "e", "Driver": "remote"}))
+    add_builder(tmp_path, "not-this-one")
+    found = selection.all_builders(config(tmp_path), env={"BUILDX_CONFIG": str(elsewhere)})
+    assert [b.name for b in found] == ["e", "default"]
+
+
+def test_a_stored_builder_hides_the_context_of_its_name_and_only_that_one(tmp_path: Path) -> None:
+    # buildx's GetNodeGroup looks in the store first: a stored `default` (or `box`, however
+    # the file spells it) is what that name means; the other contexts are still listed.
+    (tmp_path / "buildx" / "instances").mkdir(parents=True)
+    (tmp_path / "buildx" / "instances" / "-invalid-name").write_text("{}")
+    add_builder(tmp_path, "default")
+    (tmp_path / "buildx" / "instances" / "box").write_text(
+        json.dumps({"Name": "Box", "Driver": "remote", "Nodes": [{"Name": "box0"}]})
+    )
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    add_context(tmp_path, "other", "tcp://10.0.0.2:2375")
+    found = selection.all_builders(config(tmp_path), env={})
+    assert [(b.name, b.driver) for b in found] == [
+        ("Box", "remote"),
+        ("default", "docker-container"),
+        ("other", "docker"),
+    ]
+
+
+def test_a_broken_stored_builder_also_hides_the_context_of_its_name(tmp_path: Path) -> None:
+    add_context(tmp_path, "box", "tcp://10.0.0.1:2375")
+    (tmp_path / "buildx" / "instances").mkdir(parents=True)
+    (tmp_path / "buildx" / "instances" / "box").write_text("{")
+    found = selection.all_builders(config(tmp_path), env={})
+    assert [(b.name, type(b).__name__) for b in found] == [
+        ("box", "BuilderError"),
+        ("default", "Builder"),
+    ]

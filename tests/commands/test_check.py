@@ -5,28 +5,22 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from support.paths import PLUGIN
+from support.processes import entry_point
 
 
 def check(
     tmp_path: Path, *args: str, host: str, extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DOCKER_", "BUILDX_", "RUNTIMECHECK_"))}  # fmt: skip
-    for name in ("NO_COLOR", "FORCE_COLOR", "XDG_CONFIG_HOME"):
-        env.pop(name, None)
-    env.update(DOCKER_CONFIG=str(tmp_path), DOCKER_HOST=host, PYTHONPATH=str(PLUGIN))
+    # The environment is already without docker's, buildx's and colour settings (conftest).
+    env = dict(os.environ, DOCKER_CONFIG=str(tmp_path), DOCKER_HOST=host, PYTHONPATH=str(PLUGIN))
     env["HOME"] = str(tmp_path)  # no user config file from elsewhere
     env.update(extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runtimecheck", *args],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
-    )  # fmt: skip
+    return entry_point(*args, env=env, cwd=tmp_path)
 
 
 @pytest.fixture

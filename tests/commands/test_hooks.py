@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from runtimecheck.commands import Context
 from runtimecheck.commands.hooks import run as run_hook
 from runtimecheck.dockercli import GlobalOptions
+from support.processes import entry_point
 
 KEEP_ERROR = (
     'ERROR: failed to solve: process "/bin/sh -c true" did not complete successfully: '
@@ -62,15 +61,7 @@ def test_no_argument_at_all_is_quiet(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_the_hook_subcommand_answers_through_the_entry_point() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "runtimecheck", "runtimecheck", "docker-cli-plugin-hooks",
-         request("build", KEEP_ERROR)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND": "docker"},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )  # fmt: skip
+    proc = entry_point("runtimecheck", "docker-cli-plugin-hooks", request("build", KEEP_ERROR),
+                       timeout=60, env={**os.environ, "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND": "docker"})  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "docker runtimecheck" in json.loads(proc.stdout)["Template"]

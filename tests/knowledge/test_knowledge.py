@@ -379,3 +379,144 @@ def test_the_newest_image_whose_runc_runs_under_sysbox(kb):
     )
     # No row: the newest release's image.
     assert kb.image_avoiding([], "1.1.0") == ("v0.32.2", "1.4.3")
+
+
+# --- versions as upstream writes them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "said"),
+    [
+        ("1.8.1", "<1.15", "1.8.1 < 1.15"),
+        ("0.5.2", ">= 0.2.0", "0.5.2 >= 0.2.0"),
+        ("1.4", "", "1.4 (every version)"),
+        ("1.4", " , ", "1.4 (every version)"),
+        ("1.0", ">=0.9,<2", "1.0 in >=0.9,<2"),
+        ("1.0", ">=0.9, <2", "1.0 in >=0.9, <2"),
+    ],
+)
+def test_how_a_version_matches_is_said(version: str, spec: str, said: str) -> None:
+    from runtimecheck.knowledge.versions import describe_match
+
+    assert describe_match(version, spec) == said
+
+
+@pytest.mark.parametrize(
+    ("reference", "tag"),
+    [
+        ("moby/buildkit:v0.12.5-rootless@sha256:abc", "v0.12.5"),
+        ("moby/buildkit:v0.12.5@sha256:a@b", "v0.12.5"),
+        ("v0.12.5", "v0.12.5"),
+        ("buildkit:v0.11.6", "v0.11.6"),
+        ("registry:5000/moby/buildkit:v0.13.0", "v0.13.0"),
+        ("moby/buildkit", None),
+        ("localhost:5000/moby/buildkit", None),  # a registry's port is no tag
+        ("moby/buildkit@sha256:abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_tag_of_an_image_reference(reference: str | None, tag: str | None) -> None:
+    from runtimecheck.knowledge.versions import image_tag
+
+    assert image_tag(reference) == tag
+
+
+@pytest.mark.parametrize(
+    ("image", "stock"),
+    [
+        ("moby/buildkit:v0.12.5", True),
+        ("moby/buildkit", True),
+        ("docker.io/moby/buildkit@sha256:abc", True),
+        ("index.docker.io/moby/buildkit:latest", True),
+        ("moby/buildkit@sha256:a@b", True),
+        ("localhost:5000/moby/buildkit:v0.12.5", False),
+        ("moby/buildkit-fork:v1", False),
+        ("ghcr.io/moby/buildkit:v0.12.5", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_the_stock_image_is_moby_buildkit_itself(image: str | None, stock: bool) -> None:
+    from runtimecheck.knowledge.versions import is_stock_image
+
+    assert is_stock_image(image) is stock
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("v0.8.3-34-geeb7b65ab7d6", "34 commits after v0.8.3"),
+        ("0.8.3-34-geeb7b65ab7d6", "34 commits after 0.8.3"),
+        ("v0.12.5-0.20231016162222-3b6880d2a00f", "a commit before v0.12.5 (3b6880d2a00f), not a release"),
+        ("0.12.5-0.20231016162222-3b6880d2a00f", "a commit before 0.12.5 (3b6880d2a00f), not a release"),
+        ("1.1.0-rc.1", "a pre-release"),
+        ("v1.1.0", None),
+        ("", None),
+        (None, None),
+    ],
+)  # fmt: skip
+def test_what_a_version_that_is_no_plain_release_is(text: str | None, kind: str | None) -> None:
+    from runtimecheck.knowledge.versions import release_kind
+
+    assert release_kind(text) == kind
+
+
+# --- the first release that sends an invocation, the stock image, images that avoid a fault ----
+
+
+@pytest.mark.parametrize(
+    ("invocation", "buildkit", "engine"),
+    [
+        ("run-keep", "v0.12.0", "25.0.0"),
+        ("kill", "v0.3.0", "20.10.0"),
+        ("state", "v0.8.0", "20.10.0"),
+    ],
+)
+def test_the_first_buildkit_and_engine_that_send_an_invocation(
+    kb, invocation: str, buildkit: str, engine: str
+) -> None:
+    inv = kb.invocation(invocation)
+    assert (kb.first_sent(inv), kb.first_engine(inv)) == (buildkit, engine)
+
+
+def test_run_no_pivot_is_sent_only_where_the_engine_asks_for_it(kb) -> None:
+    inv = kb.invocation("run-no-pivot")
+    assert kb.first_sent(inv) == "v0.5.1"
+    assert kb.first_engine(inv) == "20.10.0"  # with DOCKER_RAMDISK, by default
+    assert kb.first_engine(inv, no_pivot=False) is None
+
+
+def test_the_stock_runc_is_that_of_the_newest_buildkit_image(kb) -> None:
+    runc, source = kb.image_runc(kb.newest_buildkit())
+    assert kb.stock_runc() == runc
+    assert f"RUNC_VERSION=v{runc}" in source
+
+
+def test_images_whose_runc_sysbox_can_run(kb) -> None:
+    # sysbox-runc before 0.6.6 fails with runc 1.2 and later; before 0.7.0 also with 1.3.3+
+    # and 1.2.8+ (metadata/nested.toml).
+    old = kb.nested_rows("sysbox-runc", "0.6.4")
+    assert kb.image_avoiding(old, None) == ("v0.17.3", "1.1.15")
+    assert kb.image_avoiding(old, "1.1.15") == ("v0.17.3", "1.1.15")
+    assert kb.image_avoiding(old, "1.1.16") is None
+    assert kb.image_avoiding(old, "1.2.0") is None
+    newer = kb.nested_rows("sysbox-runc", "0.6.7")
+    assert kb.image_avoiding(newer, "1.2.0") == ("v0.25.1", "1.3.1")
+    assert kb.image_avoiding([], None) == (kb.newest_buildkit(), kb.stock_runc())
+
+
+def test_a_consequence_s_conditions_in_words(kb) -> None:
+    import dataclasses
+
+    [held] = [c for c in kb.consequences if c.describe() == "cgroup v2, not rootless"]
+    rootless = dataclasses.replace(held, conditions=(("cgroup", "v1"), ("rootless", True)))
+    assert rootless.describe() == "cgroup v1, rootless"
+    assert dataclasses.replace(held, conditions=()).describe() == ""
+
+
+def test_a_version_no_row_covers_has_no_support_row(kb) -> None:
+    assert kb.support("crun", "run-keep", "1.8.1").status == "rejected"
+    assert kb.support("runc", "run-bundle", "0.0.1") is None  # before the first release read
+    assert kb.support("runc", "run-bundle", None) is None
+    assert kb.support("no-such-runtime", "run-keep", "1.0") is None

@@ -65,12 +65,17 @@ class World:
         self.selected: list[str | None] = []
         self.raise_in_check: BaseException | None = None
         self.rendered_to: list = []
+        self.selection_detected = False
+        self.witnessed: list = []
 
     def run_check(self, cfg, options, progress=None) -> Result:
         self.checks.append(options.builder)
+        self.asked = (cfg, options, progress)
         if self.raise_in_check is not None:
             raise self.raise_in_check
-        return result_of(self.verdict)
+        result = result_of(self.verdict)
+        result.builders[0].selection_detected = self.selection_detected
+        return result
 
 
 @pytest.fixture
@@ -99,6 +104,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
     w.state.write_text("as first seen")
 
     def seen(cfg, name, env=None):
+        w.witnessed.append((cfg, name))
         return None if w.fingerprint is None else [witnesses.file_witness(str(w.state))]
 
     monkeypatch.setattr(fingerprint, "witnesses", seen)
@@ -852,3 +858,385 @@ def test_with_fail_on_warn_a_spared_block_still_refuses(dockerconfig, crun_build
                             RUNTIMECHECK_FAIL_ON="warn")  # fmt: skip
     assert proc.returncode == 1, proc.stderr.decode()
     assert dockerconfig.records() == []
+
+
+# --- the policy, piece by piece -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("verdict", "fail_on", "refused"),
+    [
+        (PASS, "warn", False),
+        (WARN, "block", False),
+        (WARN, "warn", True),
+        (VERDICT_UNKNOWN, "block", False),
+        (VERDICT_UNKNOWN, "warn", True),
+        (BLOCK, "block", True),
+        (BLOCK, None, True),
+        (BLOCK, "never", False),
+        ("a verdict of a newer release", "block", False),  # counted as unknown
+        ("a verdict of a newer release", "warn", True),
+    ],
+)
+def test_what_refuses_a_build(verdict: str, fail_on: str | None, refused: bool) -> None:
+    assert flow._refuses(verdict, fail_on) is refused
+
+
+def test_the_platforms_built_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKER_DEFAULT_PLATFORM", raising=False)
+    assert flow.build_platforms(None) == []
+    assert flow.build_platforms(["linux/amd64"]) == ["linux/amd64"]
+    monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "linux/arm64")
+    assert flow.build_platforms(None) == ["linux/arm64"]
+    assert flow.build_platforms([]) == []  # given, even empty, wins
+    monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "")
+    assert flow.build_platforms(None) == []
+
+
+def test_findings_are_errors_then_failing_checks_of_the_nodes_used() -> None:
+    unused = samples.crun_node()
+    unused.name, unused.used = "elsewhere0", False
+    broken = samples.runc_node()
+    broken.name, broken.error = "b0", "cannot reach it"
+    ignored = samples.crun_node(ignored=True)
+    ignored.name = "ignored0"
+    no_reason = samples.crun_node()
+    no_reason.name = "n0"
+    [keep] = [c for c in no_reason.checks if c.id == "run-keep"]
+    keep.reason = ""
+    result = Result([
+        BuilderResult("gone", "remote", error="unreadable"),
+        BuilderResult("ci", "docker-container",
+                      nodes=[unused, broken, ignored, samples.crun_node(), no_reason]),
+    ])  # fmt: skip
+    assert flow.findings(result) == [
+        "builder gone: unreadable",
+        "builder ci, node b0: cannot reach it",
+        f"builder ci, node ci0: `run --keep` rejected: {samples.CRUN_KEEP_REASON}",
+        f"builder ci, node n0: `run --keep` rejected: {keep.evidence}",
+    ]
+
+
+def test_the_refusal_report_always_ends_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtimecheck import report
+
+    monkeypatch.setattr(report, "render", lambda *a, **k: "no newline")
+    assert flow._render(samples.crun_blocked()) == "no newline\n"
+    monkeypatch.setattr(report, "render", lambda *a, **k: "one\n")
+    assert flow._render(samples.crun_blocked()) == "one\n"
+
+    def broken(*a, **k):
+        raise ValueError("a renderer bug")
+
+    monkeypatch.setattr(report, "render", broken)
+    assert flow._render(samples.crun_blocked()) == ""
+
+
+def test_a_report_file_is_never_coloured_and_nothing_reaches_stdout(
+    reporting: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("CLICOLOR_FORCE", "1")
+    reporting.verdict = BLOCK
+    assert build(["--runtimecheck-output", "plain.txt", "app"]) == 1
+    text = (tmp_path / "plain.txt").read_text()
+    assert "run --keep" in text and "\x1b[" not in text
+    assert capsys.readouterr().out == ""
+
+
+def test_a_report_without_a_local_dockerfile_has_no_location(
+    reporting: World, tmp_path: Path
+) -> None:
+    reporting.verdict = WARN
+    outcome = build(["--runtimecheck-output", "sarif=r.sarif", "https://example.com/repo.git"])
+    assert isinstance(outcome, Handed)
+    [result] = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["results"]
+    # anchored where SARIF results without a Dockerfile are: the project's settings file
+    where = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == ".runtimecheck.toml"
+
+
+def test_a_dockerfile_outside_the_working_directory_is_named_in_full(
+    reporting: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = tmp_path / "work"
+    inside.mkdir()
+    monkeypatch.chdir(inside)
+    reporting.verdict = WARN
+    dockerfile = tmp_path / "app" / "Dockerfile"
+    assert isinstance(
+        build(["--runtimecheck-output", "sarif=r.sarif", "-f", str(dockerfile), "."]), Handed
+    )
+    sarif = json.loads((inside / "r.sarif").read_text())
+    where = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == str(dockerfile)
+
+
+def test_a_malformed_report_request_says_the_fix(reporting: World, capsys) -> None:
+    assert build(["--runtimecheck-output", "a.txt", "--runtimecheck-output", "b.txt", "."]) == 2
+    assert reporting.checks == []
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].endswith("; nothing built")
+    assert err[1].endswith("name the format of the others: --runtimecheck-output FORMAT=FILE "
+                           "(text, json, github, sarif)")  # fmt: skip
+
+
+# --- what the check is asked, and what is said ----------------------------------------------------
+
+
+def test_the_check_is_asked_for_the_builder_the_platforms_and_the_settings(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.settings.ignore = frozenset({"exec-pid-file"})
+    world.settings.assume_runtime = {"*": "runc=1.1.5"}
+    assert isinstance(
+        build(["--platform", "linux/arm64,linux/amd64", "--builder", "b", "."]), Handed
+    )
+    cfg, options, progress = world.asked
+    assert (options.builder, options.ignore, options.assume_runtime, options.bootstrap) == (
+        "b", frozenset({"exec-pid-file"}), {"*": "runc=1.1.5"}, True,
+    )  # fmt: skip
+    assert options.platforms == ["linux/arm64,linux/amd64"]  # as given; the audit splits them
+    assert callable(progress)
+    assert cfg.directory == Path(os.environ["DOCKER_CONFIG"])
+    assert world.witnessed == [(cfg, "b")]
+    monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "linux/s390x")
+    build(["--builder", "c", "."])
+    assert world.asked[1].platforms == ["linux/s390x"]
+
+
+def test_each_builder_and_platform_has_its_own_cache_entry(world: World) -> None:
+    for args in (
+        ["--builder", "a", "."],
+        ["--builder", "b", "."],
+        ["--platform", "linux/arm64", "."],
+        ["."],
+    ):
+        build(args)
+        build(args)
+    assert world.checks == ["a", "b", None, None]
+
+
+def test_a_node_chosen_by_detected_platforms_is_never_cached(world: World) -> None:
+    world.selection_detected = True
+    build(["."])
+    build(["."])
+    assert len(world.checks) == 2
+
+
+def test_a_pass_is_logged_with_the_builder_s_name(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtimecheck import log
+
+    monkeypatch.setattr(log, "_threshold", log._LEVELS["info"])
+    build(["--builder", "b", "."])
+    assert "info: builder b: pass" in capsys.readouterr().err
+    monkeypatch.setenv(handover.SKIP_ENV, "1")
+    build(["."])
+    assert "info: runtime check skipped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        (ValueError("boom"), "internal error: ValueError: boom"),
+        (RuntimecheckError("the daemon is away"), "the daemon is away"),
+    ],
+)
+def test_a_check_that_fails_says_why_and_builds(
+    world: World, capsys: pytest.CaptureFixture[str], raised: Exception, said: str
+) -> None:
+    world.raise_in_check = raised
+    assert isinstance(build(["."]), Handed)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"docker-runtimecheck: {said}",
+        "docker-runtimecheck: the builder could not be checked; building anyway",
+    ]
+
+
+def test_settings_that_cannot_be_read_skip_the_check_and_say_so(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtimecheck import settings
+
+    def broken(*a, **k):
+        raise OSError("no such file")
+
+    monkeypatch.setattr(settings, "load", broken)
+    assert isinstance(build(["."]), Handed)
+    assert capsys.readouterr().err == (
+        "docker-runtimecheck: runtime check not done (OSError: no such file); building anyway\n"
+    )
+    assert world.checks == []
+
+
+def test_a_failed_check_writes_no_report_and_says_so(
+    reporting: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    reporting.raise_in_check = RuntimecheckError("the daemon is away")
+    assert isinstance(build(["--runtimecheck-output", "json=r.json", "."]), Handed)
+    assert "no report written: the builder was not checked" in capsys.readouterr().err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_refusal_says_how_to_skip(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.verdict = BLOCK
+    assert build(["."]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "docker-runtimecheck: build refused before it started; fix the builder, or skip this "
+        "check once with --skip-runtimecheck or RUNTIMECHECK_SKIP=1"
+    )
+
+
+def test_a_block_that_is_not_refused_still_shows_the_report(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.verdict = BLOCK
+    world.settings.fail_on = "never"
+    assert isinstance(build(["."]), Handed)
+    err = capsys.readouterr().err
+    assert "verdict:" in err and "refused" not in err
+
+
+def test_only_report_files_asked_for_leave_stdout_to_buildx(
+    reporting: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    reporting.verdict = WARN
+    assert isinstance(build(["--runtimecheck-output", "json=r.json", "."]), Handed)
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "r.json").is_file()
+
+
+# --- a block spared because the build never runs a container ------------------------------------
+
+
+SPARED = "this build never calls the runtime: {why} (unless a base image carries ONBUILD RUN triggers); a build with RUN steps on this builder would fail"
+
+
+def dockerfile(tmp_path: Path, text: str, name: str = "Dockerfile") -> Path:
+    path = tmp_path / "ctx" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "spared"),
+    [
+        ("FROM busybox\nCOPY . /\n", [], True),
+        ("FROM busybox\nRUN true\n", [], False),
+        ("FROM busybox AS a\nRUN true\nFROM scratch AS b\nCOPY x /\n", ["--target", "b"], True),
+        ("FROM busybox AS a\nRUN true\nFROM scratch AS b\nCOPY x /\n", ["--target", "a"], False),
+        ("FROM busybox\nCOPY . /\n", ["--build-arg", "BUILDKIT_SYNTAX=docker/dockerfile:1"], False),
+    ],
+)  # fmt: skip
+def test_a_block_is_a_warning_for_a_build_that_runs_no_container(
+    world: World,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    args: list,
+    spared: bool,
+) -> None:
+    from runtimecheck.preflight.dockerfile import runtime_needed
+
+    world.verdict = BLOCK
+    path = dockerfile(tmp_path, text)
+    outcome = build([*args, str(path.parent)])
+    err = capsys.readouterr().err
+    if spared:
+        build_args = (
+            dict(a.split("=", 1) for a in args[1::2]) if args[:1] == ["--build-arg"] else {}
+        )
+        target = args[1] if args[:1] == ["--target"] else None
+        why = runtime_needed(text, target=target, build_args=build_args).why
+        assert isinstance(outcome, Handed)
+        assert f"docker-runtimecheck: {SPARED.format(why=why)}" in err.splitlines()
+        build([*args, str(path.parent)])
+        assert len(world.checks) == 2  # it depends on the Dockerfile: never cached
+    else:
+        assert outcome == 1 and "never calls the runtime" not in err
+
+
+def test_a_dockerfile_too_large_to_read_lets_the_block_stand(world: World, tmp_path: Path) -> None:
+    from runtimecheck.preflight.stdin import LIMIT
+
+    world.verdict = BLOCK
+    path = dockerfile(tmp_path, "FROM busybox\n" + "# padding\n" * (LIMIT // 10))
+    assert path.stat().st_size > LIMIT
+    assert build([str(path.parent)]) == 1
+    dockerfile(tmp_path, "FROM busybox\n" + "#" * (LIMIT - len("FROM busybox\n")))
+    assert path.stat().st_size == LIMIT
+    assert isinstance(build([str(path.parent)]), Handed)  # the limit itself is read
+
+
+def test_a_dockerfile_that_is_not_utf8_is_still_read(world: World, tmp_path: Path) -> None:
+    world.verdict = BLOCK
+    path = tmp_path / "ctx" / "Dockerfile"
+    path.parent.mkdir()
+    path.write_bytes(b"# \xff\xfe\nFROM busybox\nCOPY . /\n")
+    assert isinstance(build([str(path.parent)]), Handed)
+
+
+def test_a_dockerfile_from_stdin_is_read_and_given_back(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtimecheck.preflight import stdin
+
+    given_back: list[bytes] = []
+    monkeypatch.setattr(stdin, "take", lambda: (b"FROM busybox\nCOPY . /\n# \xff\n", True))
+    monkeypatch.setattr(stdin, "give_back", given_back.append)
+    world.verdict = BLOCK
+    assert isinstance(build(["-f", "-", str(tmp_path)]), Handed)
+    assert given_back == [b"FROM busybox\nCOPY . /\n# \xff\n"]
+    # Cut short (more than the limit on stdin): the block stands, and all of it goes on.
+    monkeypatch.setattr(stdin, "take", lambda: (b"FROM busybox\n", False))
+    assert build(["-f", "-", str(tmp_path)]) == 1
+    assert given_back[-1] == b"FROM busybox\n"
+
+
+def test_with_the_context_on_stdin_there_is_no_dockerfile_to_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtimecheck.preflight import stdin
+
+    def take():
+        raise AssertionError("stdin is the build context here, not a Dockerfile")
+
+    monkeypatch.setattr(stdin, "take", take)
+    world.verdict = BLOCK
+    assert build(["-f", "-", "-"]) == 1
+    assert build(["-"]) == 1
+
+
+# --- `docker build` through the alias -------------------------------------------------------------
+
+
+def test_docker_build_names_the_context_s_builder_unless_one_is_named(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = Path(os.environ["DOCKER_CONFIG"])
+    (config / "config.json").write_text(json.dumps({"currentContext": "here"}))
+
+    def built(args: list[str], *, docker_build: bool) -> str | None:
+        monkeypatch.delenv("BUILDX_BUILDER", raising=False)
+        try:
+            flow.preflight_and_build(GlobalOptions(), args, docker_build=docker_build)
+        except Handed as handed:
+            return handed.env.get("BUILDX_BUILDER")
+        raise AssertionError("not handed over")
+
+    assert built(["."], docker_build=True) == "here"
+    assert built(["."], docker_build=False) is None
+    assert built(["--builder", "b", "."], docker_build=True) is None
+    monkeypatch.setenv("BUILDX_BUILDER", "mine")
+    with pytest.raises(Handed) as info:
+        flow.preflight_and_build(GlobalOptions(), ["."], docker_build=True)
+    assert info.value.env["BUILDX_BUILDER"] == "mine"
+    # Called without saying: not `docker build`.
+    monkeypatch.delenv("BUILDX_BUILDER")
+    with pytest.raises(Handed) as info:
+        flow.preflight_and_build(GlobalOptions(), ["."])
+    assert "BUILDX_BUILDER" not in info.value.env

@@ -151,11 +151,35 @@ def test_split_fix(fix, expected):
     assert split_fix(fix) == expected
 
 
-def test_unknown_format_is_a_usage_error():
-    with pytest.raises(UsageError):
-        report.render(samples.runc_pass(), "yaml")
-    with pytest.raises(UsageError):
-        report.render_node(samples.runc_node(), "yaml")
+def test_unknown_format_is_a_usage_error_naming_the_formats():
+    for render in (report.render, report.render_node):
+        sample = samples.runc_pass() if render is report.render else samples.runc_node()
+        with pytest.raises(UsageError) as info:
+            render(sample, "yaml")
+        assert info.value.message == "unknown format 'yaml'"
+        assert info.value.hint == "use one of: text, json, github, sarif"
+
+
+def test_a_node_alone_is_rendered_for_its_stream_or_as_told(capsys):
+    plain = report.render_node(samples.crun_node(), "text", color=False)
+    coloured = report.render_node(samples.crun_node(), "text", color=True)
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+    assert report.render_node(samples.crun_node(), "text", stream=FakeStream(tty=False)) == plain
+    assert report.render_node(samples.crun_node(), "text", stream=FakeStream(tty=True)) == coloured
+    # No stream given: stdout, which is not a terminal under the tests.
+    assert report.render_node(samples.crun_node(), "text") == plain
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif"])
+def test_a_node_alone_is_reported_as_a_builder_of_its_driver(fmt):
+    node = samples.crun_node()
+    alone = report.render_node(node, fmt)
+    named = report.render_node(node, fmt, builder="host PATH")
+    as_builder = report.render(
+        Result([BuilderResult(node.driver, node.driver, nodes=[samples.crun_node()])]), fmt
+    )
+    assert alone == as_builder
+    assert "host PATH" in named and "host PATH" not in alone
 
 
 def test_style_paint_without_colour_is_identity():
@@ -215,9 +239,16 @@ def test_no_builder_at_all_is_exit_3():
     assert report.exit_status(Result(), "block") == EXIT_UNINSPECTED
 
 
-def test_unknown_fail_on_is_a_usage_error():
-    with pytest.raises(UsageError):
+def test_unknown_fail_on_is_a_usage_error_naming_the_values():
+    with pytest.raises(UsageError) as info:
         report.exit_status(samples.runc_pass(), "sometimes")
+    assert info.value.message == "unknown fail-on value 'sometimes'"
+    assert info.value.hint == "use one of: block, warn, never"
+
+
+def test_by_default_only_a_block_fails():
+    assert report.exit_status(samples.crun_blocked()) == EXIT_BLOCK
+    assert report.exit_status(samples.debug_option_rejected()) == EXIT_PASS
 
 
 def test_warning_fails_only_with_fail_on_warn():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from runtimecheck import log
 from runtimecheck.dockercli import DEFAULT_CONTEXT, DockerConfig, context_dir_name
 from runtimecheck.errors import RuntimecheckError
 from runtimecheck.preflight import witnesses as kinds
@@ -36,10 +37,12 @@ def witnesses(
     builder_name: Optional[str] = None,
     env: Optional[Mapping[str, str]] = None,
 ) -> Optional[list[list[Any]]]:
-    """The witnesses of the builder a build would use; None when it cannot be had cheaply."""
+    """The witnesses of the builder a build would use; None when it cannot be had cheaply
+    (why is logged at debug level)."""
     try:
         return _collect(cfg, builder_name, environment(env))
-    except (NotCheap, RuntimecheckError, OSError):
+    except (NotCheap, RuntimecheckError, OSError) as e:
+        log.debug(f"no witnesses: {e}")
         return None
 
 

@@ -133,12 +133,10 @@ def builder_by_name(
                 hint=f"check it with `docker --context={name} runtimecheck`",
             )
         return context_builder(name, name)
+    # Never empty: every docker context, `default` at least, has a builder of its name.
     available = sorted(set(instance_names(root)) | set(contexts))
     raise UsageError(
-        f"no builder {name!r} found",
-        hint=f"available builders: {', '.join(available)}"
-        if available
-        else "create one with `docker buildx create`",
+        f"no builder {name!r} found", hint=f"available builders: {', '.join(available)}"
     )
 
 

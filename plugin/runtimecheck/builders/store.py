@@ -245,8 +245,8 @@ def read_current(root: Path) -> Optional[Current]:
     # encoding/json matches field names case-insensitively.
     fields = {str(k).lower(): v for k, v in doc.items()}
     key, name, global_ = fields.get("key"), fields.get("name"), fields.get("global")
-    if not all(isinstance(v, str) for v in (key or "", name or "")) or not isinstance(
-        global_ if global_ is not None else False, bool
+    if any(v is not None and not isinstance(v, str) for v in (key, name)) or (
+        global_ is not None and not isinstance(global_, bool)
     ):
         raise StoreFileError(CURRENT, path, f"{path} has a field of the wrong type")
     return Current(key=key or "", name=name or "", global_=bool(global_))

@@ -73,12 +73,12 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
     if reports is None:
         return EXIT_USAGE
     if reports:
-        refused = _preflight(opts, parsed, "", None, reports)
+        refused = _preflight(opts, parsed, reports=reports)
         return refused if refused is not None else exec_docker(opts, tail)
     from . import witnesses
     from .cache import VerdictCache
 
-    key, cache, hit, fresh = "", None, None, False
+    cache: VerdictCache | None
     try:
         key = witnesses.cache_key(opts.endpoint_flags(), parsed.builder, parsed.platforms)
         cache = VerdictCache()
@@ -86,7 +86,7 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
         fresh = hit is not None and witnesses.still_true(hit.witnesses)
     except Exception as e:  # a cache we cannot use (or no working directory): check in full
         log.debug(f"verdict cache not used: {type(e).__name__}: {e}")
-        cache, fresh = None, False
+        key, cache, hit, fresh = "", None, None, False
     if fresh and hit is not None:
         log.debug(f"{hit.verdict} (cached; nothing it depended on has changed)")
         for line in hit.lines:
@@ -94,7 +94,7 @@ def preflight_and_build(opts: GlobalOptions, args: list[str], *, docker_build: b
         if hit.verdict == WARN:
             _say(BUILDING_DESPITE_WARNINGS)
         return exec_docker(opts, tail)
-    refused = _preflight(opts, parsed, key, cache)
+    refused = _preflight(opts, parsed, key=key, cache=cache)
     if refused is not None:
         return refused
     return exec_docker(opts, tail)
@@ -147,8 +147,9 @@ def build_platforms(given: list[str] | None) -> list[str]:
 def _preflight(
     opts: GlobalOptions,
     parsed: BuildArgs,
-    key: str,
-    cache: VerdictCache | None,
+    *,
+    key: str = "",
+    cache: VerdictCache | None = None,
     reports: list[Output] | None = None,
 ) -> int | None:
     """None to go ahead with the build, else the exit status of the refusal.
@@ -314,7 +315,7 @@ def _relative(path: str) -> str:
     full = os.path.abspath(path)
     here = os.getcwd()
     if os.path.commonpath([full, here]) == here:
-        path = os.path.relpath(full, here)
+        path = os.path.relpath(full)
     return path.replace(os.sep, "/")
 
 

@@ -93,16 +93,16 @@ def from_parent_argv(argv: list[str] | None) -> str:
     if not argv:
         return UNKNOWN
     try:
-        _, rest = parse_global_flags(argv[1:])
+        opts, rest = parse_global_flags(argv[1:])
     except UsageError:
         return UNKNOWN
+    if opts.as_plugin:  # `docker [flags] runtimecheck …`: the flags end at our name
+        return DIRECT
     head = rest[0] if rest else ""
     if head == "builder":
         return BUILDER
     if head in ("build", "bake", "image"):
         return TOP_LEVEL
-    if head == PLUGIN_NAME:
-        return DIRECT
     return UNKNOWN
 
 
