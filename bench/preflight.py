@@ -15,7 +15,12 @@ run, alternately (the machine is noisy; absolute times mean little):
   concurrently: the whole should cost about as much as the slowest), and against
   `docker buildx ls` when a real buildx is installed (target: at most 2x);
 - the in-container probe's own time (one exec of probe.sh) against an exec of `true` through
-  the same transport.
+  the same transport;
+- what `--deep` adds (BuildKit's call sequence run for real): the cold check of a builder that
+  can run containers (as privileged as this machine allows) with `--deep` against the same
+  check without it, the same for the in-container probe alone, for an unprivileged builder
+  (where the sequence is "not run"), and `probe /usr/sbin/runc --deep` on this host (as root)
+  against `probe /usr/sbin/runc`.
 
 Needs a running dockerd and the test images (`tests/images/build`).
 
@@ -67,12 +72,109 @@ def make_builders(config: Path, count: int) -> list[str]:
     return containers
 
 
+# Capability names by number (linux/capability.h), as docker takes them.
+CAPABILITIES = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+]
+
+
+def privileged_flags() -> list[str]:
+    """`docker run` flags as close to --privileged as this machine allows (some machines
+    cannot give a container every capability): enough for BuildKit, and for --deep."""
+    bounding = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            bounding = int(line.split()[1], 16)
+    flags = ["--cap-add", "ALL"]
+    for bit, name in enumerate(CAPABILITIES):
+        if not bounding >> bit & 1:
+            flags += ["--cap-drop", name]
+    flags += ["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"]
+    return [*flags, "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+
+
+def make_deep_builder(config: Path) -> str:
+    """One more builder whose container can run containers; its container name."""
+    builder, node = f"{PREFIX}deep", f"{PREFIX}deepnode0"
+    container = f"buildx_buildkit_{node}"
+    sh("docker", "rm", "-f", container, check=False)
+    sh("docker", "run", "-d", "--init", *privileged_flags(), "--name", container, IMAGE)
+    stored = {"Name": node, "Endpoint": "unix:///var/run/docker.sock", "Platforms": None,
+              "DriverOpts": {"image": IMAGE}, "Flags": None, "Files": None}  # fmt: skip
+    instance = {"Name": builder, "Driver": "docker-container", "Nodes": [stored]}
+    (config / "buildx" / "instances" / builder).write_text(json.dumps(instance))
+    return container
+
+
+def deep_figures(
+    zipapp: str, config: Path, env: dict[str, str], containers: list[str], runs: int
+) -> None:
+    """What --deep adds: to the cold check, to the in-container probe, and on this host."""
+    deep = make_deep_builder(config)
+    containers.append(deep)
+    base = [zipapp, "--config", str(config), "runtimecheck", "--builder", f"{PREFIX}deep"]
+    said = subprocess.run([*base, "--deep", "-f", "json"], capture_output=True, text=True,
+                          timeout=120, env=env)  # fmt: skip
+    behaviour = json.loads(said.stdout)["builders"][0]["nodes"][0]["runtime"]["behaviour"]
+    print(f"--deep on a builder that can run containers: {behaviour['result']}")
+    compare("cold check --deep (the sequence runs)", [*base, "--deep"], base, runs, env,
+            "without --deep")  # fmt: skip
+    unprivileged = [zipapp, "--config", str(config), "runtimecheck", "--builder", f"{PREFIX}0"]
+    compare("cold check --deep (not run: unprivileged)", [*unprivileged, "--deep"],
+            unprivileged, runs, env, "without --deep")  # fmt: skip
+    probe_figures(deep, runs, deep=True)
+    if os.geteuid() == 0 and os.access("/usr/sbin/runc", os.X_OK):
+        probe = [zipapp, "runtimecheck", "probe", "/usr/sbin/runc"]
+        compare("probe /usr/sbin/runc --deep (host)", [*probe, "--deep"], probe, runs, env,
+                "without --deep")  # fmt: skip
+    else:
+        print("not root, or no /usr/sbin/runc: `probe --deep` on this host was not measured")
+
+
 def has_buildx(env: dict[str, str]) -> bool:
     return sh("docker", "buildx", "version", check=False).returncode == 0
 
 
-def probe_figures(container: str, runs: int) -> None:
-    """The in-container probe alone against an exec of `true`, both through the raw API."""
+def probe_figures(container: str, runs: int, *, deep: bool = False) -> None:
+    """The in-container probe alone against an exec of `true`, both through the raw API;
+    with `deep`, the probe with --deep against the probe without it."""
     sys.path.insert(0, str(ROOT / "plugin"))
     from runtimecheck import engine, knowledge
     from runtimecheck.dockercli import Endpoint
@@ -84,28 +186,35 @@ def probe_figures(container: str, runs: int) -> None:
     assert attrs is not None
     transport = client.exec_transport(attrs)
 
-    def probe() -> None:
+    def probe(deep: bool = False) -> None:
         incontainer.run_in_container(
             transport,
             candidates=["buildkit-runc", "runc"],
             invocations=kb.invocations(),
             runtimes=kb.identities(),
+            deep=deep,
         )
 
     def true() -> None:
         transport(["true"], 30)
 
+    def with_deep() -> None:
+        probe(deep=True)
+
+    label, baseline, said = "in-container probe (one exec of probe.sh)", true, "an exec of `true`"
+    if deep:
+        label, baseline, said = "in-container probe --deep", probe, "the probe without --deep"
     ours, base = [], []
     for _ in range(runs):
-        for fn, into in ((true, base), (probe, ours)):
+        for fn, into in ((baseline, base), (with_deep if deep else probe, ours)):
             start = time.perf_counter()
             fn()
             into.append(time.perf_counter() - start)
     ratio = statistics.median(ours) / statistics.median(base)
+    added = (statistics.median(ours) - statistics.median(base)) * 1000
     print(
-        f"{'in-container probe (one exec of probe.sh)':<44} {ratio:5.2f}x   (median "
-        f"{statistics.median(ours) * 1000:6.1f} ms vs {statistics.median(base) * 1000:5.1f} ms "
-        f"for an exec of `true`, {runs} runs)"
+        f"{label:<44} {ratio:5.2f}x   (median {statistics.median(ours) * 1000:6.1f} ms vs "
+        f"{statistics.median(base) * 1000:5.1f} ms for {said}: +{added:.0f} ms, {runs} runs)"
     )
 
 
@@ -160,6 +269,7 @@ def main() -> int:
                 print("no buildx here: the comparisons with `docker buildx inspect` and "
                       "`docker buildx ls` were not measured")  # fmt: skip
             probe_figures(containers[0], runs)
+            deep_figures(zipapp, config, env, containers, runs)
         finally:
             sh("docker", "rm", "-f", *containers, check=False)
     return 0

@@ -352,9 +352,11 @@ class DockerConfigDir:
         self.plugin.chmod(0o755)
 
     def add_builder(self, make_container: MakeContainer, image: str, *, start: bool = True,
-                    create: bool = True, flags: Optional[list[str]] = None) -> str:  # fmt: skip
+                    create: bool = True, flags: Optional[list[str]] = None,
+                    **container: Any) -> str:  # fmt: skip
         """A docker-container builder in the store and (unless not `create`d) its buildkitd
-        container `buildx_buildkit_<name>0` made from `image` as buildx makes it."""
+        container `buildx_buildkit_<name>0` made from `image` as buildx makes it (`container`:
+        more settings for it, as `make_container` takes them)."""
         name = f"rtc{uuid.uuid4().hex[:10]}"
         node = f"{name}0"
         self.containers.append(f"buildx_buildkit_{node}")
@@ -370,7 +372,7 @@ class DockerConfigDir:
         )
         if create:
             make_container(image, name=f"buildx_buildkit_{node}", command=flags or None,
-                           start=start, init=True)  # fmt: skip
+                           start=start, init=True, **container)  # fmt: skip
         return name
 
     def run(self, *args: str, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:

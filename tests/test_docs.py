@@ -5,14 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from runtimecheck import knowledge
+from runtimecheck import behaviour, knowledge
 from runtimecheck.report.sarif import _NODE_RULES
 from support.paths import REPO
 
 
 def test_every_check_has_its_page_and_every_page_a_check() -> None:
     pages = {p.stem for p in (REPO / "docs" / "checks").glob("*.md")}
-    ids = {i.id for i in knowledge.load().invocations()} | set(_NODE_RULES)
+    ids = {i.id for i in knowledge.load().invocations()} | set(_NODE_RULES) | {behaviour.CHECK_ID}
     assert pages == ids
 
 

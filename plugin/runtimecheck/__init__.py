@@ -1,6 +1,6 @@
 """docker-runtimecheck: will this builder's OCI runtime survive this BuildKit?"""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 CHECKED_FILE = "checked.toml"
 

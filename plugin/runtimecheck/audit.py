@@ -37,6 +37,7 @@ class AuditOptions:
     timeout: float = 30.0  # bound for one builder, all nodes together
     # Judge every node's probed runtime against this BuildKit / Engine instead of its own.
     what_if: Optional[WhatIf] = None
+    deep: bool = False  # also run BuildKit's call sequence for real (--deep)
     # A build's `--platform` values (DOCKER_DEFAULT_PLATFORM's when none; empty: none): only
     # the nodes that build runs on count. None: not a build, every node counts.
     platforms: Optional[list[str]] = None
@@ -116,7 +117,12 @@ def _audit_one(
     use = None
     try:
         node_facts = gather.inspect_builder(
-            cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
+            cfg,
+            builder,
+            kb=kb,
+            assumed=options.assume_runtime,
+            timeout=options.timeout,
+            deep=options.deep,
         )
         if options.platforms is not None:
             use = _usage(cfg, builder, options.platforms, options.timeout)
@@ -197,5 +203,10 @@ def _booted(
     if progress:
         progress(f"inspecting builder {builder.name} ({builder.driver})")
     return gather.inspect_builder(
-        cfg, builder, kb=kb, assumed=options.assume_runtime, timeout=options.timeout
+        cfg,
+        builder,
+        kb=kb,
+        assumed=options.assume_runtime,
+        timeout=options.timeout,
+        deep=options.deep,
     )

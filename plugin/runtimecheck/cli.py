@@ -57,6 +57,11 @@ app = typer.Typer(
 
 # Options more than one command takes, defined once.
 PROBE_FORMAT = typer.Option(ProbeFormat.text, "-f", "--format", help="Output format")
+DEEP_HELP = (
+    "Also run BuildKit's call sequence once for real where the runtime runs (run --keep, "
+    "state, delete, kill on a minimal container, in a private state directory; needs root "
+    "there, and a privileged builder container)"
+)
 
 
 def _context(ctx: typer.Context) -> Context:
@@ -136,6 +141,7 @@ def check(
     engine: Optional[str] = typer.Option(
         None, "--engine", help="Judge against the BuildKit a Docker Engine bundles (hypothetical)"
     ),
+    deep: bool = typer.Option(False, "--deep", help=DEEP_HELP),
     version: bool = typer.Option(
         False,
         "--version",
@@ -166,6 +172,7 @@ def check(
         timeout=timeout,
         buildkit=buildkit,
         engine=engine,
+        deep=deep,
     )
     raise typer.Exit(command.run(_context(ctx), request))
 
@@ -179,11 +186,14 @@ def probe(
     ),
     fmt: ProbeFormat = PROBE_FORMAT,
     timeout: float = typer.Option(5.0, "--timeout", help="Seconds allowed per runtime call"),
+    deep: bool = typer.Option(False, "--deep", help=DEEP_HELP),
 ) -> None:
     """Probe a runtime binary on this host: identity, each invocation BuildKit makes, verdict."""
     from .commands import probe as command
 
-    code = command.run(_context(ctx), path, buildkit=buildkit, fmt=fmt.value, timeout=timeout)
+    code = command.run(
+        _context(ctx), path, buildkit=buildkit, fmt=fmt.value, timeout=timeout, deep=deep
+    )
     raise typer.Exit(code)
 
 

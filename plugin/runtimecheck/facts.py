@@ -8,7 +8,10 @@ produce `RuntimeFacts` / `NodeFacts`; `verdict.decide` turns them into `NodeResu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .behaviour import Behaviour
 
 # Per-invocation status of a runtime: did it take the option BuildKit sends?
 ACCEPTED = "accepted"  # the runtime parsed it and got as far as the (missing) bundle
@@ -71,6 +74,7 @@ class RuntimeFacts:
     # Where identity.version came from when the binary does not print it (e.g. runc built
     # without a version stamp in a moby/buildkit image: "image moby/buildkit:v0.18.0").
     version_source: str = ""
+    behaviour: Optional[Behaviour] = None  # BuildKit's call sequence run for real (--deep)
 
 
 # Whether /sys/fs/cgroup where BuildKit runs is a cgroup v2 mount (BuildKit's own test).

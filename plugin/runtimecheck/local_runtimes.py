@@ -18,12 +18,23 @@ HOST_BUILDER = "host PATH"
 HOST_DRIVER = "host"
 
 
-def judge(kb: Knowledge, path: str, buildkit: str, source: str, *, timeout: float = 5.0):
-    """(the node's verdict, the probe's facts) for the binary at `path`."""
+def judge(
+    kb: Knowledge,
+    path: str,
+    buildkit: str,
+    source: str,
+    *,
+    timeout: float = 5.0,
+    deep: bool = False,
+):
+    """(the node's verdict, the probe's facts) for the binary at `path`; with `deep`, also
+    BuildKit's call sequence run with it for real."""
     from . import verdict
     from .probe import host
 
-    facts = host.probe_binary(path, kb.invocations(), timeout=timeout, runtimes=kb.identities())
+    facts = host.probe_binary(
+        path, kb.invocations(), timeout=timeout, runtimes=kb.identities(), deep=deep
+    )
     return verdict.decide(kb, _node(path, facts, buildkit, source)), facts
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from packaging.version import Version
 
+from . import behaviour
 from .facts import (
     ACCEPTED,
     BLOCK,
@@ -117,11 +118,17 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
     place = _place(facts, running, result.notes)
     invocations = kb.invocations(buildkit_version, no_pivot=place.no_pivot)
     runtime = _resolve_runtime(kb, facts.runtime, result.notes, floors, running=running)
-    runc_min = _runc_min(kb, invocations)
+    runc_min = _runc_min(kb, [i.id for i in invocations])
     for invocation in invocations:
         check = _check(kb, invocation, runtime, facts.fix_context, runc_min, place)
         check.ignored = check.id in ignore
         result.checks.append(check)
+    sends_keep = any(i.id == "run-keep" for i in invocations)
+    # The behaviour probe runs the v0.12+ sequence: a runc to replace a runtime that fails it
+    # must take `run --keep` even where this BuildKit does not send it yet.
+    sequence_runc_min = _runc_min(kb, [i.id for i in invocations] + ["run-keep"])
+    behaviour.amend(kb, result, facts, who=runtime.who, sends_keep=sends_keep,
+                    runc_min=sequence_runc_min, ignore=ignore, cost=_costs(kb, place))  # fmt: skip
     result.notes.extend(n for n in place.notes if n not in result.notes)
 
     counted = [c.verdict for c in result.checks if not c.ignored]
@@ -285,11 +292,11 @@ def _resolve_runtime(
     return _Runtime(facts, identity.name, identity.version, known=True)
 
 
-def _runc_min(kb: Knowledge, invocations: list[Invocation]) -> Optional[str]:
+def _runc_min(kb: Knowledge, invocation_ids: list[str]) -> Optional[str]:
     """The oldest runc that accepts everything these invocations need."""
     bounds: list[Version] = []
-    for invocation in invocations:
-        row = kb.fixed_in("runc", invocation.id)
+    for invocation_id in invocation_ids:
+        row = kb.fixed_in("runc", invocation_id)
         bound = row.lower_bound() if row else None
         if bound is not None:
             bounds.append(bound)
@@ -425,6 +432,22 @@ def _cost(
             f"which could not be learnt{why}: judged by the stricter outcome, {costing.fails}."
         )
     return _Cost(costing.severity, costing.fails, None), note
+
+
+def _costs(kb: Knowledge, place: _Place) -> Callable[[str], tuple[str, str]]:
+    """(severity, what fails) of an invocation failing where BuildKit runs, by its id, for the
+    behaviour check; the stricter outcome is noted once where a condition is not known."""
+
+    def cost(invocation_id: str) -> tuple[str, str]:
+        invocation = kb.invocation(invocation_id)
+        if invocation is None:
+            return SEVERITY_BLOCK, "BuildKit's RUN steps fail"
+        found, stricter = _cost(kb, invocation, None, place)
+        if stricter and stricter not in place.notes:
+            place.notes.append(stricter)
+        return found.severity, found.fails
+
+    return cost
 
 
 _CONDITION_WORDS = {

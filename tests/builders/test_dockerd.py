@@ -230,6 +230,27 @@ def test_this_machines_dockerd(engine, kb, tmp_path) -> None:
         assert verdict.decide(kb, facts, frozenset()).verdict == PASS
 
 
+@pytest.mark.engine
+def test_this_machines_dockerd_deep_runs_buildkits_calls_on_the_host(engine, kb, tmp_path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the behaviour probe runs containers on the host: root only (CI runs as root)")
+    env = {"DOCKER_HOST": os.environ.get("DOCKER_HOST") or DEFAULT_HOST}
+    (tmp_path / "docker").mkdir()
+    cfg = resolve(GlobalOptions(config=str(tmp_path / "docker")), env=env)
+    builder = selection.selected_builder(cfg, env={"BUILDX_CONFIG": str(tmp_path / "buildx")})
+
+    [facts] = gather.inspect_builder(cfg, builder, kb=kb, deep=True)
+
+    assert facts.runtime is not None and facts.runtime.verified, facts.notes
+    behaviour = facts.runtime.behaviour
+    assert behaviour is not None
+    # dockerd's runc is Debian's (the docker.io package): it does what BuildKit asks.
+    assert behaviour.result == "behaves", behaviour.reason
+    result = verdict.decide(kb, facts, frozenset())
+    [check] = [c for c in result.checks if c.id == "behaviour"]
+    assert check.verdict == PASS
+
+
 def test_daemon_down_is_a_node_finding(kb, tmp_path) -> None:
     nothing = f"unix://{tmp_path}/nothing.sock"
     (tmp_path / "docker").mkdir()

@@ -98,7 +98,10 @@ def test_quiet_prints_nothing_and_keeps_the_exit_status(tmp_path: Path, dead_dae
         (["-o", "json="], "no file after json="),
         (["-o", "a.txt", "-o", "b.txt"], "the report already goes to a.txt"),
         (["-o", "json=no/such/dir/r.json"], "cannot write the json report to no/such/dir/r.json"),
-        (["--ignore", "no-such-id"], "'no-such-id' is not a check id; known ids: delete,"),
+        (
+            ["--ignore", "no-such-id"],
+            "'no-such-id' is not a check id; known ids: behaviour, delete,",
+        ),
         (["--ignore", "zzz-*"], "zzz-*"),
         (["--color", "sometimes"], "sometimes"),
     ],

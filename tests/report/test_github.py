@@ -84,3 +84,12 @@ def test_a_pass_that_a_later_buildkit_breaks_is_a_notice():
         "::notice title=docker-runtimecheck%3A old/old0%3A ahead%3A run --keep::"
     )
     assert "breaks from BuildKit v0.12.0 (Docker Engine 25.0)" in first
+
+
+def test_a_sequence_that_differs_is_titled_by_what_the_runtime_did():
+    [error] = [line for line in commands(samples.deep_differs()) if line.startswith("::error")]
+    assert error.startswith(
+        "::error title=docker-runtimecheck%3A ci/ci0%3A BuildKit's call sequence differs "
+        "(behaviour)::"
+    )
+    assert "found no container" in error

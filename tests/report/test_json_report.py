@@ -47,7 +47,19 @@ BUILDKIT = [
     "actual",
     "judgedAs",
 ]
-RUNTIME = ["name", "version", "path", "where", "verified", "wrapper", "error", "versionSource"]
+RUNTIME = [
+    "name",
+    "version",
+    "path",
+    "where",
+    "verified",
+    "wrapper",
+    "error",
+    "versionSource",
+    "behaviour",
+]
+BEHAVIOUR = ["result", "step", "reason", "steps", "left"]
+STEP = ["step", "call", "outcome", "exitCode", "evidence"]
 CHECK = [
     "id",
     "invocation",
@@ -78,6 +90,10 @@ def test_every_documented_key_is_present_in_order(sample):
             assert list(node) == NODE
             assert list(node["buildkit"]) == BUILDKIT
             assert list(node["runtime"]) == RUNTIME
+            behaviour = node["runtime"]["behaviour"]
+            if behaviour is not None:
+                assert list(behaviour) == BEHAVIOUR
+                assert all(list(step) == STEP for step in behaviour["steps"])
             for check in node["checks"]:
                 assert list(check) == CHECK
                 assert isinstance(check["fix"], list)
@@ -104,6 +120,7 @@ def test_blocked_crun_node():
         "wrapper": None,
         "error": None,
         "versionSource": None,
+        "behaviour": None,
     }
     assert node["buildkit"]["source"] == "buildkitd --version"
     keep = next(c for c in node["checks"] if c["id"] == "run-keep")
@@ -200,6 +217,8 @@ def test_the_documentation_lists_exactly_the_keys_in_their_order():
     assert documented_keys("Check") == list(node["checks"][0])
     [old] = document(samples.crun_until_0_12())["builders"][0]["nodes"]
     assert documented_keys("Foresight") == list(old["foresight"][0])
+    deep = document(samples.deep_differs())["builders"][0]["nodes"][0]["runtime"]["behaviour"]
+    assert documented_keys("Behaviour") == list(deep)
 
 
 def test_a_pass_that_a_later_buildkit_breaks_says_so():
@@ -216,3 +235,43 @@ def test_a_pass_that_a_later_buildkit_breaks_says_so():
             "text": samples.FORESIGHT_TEXT,
         }
     ]
+
+
+def test_a_runtime_that_does_not_keep_its_container_blocks_on_behaviour_alone():
+    doc = document(samples.deep_differs())
+    [node] = doc["builders"][0]["nodes"]
+    assert doc["verdict"] == node["verdict"] == "block"
+    behaviour = node["runtime"]["behaviour"]
+    assert (behaviour["result"], behaviour["step"]) == ("differs", "state-kept")
+    assert [s["step"] for s in behaviour["steps"]] == ["run-keep", "state-kept"]
+    assert behaviour["steps"][-1] == {
+        "step": "state-kept",
+        "call": "state <id>",
+        "outcome": "differs",
+        "exitCode": 1,
+        "evidence": samples.DEEP_GONE_EVIDENCE,
+    }
+    # The data and the parse probes accept every invocation of runc 1.1.12: only the behaviour
+    # check fails.
+    failing = [c for c in node["checks"] if c["verdict"] != "pass"]
+    assert [(c["id"], c["status"], c["verdict"]) for c in failing] == [
+        ("behaviour", "ignored", "block")
+    ]
+    assert "removed it when its process exited" in failing[0]["reason"]
+    assert "`delete <id>` after the step then finds no container" in failing[0]["reason"]
+    assert failing[0]["fix"]
+
+
+def test_a_sequence_that_was_not_run_is_a_note_and_no_check():
+    doc = document(samples.deep_not_run())
+    [node] = doc["builders"][0]["nodes"]
+    assert node["verdict"] == "pass"
+    assert node["runtime"]["behaviour"] == {
+        "result": "not-run",
+        "step": None,
+        "reason": samples.DEEP_NOT_RUN_REASON,
+        "steps": [],
+        "left": None,
+    }
+    assert "behaviour" not in [c["id"] for c in node["checks"]]
+    assert any(samples.DEEP_NOT_RUN_REASON in note for note in node["notes"])

@@ -110,3 +110,16 @@ def test_a_pass_that_a_later_buildkit_breaks_is_a_note():
     assert result["properties"]["from"] == "v0.12.0" and result["properties"]["check"] == "run-keep"
     [rule] = doc["runs"][0]["tool"]["driver"]["rules"]
     assert rule["defaultConfiguration"]["level"] == "note"
+
+
+def test_a_sequence_that_differs_has_its_own_rule():
+    run = sarif(samples.deep_differs())["runs"][0]
+    [result] = run["results"]
+    assert (result["ruleId"], result["level"]) == ("behaviour", "error")
+    assert "found no container" in result["message"]["text"]
+    assert "docker buildx create" in result["message"]["text"]
+    [rule] = run["tool"]["driver"]["rules"]
+    assert rule["id"] == "behaviour"
+    assert "--deep" in rule["shortDescription"]["text"]
+    assert "--ignore behaviour" in rule["help"]["text"]
+    assert rule["helpUri"].endswith("/docs/checks/behaviour.md")

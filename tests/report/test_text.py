@@ -280,3 +280,35 @@ def test_a_pass_that_a_later_buildkit_breaks_says_so():
     out = report.render(samples.crun_until_0_12(), "text", color=False)
     assert f"ahead: {samples.FORESIGHT_TEXT}" in out
     assert out.rstrip().endswith("verdict: ✓ pass (1 passed)")
+
+
+# --- the behaviour probe (--deep) ---------------------------------------------------------
+
+
+def test_a_sequence_that_differs_names_the_step_the_consequence_and_the_evidence():
+    out = text(samples.deep_differs(), color=False)
+    assert "node ci0  ✗ block" in out
+    # The data and the parse probes see nothing wrong with runc 1.1.12 ...
+    assert "✓ accepted: --log <file> --log-format json, run --bundle, run --keep," in out
+    # ... what it did does.
+    assert "✗ BuildKit's call sequence (behaviour): differs" in out
+    assert "`state <id>` found no container: the runtime removed it when its process exited" in out
+    assert "evidence: behaviour: run --bundle <bundle> --keep <id>: exit 0" in out
+    assert f"state <id>: {samples.DEEP_GONE_EVIDENCE}" in out
+    lines = out.splitlines()
+    [create] = [ln for ln in lines if "docker buildx create" in ln and "buildx-stable-1" in ln]
+    assert create.strip().startswith("docker buildx rm --keep-state ci && docker buildx create")
+
+
+def test_a_sequence_that_behaves_is_one_line():
+    out = text(samples.deep_behaves(), color=False)
+    assert "✓ behaves as BuildKit needs: run --keep, state, delete, kill (run for real)" in out
+    assert "run for real (behaviour)" not in out  # not also among the accepted invocations
+    assert out.rstrip().endswith("verdict: ✓ pass (1 passed)")
+
+
+def test_a_sequence_not_run_is_a_note_and_the_verdict_stands():
+    out = text(samples.deep_not_run(), color=False)
+    assert f"note: Behaviour probe (--deep) not run: {samples.DEEP_NOT_RUN_REASON}." in out
+    assert "behaves" not in out and "differs" not in out
+    assert out.rstrip().endswith("verdict: ✓ pass (1 passed)")

@@ -289,3 +289,101 @@ class FakeStream(io.StringIO):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return self._encoding
+
+
+# --- the behaviour probe (--deep), decided by the real verdict over the packaged knowledge ---
+
+
+def _behaviour_steps(last: str, outcome: str, evidence: str):
+    from runtimecheck.behaviour import OUTCOME_OK, Step
+    from runtimecheck.probe.deep import CALLS
+
+    ok = {"run-keep": "exit 0: the container's process exited at once", "state-kept": "stopped"}
+    steps = []
+    for name in CALLS:
+        if name == "run-plain":
+            continue
+        if name == last:
+            steps.append(Step(name, CALLS[name], outcome, 1, "1", evidence))
+            return steps
+        steps.append(Step(name, CALLS[name], OUTCOME_OK, 0, "0", ok.get(name, "exit 0")))
+    return steps
+
+
+def deep_node(behaviour, *, name: str = "ci0") -> NodeResult:
+    """A docker-container node whose buildkit-runc says it is runc 1.1.12, probed with --deep."""
+    from runtimecheck import knowledge, verdict
+    from runtimecheck.facts import FixContext, NodeFacts, StoredBuilder, StoredNode
+
+    facts_runtime = runtime(
+        "runc", "1.1.12", "/usr/bin/buildkit-runc", where=f"container buildx_buildkit_{name}"
+    )
+    facts_runtime.probes = {}
+    facts_runtime.behaviour = behaviour
+    stored = StoredBuilder(
+        name="ci",
+        driver="docker-container",
+        nodes=[
+            StoredNode(
+                name=name,
+                endpoint="unix:///var/run/docker.sock",
+                driver_opts={"image": "example.com/buildkit:custom"},
+            )
+        ],
+    )
+    facts = NodeFacts(
+        builder="ci",
+        node=name,
+        driver="docker-container",
+        endpoint="unix:///var/run/docker.sock",
+        buildkit=BuildKitFacts(version="v0.13.2", source="buildkitd --version"),
+        runtime=facts_runtime,
+        fix_context=FixContext(
+            driver="docker-container",
+            builder="ci",
+            node=name,
+            image="example.com/buildkit:custom",
+            stored=stored,
+        ),
+        status="running",
+    )
+    return verdict.decide(knowledge.load(), facts)
+
+
+DEEP_GONE_EVIDENCE = "exit 1: container does not exist"
+
+
+def deep_differs() -> Result:
+    """buildkit-runc parses `run --keep` but removes the container when its process exits."""
+    from runtimecheck.behaviour import DIFFERS, OUTCOME_DIFFERS, Behaviour
+
+    behaviour = Behaviour(
+        DIFFERS,
+        step="state-kept",
+        reason="after `run --keep` returned, `state <id>` found no container: the runtime "
+        f"removed it when its process exited ({DEEP_GONE_EVIDENCE})",
+        steps=_behaviour_steps("state-kept", OUTCOME_DIFFERS, DEEP_GONE_EVIDENCE),
+    )
+    return Result([BuilderResult("ci", "docker-container", nodes=[deep_node(behaviour)])])
+
+
+def deep_behaves() -> Result:
+    from runtimecheck.behaviour import BEHAVES, Behaviour
+
+    behaviour = Behaviour(BEHAVES, steps=_behaviour_steps("", "", ""))
+    return Result([BuilderResult("ci", "docker-container", nodes=[deep_node(behaviour)])])
+
+
+DEEP_NOT_RUN_REASON = (
+    "no CAP_SYS_ADMIN (CapEff 00000000a80425fb): an unprivileged container cannot create containers"
+)
+
+
+def deep_not_run() -> Result:
+    from runtimecheck.behaviour import NOT_RUN, Behaviour
+
+    behaviour = Behaviour(NOT_RUN, reason=DEEP_NOT_RUN_REASON)
+    return Result([BuilderResult("ci", "docker-container", nodes=[deep_node(behaviour)])])
+
+
+ALL.update(deep_differs=deep_differs, deep_behaves=deep_behaves, deep_not_run=deep_not_run)

@@ -326,8 +326,10 @@ def probe_running(
     config_path: str,
     kb: Knowledge,
     timeout: float,
+    deep: bool = False,
 ) -> None:
-    """One exec: resolve and probe the binary, read the config, ask buildkitd its version."""
+    """One exec: resolve and probe the binary, read the config, ask buildkitd its version;
+    with `deep`, BuildKit's call sequence run for real after the probes, in the same exec."""
     from runtimecheck.probe import incontainer
 
     settings, _ = settings_for(node, observed)
@@ -350,6 +352,7 @@ def probe_running(
         timeout=timeout,
         where=where,
         runtimes=kb.identities(),
+        deep=deep,
     )
 
     config_text = probe.files.get(config_path)
@@ -387,6 +390,7 @@ def probe_running(
             timeout=timeout,
             where=where,
             runtimes=kb.identities(),
+            deep=deep,
         )
         observed.runtime = second.runtime
         if not actual.binary_override:

@@ -97,7 +97,8 @@ def _inspect(
     config_path = buildkitd.parse_flags(observed.cmd or []).config or buildkitd.DEFAULT_CONFIG_PATH
     if observed.status == "running":
         transport = engine.exec_transport(attrs)
-        probe_running(transport, f"container {name}", node, observed, config_path, kb, timeout)
+        where = f"container {name}"
+        probe_running(transport, where, node, observed, config_path, kb, timeout, ctx.deep)
     else:
         _read_stopped_config(engine, name, node, observed, config_path, timeout)
     endpoint = engine.endpoint.host if container is None else node.endpoint

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -304,7 +305,7 @@ def _inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
                 invocations=kb.invocations(),
                 timeout=min(timeout, 5.0),
                 which=host.which,
-                probe_binary=host.probe_binary,
+                probe_binary=partial(host.probe_binary, deep=ctx.deep, deep_timeout=timeout),
                 runtimes=kb.identities(),
             )
     return node_facts(

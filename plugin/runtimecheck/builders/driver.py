@@ -26,12 +26,14 @@ class NotCheap(Exception):
 @dataclass
 class InspectContext:
     """What a driver may use to inspect a node: the docker configuration, the knowledge,
-    a connected Engine API client per daemon (`engine_for(endpoint)`), the time bound."""
+    a connected Engine API client per daemon (`engine_for(endpoint)`), the time bound, and
+    whether to run the behaviour probe (`--deep`)."""
 
     cfg: DockerConfig
     kb: Knowledge
     engine_for: Callable[[Optional[str]], Any]
     timeout: float
+    deep: bool = False  # also run BuildKit's call sequence for real where the runtime runs
 
 
 class Driver(Protocol):

@@ -69,6 +69,7 @@ def inspect_builder(
     kb: Knowledge,
     assumed: Optional[dict[str, str]] = None,
     timeout: float = 20.0,
+    deep: bool = False,
 ) -> list[NodeFacts]:
     """NodeFacts for every node of `builder`, in the store's order.
 
@@ -89,7 +90,7 @@ def inspect_builder(
     declared = remote.assumed_for(builder.name, assumed)  # a malformed one fails early
 
     engines = _Engines(cfg, timeout, ask_version=driver.asks_engine_version)
-    ctx = InspectContext(cfg=cfg, kb=kb, engine_for=engines, timeout=timeout)
+    ctx = InspectContext(cfg=cfg, kb=kb, engine_for=engines, timeout=timeout, deep=deep)
     try:
         facts = _run_bounded(builder, lambda node: driver.inspect_node(ctx, builder, node), timeout)
     finally:

@@ -110,6 +110,7 @@ def inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
         left=deadline - time.monotonic(),
         timeout=ctx.timeout,
         driver=remote.NAME,
+        deep=ctx.deep,
     )
     facts.notes.append(
         f"the endpoint names pod {spec.pod} (container {pod.container}), "

@@ -250,7 +250,7 @@ def _from_store(node: Node) -> Observed:
 
 
 def inspect_node(ctx: InspectContext, builder: Builder, node: Node) -> list[NodeFacts]:
-    return inspect_pods(builder, node, kb=ctx.kb, timeout=ctx.timeout)
+    return inspect_pods(builder, node, kb=ctx.kb, timeout=ctx.timeout, deep=ctx.deep)
 
 
 def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
@@ -258,7 +258,7 @@ def witnesses(cfg: DockerConfig, node: Node) -> list[list[Any]]:
 
 
 def inspect_pods(
-    builder: Builder, node: Node, *, kb: Knowledge, timeout: float = 20.0
+    builder: Builder, node: Node, *, kb: Knowledge, timeout: float = 20.0, deep: bool = False
 ) -> list[NodeFacts]:
     """One NodeFacts per pod of the node (named `<node>/<pod>` when there are several)."""
     try:
@@ -291,6 +291,7 @@ def inspect_pods(
             timeout=timeout,
             driver=NAME,
             node_label=f"{node.name}/{pod.name}" if len(pods) > 1 else node.name,
+            deep=deep,
         )
         results.append(facts)
     return results
@@ -311,6 +312,7 @@ def inspect_pod(
     timeout: float,
     driver: str,
     node_label: Optional[str] = None,
+    deep: bool = False,
 ) -> NodeFacts:
     """One pod's buildkitd: probed through `exec_prefix + argv` (kubectl exec) when it runs
     and there is time left, else judged from its spec. `config`: the buildkitd.toml it reads,
@@ -330,7 +332,7 @@ def inspect_pod(
     )
     if observed.status == "running" and left >= MIN_PROBE_S:
         transport = incontainer.command_transport(exec_prefix)
-        probe_running(transport, where, node, observed, path, kb, left)
+        probe_running(transport, where, node, observed, path, kb, left, deep)
     else:
         if observed.status == "running":
             observed.status = "stopped"

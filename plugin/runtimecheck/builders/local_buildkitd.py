@@ -83,7 +83,7 @@ def inspect(ctx: InspectContext, builder: Builder, node: Node) -> NodeFacts:
     except Unreadable as e:
         return _runtime_unknown(builder, node, str(e))
     try:
-        return _judge(ctx.kb, builder, node, daemon, min(ctx.timeout, 5.0))
+        return _judge(ctx.kb, builder, node, daemon, min(ctx.timeout, 5.0), deep=ctx.deep)
     except Unreadable as e:
         return _runtime_unknown(builder, node, str(e))
 
@@ -267,7 +267,13 @@ def version_of(daemon: Buildkitd, notes: list[str]) -> Optional[str]:
 
 
 def _judge(
-    kb: Knowledge, builder: Builder, node: Node, daemon: Buildkitd, timeout: float
+    kb: Knowledge,
+    builder: Builder,
+    node: Node,
+    daemon: Buildkitd,
+    timeout: float,
+    *,
+    deep: bool = False,
 ) -> NodeFacts:
     from runtimecheck.probe import host
 
@@ -297,7 +303,7 @@ def _judge(
         )
     else:
         runtime = host.probe_binary(
-            binary, kb.invocations(), timeout=timeout, runtimes=kb.identities()
+            binary, kb.invocations(), timeout=timeout, runtimes=kb.identities(), deep=deep
         )
         runtime.where = where
     on_path = any(look_path(name, daemon) for name in buildkitd.DEFAULT_CANDIDATES)

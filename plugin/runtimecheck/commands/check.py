@@ -27,12 +27,14 @@ class CheckRequest:
     timeout: float = 30.0
     buildkit: Optional[str] = None  # --buildkit: judge against this BuildKit (hypothetical)
     engine: Optional[str] = None  # --engine: … against the BuildKit this Engine bundles
+    deep: bool = False  # also run BuildKit's call sequence for real where each runtime runs
 
 
 def run(ctx: Context, request: CheckRequest) -> int:
     from runtimecheck import knowledge, report, settings, whatif
     from runtimecheck.assumed import parse_assumed
     from runtimecheck.audit import AuditOptions, audit
+    from runtimecheck.behaviour import CHECK_ID as BEHAVIOUR_CHECK
     from runtimecheck.dockercli import resolve
     from runtimecheck.report.outputs import plan_outputs, write
     from runtimecheck.report.progress import Progress
@@ -43,7 +45,7 @@ def run(ctx: Context, request: CheckRequest) -> int:
         parse_assumed(request.assume_runtime)
         flags["assume_runtime"] = {request.builder or "*": request.assume_runtime}
     conf = settings.load(flags=flags)
-    conf.check_ignored(i.id for i in knowledge.load().invocations())
+    conf.check_ignored([*(i.id for i in knowledge.load().invocations()), BEHAVIOUR_CHECK])
     outputs = plan_outputs(conf.format or "text", request.outputs, quiet=request.quiet)
     cfg = resolve(ctx.options)
     log.debug(f"docker endpoint {cfg.endpoint.host} (context {cfg.endpoint.context})")
@@ -55,6 +57,7 @@ def run(ctx: Context, request: CheckRequest) -> int:
         ignore=conf.ignore,
         timeout=request.timeout,
         what_if=what_if,
+        deep=request.deep,
     )
     with Progress(sys.stderr, enabled=False if request.quiet else None) as progress:
         result = audit(cfg, options, progress=progress.update)

@@ -14,7 +14,15 @@ from runtimecheck.errors import UsageError
 from . import Context
 
 
-def run(ctx: Context, path: str, *, buildkit: Optional[str], fmt: str, timeout: float) -> int:
+def run(
+    ctx: Context,
+    path: str,
+    *,
+    buildkit: Optional[str],
+    fmt: str,
+    timeout: float,
+    deep: bool = False,
+) -> int:
     from runtimecheck import knowledge, local_runtimes, report
     from runtimecheck.facts import BuilderResult, Result
 
@@ -27,7 +35,7 @@ def run(ctx: Context, path: str, *, buildkit: Optional[str], fmt: str, timeout: 
     resolved = path if "/" in path else (shutil.which(path) or path)
     version = buildkit or kb.newest_buildkit()
     source = "--buildkit" if buildkit else "newest known"
-    node, _ = local_runtimes.judge(kb, resolved, version, source, timeout=timeout)
+    node, _ = local_runtimes.judge(kb, resolved, version, source, timeout=timeout, deep=deep)
     sys.stdout.write(report.render_node(node, fmt))
     alone = Result([BuilderResult(local_runtimes.HOST_BUILDER, node.driver, nodes=[node])])
     return report.exit_status(alone)

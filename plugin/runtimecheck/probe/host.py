@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any, Optional
 
+from runtimecheck.behaviour import NOT_RUN, Behaviour
 from runtimecheck.facts import UNKNOWN, ProbeOutcome, RuntimeFacts, RuntimeIdentity
 from runtimecheck.knowledge import Runtime
 from runtimecheck.probe import observe
@@ -45,11 +46,15 @@ def probe_binary(
     *,
     timeout: float = 5.0,
     runtimes: Optional[Sequence[Runtime]] = None,
+    deep: bool = False,
+    deep_timeout: Optional[float] = None,
 ) -> RuntimeFacts:
     """Identify the binary at `path` and ask it each invocation; never raises, never hangs.
 
     `runtimes`: how runtimes introduce themselves (`Knowledge.identities()`; by default the
-    packaged knowledge's)."""
+    packaged knowledge's). With `deep`, BuildKit's call sequence is then run for real with it
+    on this machine (probe.deep), each call within `timeout`, the whole within
+    `deep_timeout`: `facts.behaviour`."""
     facts = RuntimeFacts(path=path, identity=RuntimeIdentity(name=None, version=None))
     facts.error = _unusable(path)
     if facts.error:
@@ -72,7 +77,17 @@ def probe_binary(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     facts.verified = True
+    if deep:
+        facts.behaviour = _behaviour(path, stalled, timeout, deep_timeout)
     return facts
+
+
+def _behaviour(path: str, stalled: bool, timeout: float, whole: Optional[float]) -> Behaviour:
+    from runtimecheck.probe import deep
+
+    if stalled:
+        return Behaviour(NOT_RUN, reason="an earlier call of the runtime got no answer in time")
+    return deep.on_host(path, call_timeout=timeout, timeout=whole)
 
 
 def _probe_all(

@@ -96,11 +96,14 @@ def script_argv(
     commands: Mapping[str, Sequence[str]] = {},
     call_timeout: float = 5.0,
     timeout: float = 20.0,
+    deep: bool = False,
 ) -> list[str]:
-    """The argv that runs the probe script: `sh -c SCRIPT sh DATA…`, data as parameters."""
+    """The argv that runs the probe script: `sh -c SCRIPT sh DATA…`, data as parameters;
+    with `deep`, deep.sh in front of it and its data after the probes'."""
     seconds = max(1, math.ceil(call_timeout))
     budget = max(1, math.floor(timeout * BUDGET_SHARE))
-    data = [FORMAT, str(seconds), str(budget), str(OUTPUT_CAP), new_container_id()]
+    probe_id = new_container_id()
+    data = [FORMAT, str(seconds), str(budget), str(OUTPUT_CAP), probe_id]
     data += [str(len(candidates)), *map(_key, candidates)]
     data += [str(len(read_files)), *map(_key, read_files)]
     data.append(str(len(commands)))
@@ -110,7 +113,12 @@ def script_argv(
     for invocation in invocations:
         template = with_private_root(invocation.probe)
         data += [_key(invocation.id), str(len(template)), *template]
-    return ["sh", "-c", script(), "sh", *data]
+    if not deep:
+        return ["sh", "-c", script(), "sh", *data]
+    from runtimecheck.probe import deep as behaviour_probe
+
+    data += behaviour_probe.script_data(probe_id, seconds)
+    return ["sh", "-c", behaviour_probe.script() + script(), "sh", *data]
 
 
 def run_in_container(
@@ -124,12 +132,14 @@ def run_in_container(
     where: str = "container",
     call_timeout: float = 5.0,
     runtimes: Optional[Sequence[Runtime]] = None,
+    deep: bool = False,
 ) -> ContainerProbe:
     """Probe the first of `candidates` found in the container, in one `exec_argv` call.
 
     `timeout` bounds the whole exec; `call_timeout` each runtime call inside it (see the
-    module's docstring for how). Never raises: what could not be learnt is in `runtime.error`
-    / unknown statuses.
+    module's docstring for how). With `deep`, the same exec then runs BuildKit's call sequence
+    for real (probe.deep): `runtime.behaviour`. Never raises: what could not be learnt is in
+    `runtime.error` / unknown statuses.
     """
     result = ContainerProbe(RuntimeFacts(None, RuntimeIdentity(None, None), where=where))
     argv = script_argv(
@@ -139,6 +149,7 @@ def run_in_container(
         commands=commands,
         call_timeout=call_timeout,
         timeout=timeout,
+        deep=deep,
     )
     try:
         code, out, err = exec_argv(argv, timeout)
@@ -149,6 +160,10 @@ def run_in_container(
         return result
     records, complete = _parse(out or b"")
     _apply(result, records, invocations, runtimes)
+    if deep:
+        from runtimecheck.probe import deep as behaviour_probe
+
+        result.runtime.behaviour = behaviour_probe.from_records(records, complete)
     if not complete:
         why = f"did not finish within {timeout:g}s" if code is None else f"exit {code}"
         # An exec that never got to run the script (no sh, runtime error) may say why on

@@ -1,7 +1,7 @@
 # Probe one OCI runtime inside a container in a single exec (POSIX sh: dash, busybox ash).
 #
 # Run as: sh -c "$(cat probe.sh)" sh FORMAT SECONDS BUDGET CAP ID NCAND CAND… NFILE FILE…
-#         NCMD (NAME ARGC ARG…)… NPROBE (ID ARGC ARG…)…
+#         NCMD (NAME ARGC ARG…)… NPROBE (ID ARGC ARG…)… [DEEP…]
 # ID is the container id the probes use (no such container exists). Data only ever arrives as
 # positional parameters; nothing is evaluated as shell code. Probe arguments may hold {root}
 # {bundle} {file} {log} {id}, filled in here with paths in a private mktemp -d directory that
@@ -32,6 +32,9 @@
 # the Uid line of /proc/self/status; read with the shell's `read`, at most 4096 lines each),
 # command (exit status|timeout|budget: stdout, stderr), version / features (same),
 # probe (exit status|timeout|budget|skipped: stdout, stderr, log file), note (text), end.
+#
+# With DEEP data (`--deep`), deep.sh is put in front of this script, and deep_probe runs
+# BuildKit's call sequence for real after the probes (see there; its records are tagged deep).
 set -f
 umask 077
 
@@ -107,6 +110,7 @@ watch() {
             # The script was killed without running its traps (SIGKILL).
             [ -z "$_pid" ] || [ "$_pid" = done ] || stop "$_pid" $_rs
             sweep "$mark"
+            [ "${salvage:-}" != deep_salvage ] || deep_salvage # deep.sh's, with --deep
             rm -rf "$d"
             exit 0
         fi
@@ -482,4 +486,5 @@ if [ -n "$bin" ] && [ -z "$stalled" ]; then
     bounded "$bin" --root "$d/root" features
     emit features "$st" "" out err
 fi
+[ $# -eq 0 ] || deep_probe "$@"
 emit_text end - "" ""

@@ -6,7 +6,8 @@ and LF; in property values also `:` and `,`.
 
 from __future__ import annotations
 
-from runtimecheck.facts import BLOCK, PASS, Check, NodeResult, Result
+from runtimecheck import behaviour
+from runtimecheck.facts import BLOCK, PASS, UNKNOWN, Check, NodeResult, Result
 from runtimecheck.safe import escaped
 
 from .levels import level_of
@@ -80,7 +81,7 @@ def node_commands(where: str, node: NodeResult, *, head: str = TITLE) -> list[st
     lines = [
         command(
             level_of(check),
-            f"{head}: {where}: {check.invocation} {check.status}",
+            f"{head}: {where}: {_what(check)}",
             check_message(check),
         )
         for check in node.checks
@@ -96,6 +97,13 @@ def node_commands(where: str, node: NodeResult, *, head: str = TITLE) -> list[st
         for item in node.foresight
     )
     return lines
+
+
+def _what(check: Check) -> str:
+    if check.id == behaviour.CHECK_ID:  # --deep: what the runtime did, not what it parsed
+        said = "could not be completed" if check.status == UNKNOWN else "differs"
+        return f"{behaviour.NAME} {said} ({check.id})"
+    return f"{check.invocation} {check.status}"
 
 
 def check_message(check: Check) -> str:

@@ -9,6 +9,7 @@ import json
 from typing import Any, Optional
 
 from runtimecheck import __version__
+from runtimecheck.behaviour import Behaviour
 from runtimecheck.facts import (
     BuilderResult,
     BuildKitFacts,
@@ -112,6 +113,29 @@ def runtime_document(runtime: Optional[RuntimeFacts]) -> dict[str, Any]:
         "wrapper": identity.wrapper,
         "error": runtime.error,
         "versionSource": runtime.version_source or None,
+        "behaviour": behaviour_document(runtime.behaviour),
+    }
+
+
+def behaviour_document(behaviour: Optional[Behaviour]) -> Optional[dict[str, Any]]:
+    """BuildKit's call sequence run for real (--deep); null when it was not asked for."""
+    if behaviour is None:
+        return None
+    return {
+        "result": behaviour.result,
+        "step": behaviour.step,
+        "reason": behaviour.reason or None,
+        "steps": [
+            {
+                "step": s.name,
+                "call": s.call,
+                "outcome": s.outcome,
+                "exitCode": s.exit_code,
+                "evidence": s.evidence,
+            }
+            for s in behaviour.steps
+        ],
+        "left": behaviour.left,
     }
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from packaging.version import Version
 
+from runtimecheck import behaviour
 from runtimecheck.errors import UsageError
-from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED
+from runtimecheck.facts import ACCEPTED, IGNORED, REJECTED, SEVERITY_BLOCK
 from runtimecheck.knowledge import WHEN_NO_PIVOT, Invocation, Knowledge, Support
 
 from .docs import check_page
@@ -81,6 +82,14 @@ def rules_document(kb: Knowledge) -> dict[str, Any]:
             for e in kb.engines
         ],
         "images": [{"tags": i.tags_text, "runc": i.runc, "source": i.source} for i in kb.images],
+        # Not data: the check `--deep` adds, BuildKit's call sequence run for real.
+        "behaviour": {
+            "id": behaviour.CHECK_ID,
+            "display": behaviour.DISPLAY,
+            "severity": SEVERITY_BLOCK,
+            "page": check_page(behaviour.CHECK_ID),
+            "source": behaviour.SOURCE,
+        },
         "fixes": {
             "stock_image": kb.fix_settings.stock_image,
             "pin_image": kb.fix_settings.pin_image,
@@ -180,6 +189,9 @@ def _text(kb: Knowledge) -> str:
         ],
         f"  Newest BuildKit known: {kb.newest_buildkit()}.",
         f"  Each check (its id in the table below) is explained at {check_page('ID')}.",
+        f"  With --deep, the check `{behaviour.CHECK_ID}` also runs BuildKit's call sequence for "
+        "real (run --keep, state, delete, kill):",
+        f"  {check_page(behaviour.CHECK_ID)}",
         "",
         "Runtime versions that accept each invocation",
         "",

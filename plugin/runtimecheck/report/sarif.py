@@ -17,7 +17,7 @@ import json
 from typing import Any, Optional
 from urllib.parse import quote
 
-from runtimecheck import __version__
+from runtimecheck import __version__, behaviour
 from runtimecheck.facts import BLOCK, PASS, SEVERITY_BLOCK, Check, NodeResult, Result
 
 from . import levels
@@ -199,6 +199,8 @@ def _check_rule(node: NodeResult, rule_id: str) -> dict[str, Any]:
         f"fix for that builder. Ignore this check with `--ignore {check.id}` or "
         f'`ignore = ["{check.id}"]` in .runtimecheck.toml.'
     )
+    if rule_id == behaviour.CHECK_ID:
+        short, help_text = behaviour.RULE_SHORT, behaviour.RULE_HELP
     # The invocation's own source; the runtime row that decided this node is in the result.
     invocation_source = check.source.split("; ")[0]
     return _rule(rule_id, short, help_text, level, source=invocation_source or None)

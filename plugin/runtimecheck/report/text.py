@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from runtimecheck.behaviour import CHECK_ID as BEHAVIOUR
+from runtimecheck.behaviour import NAME as BEHAVIOUR_NAME
 from runtimecheck.facts import (
     ACCEPTED,
     BLOCK,
@@ -164,8 +166,9 @@ def runtime_text(runtime: Optional[RuntimeFacts]) -> str:
 
 
 def checks_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]:
-    """Accepted and unknown invocations on one line each; every other one with its reason."""
-    counted = [c for c in checks if not c.ignored]
+    """Accepted and unknown invocations on one line each; every other one with its reason;
+    then the behaviour check (--deep) on its own."""
+    counted = [c for c in checks if not c.ignored and c.id != BEHAVIOUR]
     accepted = [c for c in counted if c.status == ACCEPTED]
     unknown = [c for c in counted if c.status == UNKNOWN]
     lines = []
@@ -187,11 +190,27 @@ def checks_lines(checks: list[Check], style: Style, *, indent: str) -> list[str]
         evidence = list(dict.fromkeys(c.evidence for c in unknown))
         lines.extend(f"{indent}    {_evidence(e, style)}" for e in evidence)
     for check in checks:
+        if check.id == BEHAVIOUR and not check.ignored:
+            lines.extend(behaviour_lines(check, style, indent=indent))
+    for check in checks:
         if check.ignored:
             lines.append(
                 f"{indent}{style.paint('-', 'dim')} {check.invocation} ({check.id}): "
                 f"{check.status}; in the ignore list, not counted"
             )
+    return lines
+
+
+def behaviour_lines(check: Check, style: Style, *, indent: str) -> list[str]:
+    """The behaviour check: BuildKit's call sequence run for real (--deep)."""
+    if check.verdict == PASS:
+        return [f"{indent}{style.mark(PASS)} behaves as BuildKit needs: {check.invocation}"]
+    said = "could not tell" if check.status == UNKNOWN else "differs"
+    what = style.paint(BEHAVIOUR_NAME, "bold")
+    lines = [f"{indent}{style.mark(check.verdict)} {what} ({check.id}): {said}"]
+    if check.reason:
+        lines.append(f"{indent}    {check.reason}")
+    lines.append(f"{indent}    {_evidence(check.evidence, style)}")
     return lines
 
 
