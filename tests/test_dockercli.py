@@ -592,3 +592,40 @@ def test_contexts_are_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
         locale.setlocale(locale.LC_CTYPE, before)
     assert listed == [("café", "tcp://h:1")]
     assert endpoint.host == "tcp://h:1"
+
+
+def test_conflicting_endpoints_are_refused_in_docker_s_words(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as info:
+        resolve(GlobalOptions(config=str(tmp_path), hosts=["tcp://a:1", "tcp://b:1"]), env={})
+    assert info.value.message == "specify only one -H"
+    with pytest.raises(UsageError) as info:
+        resolve(GlobalOptions(config=str(tmp_path), context="x", hosts=["tcp://h:1"]), env={})
+    assert info.value.message == "conflicting options: either specify --host or --context, not both"
+
+
+def test_a_current_context_that_is_not_a_name_is_the_default(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"currentContext": 5}')
+    cfg = resolve(GlobalOptions(config=str(tmp_path)), env={})
+    assert cfg.endpoint.context == "default"
+    assert cfg.data == {"currentContext": 5}  # config.json as read, for whoever needs more
+
+
+def test_config_json_is_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    import locale
+
+    from runtimecheck.dockercli import read_config
+
+    (tmp_path / "config.json").write_text('{"detachKeys": "ctrl-é"}', encoding="utf-8")
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        assert read_config(tmp_path) == {"detachKeys": "ctrl-é"}
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+
+
+def test_an_endpoint_is_plain_unless_told() -> None:
+    from runtimecheck.dockercli import Endpoint
+
+    endpoint = Endpoint("default", "unix:///var/run/docker.sock")
+    assert (endpoint.tls, endpoint.tls_verify, endpoint.skip_tls_verify) == (False, False, False)

@@ -65,6 +65,18 @@ def plugin(cfg: DockerConfig) -> Path:
     return cfg.directory / "cli-plugins" / "docker-runtimecheck"
 
 
+def config_json_cannot_be_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing config.json fails (EIO), after everything before it went well."""
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("config.json"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
 # --- the plugin file ----------------------------------------------------------------------------
 
 
@@ -290,14 +302,7 @@ def test_an_install_failing_while_writing_config_leaves_it_and_records_nothing(
 ) -> None:
     path = write_config(cfg, USER_CONFIG)
     before = path.read_text()
-    real_replace = os.replace
-
-    def replace(src, dst, *args, **kwargs):
-        if str(dst).endswith("config.json"):
-            raise OSError(5, "Input/output error")
-        return real_replace(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
+    config_json_cannot_be_written(monkeypatch)
     with pytest.raises(RuntimecheckError):
         installer.install(cfg, alias_build=True, source=source)
     assert path.read_text() == before
@@ -778,3 +783,165 @@ def test_a_key_an_earlier_install_set_is_no_conflict_and_later_keys_are_still_ch
     # A key set by an earlier install and still as it set it is no conflict.
     record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
     assert record["changes"]["aliases.builder"]["set"] == "runtimecheck"
+
+
+def test_an_install_failing_after_the_swap_puts_the_previous_plugin_back(
+    cfg: DockerConfig, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installer.install(cfg, source=source)
+    before = plugin(cfg).stat()
+    newer = tmp_path / "newer.pyz"
+    newer.write_text(METADATA_SCRIPT + "# a newer build\n")
+    path = write_config(cfg, USER_CONFIG)
+    config_json_cannot_be_written(monkeypatch)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=newer)
+    # The very file that was there, not a copy of it; no staging directory left behind.
+    assert plugin(cfg).stat().st_ino == before.st_ino
+    assert plugin(cfg).read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in plugin(cfg).parent.iterdir()) == ["docker-runtimecheck"]
+    assert json.loads(path.read_text()) == USER_CONFIG
+
+
+def test_a_failed_proof_says_how_to_get_a_working_plugin(cfg: DockerConfig, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.write_text(BROKEN_SCRIPT)
+    with pytest.raises(installer.InstallFailed) as caught:
+        installer.install(cfg, source=broken)
+    assert caught.value.hint == "install from a complete build (`make dist`), or pass --source FILE"
+    assert caught.value.message.startswith(f"the new plugin (copied from {broken}) does not work: ")
+
+
+def test_keys_installed_in_two_steps_are_all_taken_back(cfg: DockerConfig, source: Path) -> None:
+    original = {"aliases": {"builder": "buildx"}, "credsStore": "desktop"}
+    write_config(cfg, original)
+    installer.install(cfg, alias_build=True, source=source, force=True)
+    installer.install(cfg, alias_build=True, hooks=True, source=source)
+    record = json.loads((cfg.directory / "runtimecheck" / "install.json").read_text())
+    assert record["format"] == installer.STATE_FORMAT
+    assert record["changes"]["aliases.builder"] == {
+        "created": [], "previous": {"value": "buildx"}, "set": "runtimecheck",
+    }  # fmt: skip
+    assert record["changes"]["plugins.runtimecheck.hooks"]["created"] == [
+        "plugins", "plugins.runtimecheck",
+    ]  # fmt: skip
+    installer.uninstall(cfg)
+    assert read_config(cfg) == original
+
+
+def test_the_shim_pip_installs_runs_the_console_script(tmp_path: Path) -> None:
+    script = installer.shim(tmp_path / "my bin" / "docker-runtimecheck", "--flag")
+    assert script.decode() == (
+        "#!/bin/sh\n"
+        "# docker CLI plugin: runs docker-runtimecheck as installed by pip.\n"
+        f"exec '{tmp_path}/my bin/docker-runtimecheck' --flag \"$@\"\n"
+    )
+
+
+def test_an_upgrade_that_changes_a_value_install_set_keeps_what_uninstall_restores(
+    cfg: DockerConfig, source: Path
+) -> None:
+    # As an older release left it: the hooks it set, recorded as set by it.
+    installer.install(cfg, hooks=True, source=source)
+    record_path = cfg.directory / "runtimecheck" / "install.json"
+    data, record = read_config(cfg), json.loads(record_path.read_text())
+    data["plugins"]["runtimecheck"]["hooks"] = "build"
+    record["changes"]["plugins.runtimecheck.hooks"]["set"] = "build"
+    config = write_config(cfg, data)
+    record["written"] = installer._digest(config.read_bytes())
+    record_path.write_text(json.dumps(record))
+    assert installer.install(cfg, hooks=True, source=source)[1:] == [
+        'set plugins.runtimecheck.hooks = "build,buildx build" (was "build")',
+        f"updated {config}",
+    ]
+    upgraded = json.loads(record_path.read_text())["changes"]["plugins.runtimecheck.hooks"]
+    assert upgraded == {
+        "previous": {}, "set": "build,buildx build", "created": ["plugins", "plugins.runtimecheck"],
+    }  # fmt: skip
+    installer.uninstall(cfg)
+    assert not config.exists()  # install created it, and nothing of the user's is in it
+
+
+def test_a_config_the_user_had_stays_even_when_uninstall_empties_it(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {})
+    installer.install(cfg, alias_build=True, source=source)
+    assert "config_created" not in json.loads(
+        (cfg.directory / "runtimecheck" / "install.json").read_text()
+    )
+    installer.uninstall(cfg)
+    assert config.exists() and read_config(cfg) == {}
+
+
+def test_every_proof_is_bounded_by_the_proof_timeout(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[float] = []
+    real_run = installer.run.run
+
+    def bounded(argv, **kwargs):
+        asked.append(kwargs.get("timeout"))
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(installer.run, "run", bounded)
+    installer.metadata_problem(source)
+    installer.docker_problem(tmp_path, str(tmp_path / "no-docker"))
+    assert asked == [installer.PROOF_TIMEOUT_S, installer.PROOF_TIMEOUT_S]
+
+
+def test_a_symlinked_plugin_is_put_back_as_the_symlink_it_was(
+    cfg: DockerConfig, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere" / "docker-runtimecheck"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(METADATA_SCRIPT)
+    elsewhere.chmod(0o755)
+    plugin(cfg).parent.mkdir(parents=True)
+    plugin(cfg).symlink_to(elsewhere)
+    write_config(cfg, USER_CONFIG)
+    config_json_cannot_be_written(monkeypatch)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=source)
+    assert plugin(cfg).is_symlink() and os.readlink(plugin(cfg)) == str(elsewhere)
+
+
+def test_a_source_that_cannot_be_read_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == source:
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, source=source)
+    assert info.value.message == f"cannot read {source}: Permission denied"
+
+
+@pytest.mark.parametrize(
+    ("kept", "said"),
+    [
+        ("cli-plugins/docker-runtimecheck", "cannot remove {path}: Permission denied"),
+        ("runtimecheck/install.json", "cannot remove the install record {path}: Permission denied"),
+    ],
+)
+def test_a_file_uninstall_cannot_remove_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch, kept: str, said: str
+) -> None:
+    installer.install(cfg, alias_build=True, source=source)
+    path = cfg.directory / kept
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, *args, **kwargs) -> None:
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.uninstall(cfg)
+    assert (info.value.message, info.value.exit_code) == (said.format(path=path), EXIT_USAGE)

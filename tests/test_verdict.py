@@ -811,3 +811,40 @@ def test_what_cannot_be_told_costs_as_much_as_a_failure_would(kb):
         keep.source == "moby/buildkit PR #3860 (commit 6e87e4b, v0.12.0): resource usage monitoring"
     )
     assert keep.fix == []
+
+
+def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
+    # metadata/fixes.toml documents these placeholders; a fix written with any of them gets
+    # this node's value, quoted as one shell word where it comes from outside.
+    data = tmp_path / "metadata"
+    shutil.copytree(knowledge.default_directory(), data)
+    names = ("builder node image binary_override engine_version runtime runtime_version path "
+             "invocation fixed_in runc_min stock_image pin_image pin_buildkit override_flags")  # fmt: skip
+    text = "|".join(f"{n}={{{n}}}" for n in names.split())
+    with (data / "fixes.toml").open("a") as f:
+        f.write(
+            f'\n[[fix]]\nid = "every-placeholder"\nproblems = ["too-old"]\n'
+            f'drivers = ["docker-container"]\ntext = "{text}"\nsource = "a test"\n'
+        )
+    facts = node("crun", "1.8.1", "v0.12.5", binary_override="crun it", engine_version="24.0.7")
+    facts.fix_context.node = "ci0"
+    facts.fix_context.image = "moby/buildkit:v0.12.5"
+    [filled] = [f for f in check(decide(knowledge.load(data), facts), "run-keep").fix
+                if f.startswith("builder=")]  # fmt: skip
+    assert dict(part.split("=", 1) for part in filled.split("|")) == {
+        "builder": "ci",
+        "node": "ci0",
+        "image": "moby/buildkit:v0.12.5",
+        "binary_override": "'crun it'",
+        "engine_version": "24.0.7",
+        "runtime": "crun",
+        "runtime_version": "1.8.1",
+        "path": "/usr/bin/runc",
+        "invocation": "run --keep",
+        "fixed_in": "1.15",
+        "runc_min": "1.1.0",
+        "stock_image": "moby/buildkit:buildx-stable-1",
+        "pin_image": "moby/buildkit:v0.11.6",
+        "pin_buildkit": "v0.11.6",
+        "override_flags": " --buildkitd-flags '--oci-worker-binary=crun it'",
+    }

@@ -229,6 +229,10 @@ def test_a_context_s_own_builder_is_witnessed_by_its_files_and_its_daemon(
         str(store / "defaults" / key_hash("here")),
     ]  # fmt: skip
     assert asked == ["unix:///run/here.sock"]
+    # Another context's own builder: that context's daemon, not the current one's.
+    context_at(config, "other", "unix:///run/other.sock")
+    assert witnesses(cfg, "other", {}) is not None
+    assert asked[-1] == "unix:///run/other.sock"
 
 
 def test_a_node_on_the_current_endpoint_or_an_address_names_no_context(tmp_path: Path) -> None:

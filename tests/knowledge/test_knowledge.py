@@ -520,3 +520,97 @@ def test_a_version_no_row_covers_has_no_support_row(kb) -> None:
     assert kb.support("runc", "run-bundle", "0.0.1") is None  # before the first release read
     assert kb.support("runc", "run-bundle", None) is None
     assert kb.support("no-such-runtime", "run-keep", "1.0") is None
+
+
+def test_the_bounds_a_row_names(kb) -> None:
+    import dataclasses
+
+    from packaging.specifiers import SpecifierSet
+
+    image = kb.images[0]
+    newest = [(i.tags_text, i.newest_tag()) for i in kb.images if i.tags_text == "==0.7.2"]
+    assert newest == [("==0.7.2", "v0.7.2")]
+    assert dataclasses.replace(image, tags=SpecifierSet(">=0.40")).newest_tag() is None
+    row = kb.support_for("crun", "run-keep")[1]
+    assert row.lower_bound() == Version("1.15")
+    for spec, bound in (("~=1.2", "1.2"), ("==1.3", "1.3"), ("<2", None)):
+        lowest = dataclasses.replace(row, versions=SpecifierSet(spec)).lower_bound()
+        assert lowest == (Version(bound) if bound else None), spec
+
+
+def test_run_no_pivot_is_sent_only_when_asked_for(kb) -> None:
+    sent = kb.invocation("run-no-pivot").sent_by
+    assert (sent(Version("0.12.0")), sent(Version("0.12.0"), True)) == (False, True)
+
+
+# --- what the knowledge answers at its edges (rows made up where the data has none) -----------
+
+
+def test_the_release_that_fixes_a_problem_is_the_lowest_accepting_one(kb) -> None:
+    import dataclasses
+
+    from packaging.specifiers import SpecifierSet
+
+    # youki run --no-pivot: rejected, then ignored from 0.2.0, accepted from 0.5.0.
+    assert kb.fixed_in("youki", "run-no-pivot").versions_text == ">=0.5.0"
+    keep = kb.support_for("crun", "run-keep")
+    accepted = keep[1]
+    earlier = dataclasses.replace(accepted, versions=SpecifierSet(">=1.10"), versions_text=">=1.10")
+    edited = dataclasses.replace(kb, support_rows=(*kb.support_rows, earlier))
+    assert edited.fixed_in("crun", "run-keep").versions_text == ">=1.10"
+    assert kb.fixed_in("no-such-runtime", "run-keep") is None
+
+
+def test_a_consequence_that_holds_leaves_nothing_to_learn(kb) -> None:
+    held, maybe = kb.consequence("delete", {"cgroup": "v2", "rootless": False})
+    assert held is not None and held.describe() == "cgroup v2, not rootless"
+    assert maybe == []
+    held, maybe = kb.consequence("delete", {"rootless": False})
+    assert held is None and [m.describe() for m in maybe] == ["cgroup v2, not rootless"]
+
+
+def test_first_senders_of_made_up_ranges(kb) -> None:
+    import dataclasses
+
+    from packaging.specifiers import SpecifierSet
+
+    keep = kb.invocation("run-keep")
+    exactly = dataclasses.replace(keep, buildkit=SpecifierSet("==0.9.1"))
+    assert kb.first_sent(exactly) == "v0.9.1"
+    before = dataclasses.replace(keep, buildkit=SpecifierSet("<0.5"))
+    assert kb.first_sent(before) is None
+    unbounded = [dataclasses.replace(r, engine=SpecifierSet("<20.10")) for r in kb.engines]
+    assert dataclasses.replace(kb, engines=tuple(unbounded)).first_engine(keep) is None
+
+
+def test_images_without_a_known_tag_or_runc_are_passed_over(kb) -> None:
+    import dataclasses
+
+    from packaging.specifiers import SpecifierSet
+
+    newest = max(kb.images, key=lambda i: Version(i.newest_tag()[1:]))
+    untagged = dataclasses.replace(newest, tags=SpecifierSet(">=0.99"))  # no newest tag
+    unknown_runc = dataclasses.replace(newest, tags=SpecifierSet("==0.98.0"), runc="unknown")
+    edited = dataclasses.replace(kb, images=(untagged, unknown_runc, *kb.images))
+    assert edited.image_avoiding([], None) == (newest.newest_tag(), newest.runc)
+    without = dataclasses.replace(kb, images=tuple(i for i in kb.images if i is not newest))
+    assert without.stock_runc() is None  # the newest BuildKit's image is not in the data
+
+
+def test_pre_releases_are_in_a_range_that_covers_them() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from runtimecheck.knowledge.versions import in_range
+
+    assert in_range(Version("1.1.0rc1"), SpecifierSet(">=1.0"))
+    assert not in_range(Version("1.1.0rc1"), SpecifierSet(">=1.1.0"))
+
+
+def test_a_runsc_release_without_a_patch_number() -> None:
+    assert parse_version("release-20250407") == Version("20250407.0")
+    assert parse_version("release-20250407.1") == Version("20250407.1")
+
+
+def test_a_capital_v_prefix_is_read_as_a_small_one() -> None:
+    for text in ("0.8.3-34-geeb7b65ab7d6", "0.12.5-0.20231208203051-3b6880d2a00f", "1.2.3"):
+        assert parse_version(f"V{text}") == parse_version(f"v{text}") == parse_version(text)

@@ -67,6 +67,8 @@ class World:
         self.rendered_to: list = []
         self.selection_detected = False
         self.witnessed: list = []
+        self.selected_in: list = []
+        self.progress_to: list = []
 
     def run_check(self, cfg, options, progress=None) -> Result:
         self.checks.append(options.builder)
@@ -97,6 +99,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
 
     def selected(cfg, explicit=None, env=None):
         w.selected.append(explicit)
+        w.selected_in.append(cfg)
         return explicit or "current-builder"
 
     monkeypatch.setattr(selection, "selected_builder_name", selected)
@@ -114,7 +117,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> World:
 
     class Progress:
         def __init__(self, stream) -> None:
-            pass
+            w.progress_to.append(stream)
 
         def __enter__(self):
             return self
@@ -1000,6 +1003,8 @@ def test_the_check_is_asked_for_the_builder_the_platforms_and_the_settings(
     assert callable(progress)
     assert cfg.directory == Path(os.environ["DOCKER_CONFIG"])
     assert world.witnessed == [(cfg, "b")]
+    assert world.selected_in == [cfg]
+    assert world.progress_to == [sys.stderr]
     monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "linux/s390x")
     build(["--builder", "c", "."])
     assert world.asked[1].platforms == ["linux/s390x"]
@@ -1077,7 +1082,8 @@ def test_a_failed_check_writes_no_report_and_says_so(
 ) -> None:
     reporting.raise_in_check = RuntimecheckError("the daemon is away")
     assert isinstance(build(["--runtimecheck-output", "json=r.json", "."]), Handed)
-    assert "no report written: the builder was not checked" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()
+    assert "docker-runtimecheck: no report written: the builder was not checked" in err
     assert not (tmp_path / "r.json").exists()
 
 
@@ -1153,7 +1159,10 @@ def test_a_block_is_a_warning_for_a_build_that_runs_no_container(
         target = args[1] if args[:1] == ["--target"] else None
         why = runtime_needed(text, target=target, build_args=build_args).why
         assert isinstance(outcome, Handed)
-        assert f"docker-runtimecheck: {SPARED.format(why=why)}" in err.splitlines()
+        assert err.splitlines()[-2:] == [
+            f"docker-runtimecheck: {SPARED.format(why=why)}",
+            f"docker-runtimecheck: {flow.BUILDING_DESPITE_WARNINGS}",
+        ]
         build([*args, str(path.parent)])
         assert len(world.checks) == 2  # it depends on the Dockerfile: never cached
     else:
@@ -1202,13 +1211,12 @@ def test_with_the_context_on_stdin_there_is_no_dockerfile_to_read(
 ) -> None:
     from runtimecheck.preflight import stdin
 
-    def take():
-        raise AssertionError("stdin is the build context here, not a Dockerfile")
-
-    monkeypatch.setattr(stdin, "take", take)
+    taken: list[bool] = []
+    monkeypatch.setattr(stdin, "take", lambda: taken.append(True) or (b"FROM x\n", True))
     world.verdict = BLOCK
     assert build(["-f", "-", "-"]) == 1
     assert build(["-"]) == 1
+    assert taken == []  # stdin is the build context here, not a Dockerfile
 
 
 # --- `docker build` through the alias -------------------------------------------------------------
@@ -1240,3 +1248,30 @@ def test_docker_build_names_the_context_s_builder_unless_one_is_named(
     with pytest.raises(Handed) as info:
         flow.preflight_and_build(GlobalOptions(), ["."])
     assert "BUILDX_BUILDER" not in info.value.env
+
+
+def test_a_warning_is_never_spared_and_stays_cached(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.verdict = WARN
+    path = dockerfile(tmp_path, "FROM busybox\nCOPY . /\n")
+    build([str(path.parent)])
+    build([str(path.parent)])
+    assert "never calls the runtime" not in capsys.readouterr().err
+    assert len(world.checks) == 1
+
+
+def test_settings_refused_by_their_own_check_say_their_words(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtimecheck import settings
+
+    def refused(*a, **k):
+        raise RuntimecheckError("unknown check id 'nope' in RUNTIMECHECK_IGNORE")
+
+    monkeypatch.setattr(settings, "load", refused)
+    assert isinstance(build(["."]), Handed)
+    assert capsys.readouterr().err == (
+        "docker-runtimecheck: runtime check not done (unknown check id 'nope' in "
+        "RUNTIMECHECK_IGNORE); building anyway\n"
+    )

@@ -63,9 +63,9 @@ def render_node(
         from .json_report import render_node_json
 
         return render_node_json(node)
-    if fmt in FORMATS:
+    if fmt in FORMATS:  # github, sarif: neither is coloured nor written for a stream
         alone = BuilderResult(name=builder or node.driver, driver=node.driver, nodes=[node])
-        return render(Result(builders=[alone]), fmt, color=color, stream=stream)
+        return render(Result(builders=[alone]), fmt)
     raise _unknown_format(fmt)
 
 
