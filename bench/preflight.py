@@ -42,6 +42,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from startup import ROOT, compare, parse_args
 
+sys.path.insert(0, str(ROOT / "tests"))
+from support import privileges  # as privileged as this machine allows, as the tests make it
+
 IMAGE = "runtimecheck-test/buildkit:v0.12.5"
 PREFIX = "benchrc"
 
@@ -72,70 +75,12 @@ def make_builders(config: Path, count: int) -> list[str]:
     return containers
 
 
-# Capability names by number (linux/capability.h), as docker takes them.
-CAPABILITIES = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-]
-
-
-def privileged_flags() -> list[str]:
-    """`docker run` flags as close to --privileged as this machine allows (some machines
-    cannot give a container every capability): enough for BuildKit, and for --deep."""
-    bounding = 0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("CapBnd:"):
-            bounding = int(line.split()[1], 16)
-    flags = ["--cap-add", "ALL"]
-    for bit, name in enumerate(CAPABILITIES):
-        if not bounding >> bit & 1:
-            flags += ["--cap-drop", name]
-    flags += ["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"]
-    return [*flags, "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
-
-
 def make_deep_builder(config: Path) -> str:
     """One more builder whose container can run containers; its container name."""
     builder, node = f"{PREFIX}deep", f"{PREFIX}deepnode0"
     container = f"buildx_buildkit_{node}"
     sh("docker", "rm", "-f", container, check=False)
-    sh("docker", "run", "-d", "--init", *privileged_flags(), "--name", container, IMAGE)
+    sh("docker", "run", "-d", "--init", *privileges.run_flags(), "--name", container, IMAGE)
     stored = {"Name": node, "Endpoint": "unix:///var/run/docker.sock", "Platforms": None,
               "DriverOpts": {"image": IMAGE}, "Flags": None, "Files": None}  # fmt: skip
     instance = {"Name": builder, "Driver": "docker-container", "Nodes": [stored]}

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from runtimecheck.behaviour import BEHAVES, DIFFERS, NOT_RUN
 from runtimecheck.probe.incontainer import docker_exec_transport, run_in_container
+from support import privileges
 from support.containers import put_file
 from support.deep import DROPS_KEEP, Leftovers
 from support.runtimes import BUILDKIT_INVOCATIONS, IDS
@@ -26,65 +26,8 @@ pytestmark = pytest.mark.engine
 
 CANDIDATES = ["buildkit-runc", "runc"]  # BuildKit's own order
 
-# Capability numbers and the names docker takes (linux/capability.h).
-CAPABILITIES = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-]
-
-
-def missing_capabilities() -> list[str]:
-    """The capabilities this machine cannot give a container (not in our bounding set)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("CapBnd:"):
-            bounding = int(line.split()[1], 16)
-            return [name for bit, name in enumerate(CAPABILITIES) if not bounding >> bit & 1]
-    return []
-
-
 # As privileged as this machine allows.
-BUILDER_PRIVILEGES = {
-    "cap_add": ["ALL"],
-    "cap_drop": missing_capabilities(),
-    "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
-    "volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
-}
+BUILDER_PRIVILEGES = privileges.container_settings()
 
 
 @pytest.fixture
