@@ -258,200 +258,203 @@ def from_records(records: Sequence[Any], complete: bool) -> Behaviour:
 
 def judge(calls: dict[str, Call], complete: bool = True) -> Behaviour:
     """What the sequence shows: behaves, the step that differed, or why it cannot tell."""
-    steps: list[Step] = []
+    return _Judgement(calls, complete).sequence()
 
-    def step(name: str, outcome: str, evidence: str) -> Step:
-        call = calls[name]
+
+class _Judgement:
+    """The steps of one sequence, judged in BuildKit's order; each check returns the
+    Behaviour that ends the judgement, or None to go on."""
+
+    def __init__(self, calls: dict[str, Call], complete: bool) -> None:
+        self.calls = calls
+        self.complete = complete
+        self.steps: list[Step] = []
+
+    def step(self, name: str, outcome: str, evidence: str) -> Step:
+        call = self.calls[name]
         code = call.exit_code
         if name == "kill-run" and call.status.isdigit():
             code = int(call.status)  # the runtime's own 128+N for its container's signal
         done = Step(name, CALLS[name], outcome, code, call.status, evidence)
-        steps.append(done)
+        self.steps.append(done)
         return done
 
-    def result(kind: str, at: str, reason: str) -> Behaviour:
-        return Behaviour(kind, step=at, reason=reason, steps=steps)
+    def result(self, kind: str, at: str, reason: str) -> Behaviour:
+        return Behaviour(kind, step=at, reason=reason, steps=self.steps)
 
-    def unanswered(name: str) -> Optional[Behaviour]:
-        call = calls[name]
+    def answered(self, name: str) -> Optional[Behaviour]:
+        """None when the call was made and answered in time, whatever it answered."""
         what = f"`{CALLS[name]}`"
+        if name not in self.calls:
+            why = "the probe script ended" if not self.complete else "it was not run"
+            return self.result(INCONCLUSIVE, name, f"{what} has no answer: {why}")
+        call = self.calls[name]
         if call.status == "budget":
-            step(name, OUTCOME_NO_ANSWER, "not run: the time for the whole probe was spent")
-            return result(INCONCLUSIVE, name, f"the time for the probe ran out before {what}")
+            self.step(name, OUTCOME_NO_ANSWER, "not run: the time for the whole probe was spent")
+            return self.result(INCONCLUSIVE, name, f"the time for the probe ran out before {what}")
         if call.status == "timeout":
-            step(name, OUTCOME_NO_ANSWER, "no answer within the time limit")
-            return result(INCONCLUSIVE, name, f"{what} got no answer within the time limit")
+            self.step(name, OUTCOME_NO_ANSWER, "no answer within the time limit")
+            return self.result(INCONCLUSIVE, name, f"{what} got no answer within the time limit")
         code = call.exit_code
         if code is not None and code < 0 and name != "kill-run":
-            step(name, OUTCOME_NO_ANSWER, f"killed by {observe.signal_name(-code)}")
-            return result(INCONCLUSIVE, name, f"{what} was killed by {observe.signal_name(-code)}")
+            killed = f"killed by {observe.signal_name(-code)}"
+            self.step(name, OUTCOME_NO_ANSWER, killed)
+            return self.result(INCONCLUSIVE, name, f"{what} was {killed}")
         return None
 
-    def missing(name: str) -> Behaviour:
-        why = "the probe script ended" if not complete else "it was not run"
-        return result(INCONCLUSIVE, name, f"`{CALLS[name]}` has no answer: {why}")
+    def succeeds(self, name: str, failed: str) -> Optional[Behaviour]:
+        """The call must exit 0; `failed` says what its failure means."""
+        found = self.answered(name)
+        if found:
+            return found
+        call = self.calls[name]
+        if call.exit_code != 0:
+            self.step(name, OUTCOME_DIFFERS, _evidence(call))
+            return self.result(DIFFERS, name, f"{failed} ({_evidence(call)})")
+        self.step(name, OUTCOME_OK, "exit 0")
+        return None
 
-    # run --bundle B --keep ID: the process exits 0 at once, so must the run.
-    if "run-keep" not in calls:
-        return missing("run-keep")
-    found = unanswered("run-keep")
-    if found:
-        return found
-    keep = calls["run-keep"]
-    if keep.exit_code != 0:
+    def stopped(self, name: str) -> Optional[Behaviour]:
+        """`state` must show the container stopped."""
+        found = self.answered(name)
+        if found:
+            return found
+        call = self.calls[name]
+        if call.exit_code != 0:
+            self.step(name, OUTCOME_DIFFERS, _evidence(call))
+            return self.result(
+                DIFFERS, name, f"`state <id>` found no container ({_evidence(call)})"
+            )
+        status = _state(call)
+        if status != "stopped":
+            shown = f"status {status!r}" if status else "no status"
+            self.step(name, OUTCOME_DIFFERS, f"exit 0, {shown}")
+            return self.result(
+                DIFFERS,
+                name,
+                f"`state <id>` shows {shown} where BuildKit needs the container stopped",
+            )
+        self.step(name, OUTCOME_OK, "stopped")
+        return None
+
+    def sequence(self) -> Behaviour:
+        return (
+            self.run_keep()
+            or self.kept()
+            or self.succeeds("delete", "`delete <id>` of the kept, stopped container failed")
+            or self.deleted()
+            or self.cancelled()
+            or Behaviour(BEHAVES, steps=self.steps)
+        )
+
+    def run_keep(self) -> Optional[Behaviour]:
+        """run --bundle B --keep ID: the process exits 0 at once, so must the run."""
+        found = self.answered("run-keep")
+        if found:
+            return found
+        keep = self.calls["run-keep"]
+        if keep.exit_code == 0:
+            self.step("run-keep", OUTCOME_OK, "exit 0: the container's process exited at once")
+            return None
         evidence = _evidence(keep)
         parsed = observe.classify(keep.exit_code, "\n".join(keep.said), False, _RUN_KEEP)
         if parsed.status == REJECTED:
-            step("run-keep", OUTCOME_DIFFERS, evidence)
-            return result(
+            self.step("run-keep", OUTCOME_DIFFERS, evidence)
+            return self.result(
                 DIFFERS, "run-keep", f"`run --keep` was refused as an option ({evidence})"
             )
-        plain = calls.get("run-plain")
+        plain = self.calls.get("run-plain")
         if plain is not None and plain.exit_code == 0:
-            step("run-keep", OUTCOME_DIFFERS, evidence)
-            step("run-plain", OUTCOME_OK, "exit 0: ran the same container without --keep")
-            return result(
+            self.step("run-keep", OUTCOME_DIFFERS, evidence)
+            self.step("run-plain", OUTCOME_OK, "exit 0: ran the same container without --keep")
+            return self.result(
                 DIFFERS,
                 "run-keep",
                 f"`run --keep` failed ({evidence}) where a plain `run` of the same container works",
             )
-        step("run-keep", OUTCOME_NO_ANSWER, evidence)
+        self.step("run-keep", OUTCOME_NO_ANSWER, evidence)
         if plain is not None and plain.status.isdigit():
-            step("run-plain", OUTCOME_NO_ANSWER, _evidence(plain))
-            return Behaviour(
+            self.step("run-plain", OUTCOME_NO_ANSWER, _evidence(plain))
+            return self.result(
                 NOT_RUN,
-                step="run-keep",
-                reason="the runtime could not run a minimal container here, with or without "
+                "run-keep",
+                "the runtime could not run a minimal container here, with or without "
                 f"--keep ({_evidence(plain)})",
-                steps=steps,
             )
-        return result(INCONCLUSIVE, "run-keep", f"`run --keep` failed ({evidence})")
-    step("run-keep", OUTCOME_OK, "exit 0: the container's process exited at once")
+        return self.result(INCONCLUSIVE, "run-keep", f"`run --keep` failed ({evidence})")
 
-    # state ID: the kept container, stopped.
-    if "state-kept" not in calls:
-        return missing("state-kept")
-    found = unanswered("state-kept") or _stopped(calls["state-kept"], "state-kept", step, result)
-    if found:
-        if found.result == DIFFERS and calls["state-kept"].exit_code != 0:
+    def kept(self) -> Optional[Behaviour]:
+        """state ID: the kept container, stopped."""
+        found = self.stopped("state-kept")
+        if found and found.result == DIFFERS and self.calls["state-kept"].exit_code != 0:
             found.reason = (
                 "after `run --keep` returned, `state <id>` found no container: the runtime "
-                f"removed it when its process exited ({_evidence(calls['state-kept'])})"
+                f"removed it when its process exited ({_evidence(self.calls['state-kept'])})"
             )
         return found
 
-    # delete ID removes it; state ID then fails.
-    if "delete" not in calls:
-        return missing("delete")
-    found = unanswered("delete")
-    if found:
-        return found
-    if calls["delete"].exit_code != 0:
-        step("delete", OUTCOME_DIFFERS, _evidence(calls["delete"]))
-        return result(
-            DIFFERS,
-            "delete",
-            f"`delete <id>` of the kept, stopped container failed ({_evidence(calls['delete'])})",
-        )
-    step("delete", OUTCOME_OK, "exit 0")
-    if "state-deleted" not in calls:
-        return missing("state-deleted")
-    found = unanswered("state-deleted")
-    if found:
-        return found
-    if calls["state-deleted"].exit_code == 0:
-        step("state-deleted", OUTCOME_DIFFERS, _evidence(calls["state-deleted"]))
-        return result(
-            DIFFERS,
-            "state-deleted",
-            "`delete <id>` returned 0, but `state <id>` still finds the container "
-            f"({_evidence(calls['state-deleted'])})",
-        )
-    step(
-        "state-deleted", OUTCOME_OK, f"no container any more ({_evidence(calls['state-deleted'])})"
-    )
+    def deleted(self) -> Optional[Behaviour]:
+        """After delete ID, state ID fails."""
+        found = self.answered("state-deleted")
+        if found:
+            return found
+        call = self.calls["state-deleted"]
+        if call.exit_code == 0:
+            self.step("state-deleted", OUTCOME_DIFFERS, _evidence(call))
+            return self.result(
+                DIFFERS,
+                "state-deleted",
+                "`delete <id>` returned 0, but `state <id>` still finds the container "
+                f"({_evidence(call)})",
+            )
+        self.step("state-deleted", OUTCOME_OK, f"no container any more ({_evidence(call)})")
+        return None
 
-    # kill ID 9 on a running one: BuildKit cancelling a RUN step.
-    return _judge_kill(calls, step, result, unanswered, missing) or Behaviour(BEHAVES, steps=steps)
+    def cancelled(self) -> Optional[Behaviour]:
+        """kill ID 9 on a running one: BuildKit cancelling a RUN step."""
+        return (
+            self.running()
+            or self.succeeds("kill", "`kill <id> 9` of a running container failed")
+            or self.ended()
+            or self.stopped("kill-state")
+            or self.succeeds("kill-delete", "`delete <id>` of the killed container failed")
+        )
 
+    def running(self) -> Optional[Behaviour]:
+        found = self.answered("kill-started")
+        if found:
+            return found
+        started = self.calls["kill-started"]
+        if started.exit_code != 0 or _state(started) != "running":
+            self.step("kill-started", OUTCOME_NO_ANSWER, _evidence(started))
+            run = self.calls.get("kill-run")
+            why = f"; the run: {_evidence(run)}" if run is not None else ""
+            return self.result(
+                INCONCLUSIVE,
+                "kill-started",
+                "the container whose process sleeps never showed as running "
+                f"({_evidence(started)}{why})",
+            )
+        self.step("kill-started", OUTCOME_OK, "running")
+        return None
 
-def _judge_kill(calls, step, result, unanswered, missing) -> Optional[Behaviour]:
-    if "kill-started" not in calls:
-        return missing("kill-started")
-    started = calls["kill-started"]
-    found = unanswered("kill-started")
-    if found:
-        return found
-    if started.exit_code != 0 or _state(started) != "running":
-        step("kill-started", OUTCOME_NO_ANSWER, _evidence(started))
-        run = calls.get("kill-run")
-        why = f"; the run: {_evidence(run)}" if run is not None else ""
-        return result(
-            INCONCLUSIVE,
-            "kill-started",
-            "the container whose process sleeps never showed as running "
-            f"({_evidence(started)}{why})",
-        )
-    step("kill-started", OUTCOME_OK, "running")
-    if "kill" not in calls:
-        return missing("kill")
-    found = unanswered("kill")
-    if found:
-        return found
-    if calls["kill"].exit_code != 0:
-        step("kill", OUTCOME_DIFFERS, _evidence(calls["kill"]))
-        return result(
-            DIFFERS,
-            "kill",
-            f"`kill <id> 9` of a running container failed ({_evidence(calls['kill'])})",
-        )
-    step("kill", OUTCOME_OK, "exit 0")
-    run = calls.get("kill-run")
-    if run is None:
-        return missing("kill-run")
-    if run.status == "timeout" or run.exit_code is None:
-        step("kill-run", OUTCOME_DIFFERS, "still running after `kill <id> 9`: ended by the probe")
-        return result(
-            DIFFERS,
-            "kill-run",
-            "after `kill <id> 9` returned 0, the container's `run` did not end within the time limit",
-        )
-    step("kill-run", OUTCOME_OK, f"ended: exit {run.status}")
-    if "kill-state" not in calls:
-        return missing("kill-state")
-    found = unanswered("kill-state") or _stopped(calls["kill-state"], "kill-state", step, result)
-    if found:
-        return found
-    if "kill-delete" not in calls:
-        return missing("kill-delete")
-    found = unanswered("kill-delete")
-    if found:
-        return found
-    if calls["kill-delete"].exit_code != 0:
-        step("kill-delete", OUTCOME_DIFFERS, _evidence(calls["kill-delete"]))
-        return result(
-            DIFFERS,
-            "kill-delete",
-            f"`delete <id>` of the killed container failed ({_evidence(calls['kill-delete'])})",
-        )
-    step("kill-delete", OUTCOME_OK, "exit 0")
-    return None
-
-
-def _stopped(call: Call, name: str, step, result) -> Optional[Behaviour]:
-    """None when `state` showed the container stopped; else the behaviour that differs."""
-    if call.exit_code != 0:
-        step(name, OUTCOME_DIFFERS, _evidence(call))
-        return result(DIFFERS, name, f"`state <id>` found no container ({_evidence(call)})")
-    status = _state(call)
-    if status != "stopped":
-        shown = f"status {status!r}" if status else "no status"
-        step(name, OUTCOME_DIFFERS, f"exit 0, {shown}")
-        return result(
-            DIFFERS, name, f"`state <id>` shows {shown} where BuildKit needs the container stopped"
-        )
-    step(name, OUTCOME_OK, "stopped")
-    return None
+    def ended(self) -> Optional[Behaviour]:
+        """The killed container's `run` returns."""
+        run = self.calls.get("kill-run")
+        if run is None:
+            return self.answered("kill-run")
+        if run.status == "timeout" or run.exit_code is None:
+            self.step(
+                "kill-run", OUTCOME_DIFFERS, "still running after `kill <id> 9`: ended by the probe"
+            )
+            return self.result(
+                DIFFERS,
+                "kill-run",
+                "after `kill <id> 9` returned 0, the container's `run` did not end within the "
+                "time limit",
+            )
+        self.step("kill-run", OUTCOME_OK, f"ended: exit {run.status}")
+        return None
 
 
 def _state(call: Call) -> Optional[str]:
