@@ -108,22 +108,12 @@ def _audit_one(
     progress: Optional[Callable[[str], None]],
 ) -> BuilderResult:
     from . import bootstrap, verdict
-    from .builders import gather
 
     if isinstance(builder, BuilderError):
         return BuilderResult(builder.name, builder.driver, error=builder.message)
-    if progress:
-        progress(f"inspecting builder {builder.name} ({builder.driver})")
     use = None
     try:
-        node_facts = gather.inspect_builder(
-            cfg,
-            builder,
-            kb=kb,
-            assumed=options.assume_runtime,
-            timeout=options.timeout,
-            deep=options.deep,
-        )
+        node_facts = _inspect(cfg, builder, kb, options, progress)
         if options.platforms is not None:
             use = _usage(cfg, builder, options.platforms, options.timeout)
         counted = [f for f in node_facts if use is None or f.index in use.nodes]
@@ -182,7 +172,6 @@ def _booted(
 ) -> list[NodeFacts]:
     """The nodes after `docker buildx inspect --bootstrap`, or as they were, saying why."""
     from . import bootstrap
-    from .builders import gather
 
     if not options.bootstrap:
         how = bootstrap.check_command(cfg.options, builder.name)
@@ -200,6 +189,18 @@ def _booted(
         for facts in node_facts:
             facts.notes.append(f"not booted: {problem}")
         return node_facts
+    return _inspect(cfg, builder, kb, options, progress)
+
+
+def _inspect(
+    cfg: DockerConfig,
+    builder: Builder,
+    kb: Knowledge,
+    options: AuditOptions,
+    progress: Optional[Callable[[str], None]],
+) -> list[NodeFacts]:
+    from .builders import gather
+
     if progress:
         progress(f"inspecting builder {builder.name} ({builder.driver})")
     return gather.inspect_builder(

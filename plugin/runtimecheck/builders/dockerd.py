@@ -178,10 +178,9 @@ def _environment(dockerd: Optional[Dockerd]) -> tuple[Optional[str], Optional[bo
         if rootless
         else f"rootful: dockerd's environment has no {ROOTLESSKIT_ENV}"
     )
-    if dockerd.mountinfo is None:
-        return None, rootless, f"{dockerd.mountinfo_error or 'no mountinfo'}; {how}"
-    mount = env.cgroup_mount(dockerd.mountinfo)
-    return mount.version, rootless, f"{mount.describe()} for dockerd (pid {dockerd.pid}); {how}"
+    unreadable = dockerd.mountinfo_error or "no mountinfo"
+    cgroup, said = env.cgroup_of(dockerd.mountinfo, unreadable, f"dockerd (pid {dockerd.pid})")
+    return cgroup, rootless, f"{said}; {how}"
 
 
 def resolved_runtime(

@@ -347,11 +347,8 @@ def place(
     """(cgroup version, rootless, how they were learnt) where this buildkitd runs: what a
     failing `delete` costs depends on both (runtimecheck.probe.environment). Pure."""
     who = f"buildkitd (pid {daemon.pid})"
-    if daemon.mountinfo is None:
-        cgroup, said = None, daemon.mountinfo_error or f"{who}'s mountinfo could not be read"
-    else:
-        mount = env.cgroup_mount(daemon.mountinfo)
-        cgroup, said = mount.version, f"{mount.describe()} for {who}"
+    unreadable = daemon.mountinfo_error or f"{who}'s mountinfo could not be read"
+    cgroup, said = env.cgroup_of(daemon.mountinfo, unreadable, who)
     if settings.rootless is not None:
         rootless = settings.rootless
         why = f"{'rootless' if rootless else 'rootful'} by {settings.rootless_from}"

@@ -84,6 +84,15 @@ def cgroup_mount(mountinfo: str) -> CgroupMount:
     return found
 
 
+def cgroup_of(mountinfo: Optional[str], unreadable: str, who: str) -> tuple[Optional[str], str]:
+    """(cgroup version, how it was learnt) of a process from its mountinfo text; `unreadable`
+    says why there is none."""
+    if mountinfo is None:
+        return None, unreadable
+    mount = cgroup_mount(mountinfo)
+    return mount.version, f"{mount.describe()} for {who}"
+
+
 def in_user_namespace(uid_map: str) -> Optional[bool]:
     """Whether /proc/<pid>/uid_map is that of a user namespace other than the initial one."""
     lines = [line.split() for line in uid_map.splitlines() if line.strip()]
