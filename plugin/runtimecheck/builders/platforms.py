@@ -198,24 +198,23 @@ def from_store(doc: Any) -> Optional[Platform]:
 # --- matching ---------------------------------------------------------------------------
 
 
+def _older_variants(p: Platform, lowest: int) -> list[Platform]:
+    """The variants below p's (v3 → v2, v1), newest first, down to `lowest`."""
+    level = p.variant[1:] if p.variant.startswith("v") else p.variant
+    if not level.isdigit():
+        return []
+    return [
+        Platform(p.os, p.architecture, f"v{n}", p.features)
+        for n in range(int(level) - 1, lowest - 1, -1)
+    ]
+
+
 def _vector(p: Platform) -> list[Platform]:
     """containerd's platformVector: the platform, then those it can also run, best first."""
     if p.architecture == "amd64":
-        out = [p]
-        level = p.variant[1:] if p.variant.startswith("v") else p.variant
-        if level.isdigit() and int(level) > 1:
-            out += [
-                Platform(p.os, "amd64", f"v{n}", p.features) for n in range(int(level) - 1, 0, -1)
-            ]
-        return [*out, Platform(p.os, "386", "", p.features)]
+        return [p, *_older_variants(p, lowest=1), Platform(p.os, "386", "", p.features)]
     if p.architecture == "arm":
-        out = [p]
-        level = p.variant[1:] if p.variant.startswith("v") else p.variant
-        if level.isdigit() and int(level) > 5:
-            out += [
-                Platform(p.os, "arm", f"v{n}", p.features) for n in range(int(level) - 1, 4, -1)
-            ]
-        return out
+        return [p, *_older_variants(p, lowest=5)]
     if p.architecture == "arm64":
         variant = p.variant or "v8"
         versions = _ARM64.get(variant)
