@@ -6,7 +6,7 @@ from typing import Optional
 
 import pytest
 
-from runtimecheck import knowledge, verdict
+from runtimecheck import behaviour, knowledge, verdict
 from runtimecheck.behaviour import (
     BEHAVES,
     CHECK_ID,
@@ -281,3 +281,10 @@ def test_a_refused_keep_is_not_fixed_twice():
     assert keep.verdict == BLOCK and keep.fix  # the data's own fix
     check = behaviour_check(result)
     assert (check.status, check.verdict, check.fix) == ("rejected", BLOCK, [])
+
+
+def test_the_sequence_names_invocations_the_knowledge_has():
+    # A misspelt id would drop out of the runc offered to replace a runtime that failed it.
+    known = {i.id for i in KB.invocation_list}
+    assert set(behaviour.INVOCATIONS) <= known
+    assert KB.fixed_in("runc", "run-keep") is not None

@@ -46,6 +46,9 @@ OUTCOME_DIFFERS = "differs"
 OUTCOME_NO_ANSWER = "no answer"
 
 CHECK_ID = "behaviour"
+# The invocations (metadata/buildkit.toml ids) the sequence makes, as BuildKit v0.12+ does:
+# a runtime put in place of one that failed it must accept them all.
+INVOCATIONS = ("run-bundle", "run-keep", "state", "delete", "kill")
 DISPLAY = "run --keep, state, delete, kill (run for real)"
 NAME = "BuildKit's call sequence"
 RULE_SHORT = "The OCI runtime must do what BuildKit's calls ask, run for real (--deep)"

@@ -124,9 +124,7 @@ def decide(kb: Knowledge, facts: NodeFacts, ignore: frozenset[str] = frozenset()
         check.ignored = check.id in ignore
         result.checks.append(check)
     sends_keep = any(i.id == "run-keep" for i in invocations)
-    # The behaviour probe runs the v0.12+ sequence: a runc to replace a runtime that fails it
-    # must take `run --keep` even where this BuildKit does not send it yet.
-    sequence_runc_min = _runc_min(kb, [i.id for i in invocations] + ["run-keep"])
+    sequence_runc_min = _runc_min(kb, [*(i.id for i in invocations), *behaviour.INVOCATIONS])
     behaviour.amend(kb, result, facts, who=runtime.who, sends_keep=sends_keep,
                     runc_min=sequence_runc_min, ignore=ignore, cost=_costs(kb, place))  # fmt: skip
     result.notes.extend(n for n in place.notes if n not in result.notes)
