@@ -280,16 +280,6 @@ def test_records_say_why_it_was_not_run_and_what_was_left():
 
 
 @pytest.fixture
-def private_tmp(tmp_path, monkeypatch):
-    """A temp dir of the probe's own (it makes its private directory there)."""
-    d = tmp_path / "tmp"
-    d.mkdir()
-    monkeypatch.setenv("TMPDIR", str(d))
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return d
-
-
-@pytest.fixture
 def leftovers(private_tmp):
     if os.geteuid() != 0:
         pytest.skip("the behaviour probe runs containers: root only (CI runs as root)")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,17 +19,6 @@ from support.runtimes import (
     processes_running,
     script,
 )
-
-
-@pytest.fixture
-def private_tmp(tmp_path, monkeypatch):
-    """A temp dir of its own for the probe, to show it leaves nothing behind."""
-    d = tmp_path / "tmp"
-    d.mkdir()
-    monkeypatch.setenv("TMPDIR", str(d))
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    yield d
-    assert list(d.iterdir()) == []
 
 
 def statuses(facts):
