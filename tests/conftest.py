@@ -413,3 +413,15 @@ def dockerconfig(tmp_path: Path, docker_cli: str) -> Iterator[DockerConfigDir]:
         subprocess.run(
             [docker_cli, "rm", "-f", "-v", *config.containers], capture_output=True, timeout=120
         )
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """A temp dir of its own for a probe (it makes its private directory there), to show it
+    leaves nothing behind."""
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setenv("TMPDIR", str(d))
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    yield d
+    assert list(d.iterdir()) == []
