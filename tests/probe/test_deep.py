@@ -35,6 +35,7 @@ from runtimecheck.probe import deep, incontainer
 from runtimecheck.probe.host import probe_binary
 from support.deep import DROPS_KEEP, Leftovers
 from support.paths import PLUGIN
+from support.processes import start_interruptible
 from support.runtimes import BUILDKIT_INVOCATIONS, CRUN, RUNC, need, script
 
 # --- the minimal programs ------------------------------------------------------------------
@@ -413,7 +414,7 @@ def test_not_root_is_not_run_and_says_why(shared):
 def start_script(private_tmp, runtime, **kw):
     argv = incontainer.script_argv(candidates=[runtime], invocations=[], deep=True, **kw)
     env = {"PATH": os.environ["PATH"], "TMPDIR": str(private_tmp)}
-    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return start_interruptible(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL])

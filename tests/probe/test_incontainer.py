@@ -18,6 +18,7 @@ from runtimecheck.probe.incontainer import (
 )
 from runtimecheck.run import run
 from support.containers import put_file
+from support.processes import start_interruptible
 from support.runtimes import BUILDKIT_INVOCATIONS, CRUN, IDS, RUNC, need, processes_running, script
 
 SHELLS = ["dash", "busybox"]  # Debian's /bin/sh, and the sh of busybox-based images
@@ -297,7 +298,7 @@ def start_script(box, shell, **kw):
     """The probe script on this machine as its own process, for signals to it."""
     argv = script_argv(candidates=["runc"], invocations=BUILDKIT_INVOCATIONS, **kw)
     env = {"PATH": box.path, "TMPDIR": str(box.tmp)}
-    return subprocess.Popen(
+    return start_interruptible(
         with_shell(shell, argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -35,4 +36,16 @@ def isolated_python(code: str, *args: Arg, **kw: Any) -> subprocess.CompletedPro
     return run([sys.executable, "-I", "-S", "-c", code, *args], **kw)
 
 
-__all__ = ["PLUGIN", "entry_point", "isolated_python", "run"]
+def start_interruptible(argv: Sequence[Arg], **kw: Any) -> subprocess.Popen:
+    """`argv` started to be interrupted by the test: the signals it is sent are at their
+    defaults in it, whatever the suite inherited (`nohup` ignores SIGHUP, and a shell's
+    background job SIGINT and SIGQUIT; a shell cannot trap what it was started ignoring)."""
+    return subprocess.Popen([str(a) for a in argv], preexec_fn=_default_signals, **kw)
+
+
+def _default_signals() -> None:
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+__all__ = ["PLUGIN", "entry_point", "isolated_python", "run", "start_interruptible"]
