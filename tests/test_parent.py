@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,7 +38,15 @@ def test_a_socket_nobody_listens_on_is_not_watched(unwatched, tmp_path: Path) ->
     assert parent._connection is None
 
 
-def test_eof_from_the_cli_interrupts_and_a_closed_socket_does_not() -> None:
+@pytest.fixture
+def interruptible():
+    """SIGINT raises KeyboardInterrupt in this process, whatever the suite was started with."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_eof_from_the_cli_interrupts_and_a_closed_socket_does_not(interruptible) -> None:
     ours, cli = socket.socketpair()
     cli.sendall(b"anything the CLI says first is read and ignored")
     cli.close()
@@ -47,7 +56,8 @@ def test_eof_from_the_cli_interrupts_and_a_closed_socket_does_not() -> None:
     parent._wait_for_eof(ours)  # recv fails: the watcher ends quietly
 
 
-def test_a_plugin_watching_an_abstract_socket_stops_when_the_cli_goes_away() -> None:
+@pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])
+def test_a_plugin_watching_an_abstract_socket_stops_when_the_cli_goes_away(sigint) -> None:
     # As the docker CLI 25+ does: an abstract socket "@NAME", closed when the CLI exits.
     name = f"rtc-test-{uuid.uuid4().hex}"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -66,8 +76,10 @@ def test_a_plugin_watching_an_abstract_socket_stops_when_the_cli_goes_away() -> 
             print("interrupted")
     """)
     env = dict(os.environ, DOCKER_CLI_PLUGIN_SOCKET="@" + name)
+    # Ignored: started as a script's background job is, and the CLI still goes away.
     child = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))  # fmt: skip
     try:
         conn, _ = server.accept()
         assert child.stdout is not None and child.stdout.readline() == "watching\n"

@@ -32,6 +32,10 @@ def watch_parent_cli() -> None:
         sock.close()
         return
     _connection = sock
+    # Started ignoring SIGINT (a background job of a script), the plugin would outlive the
+    # CLI: the EOF's SIGINT must interrupt all the same, as the CLI's own handling does.
+    if _signal.getsignal(_signal.SIGINT) == _signal.SIG_IGN:
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     _thread.start_new_thread(_wait_for_eof, (sock,))
 
 
