@@ -14,67 +14,11 @@ from runtimecheck.facts import (
     IGNORED,
     REJECTED,
     UNKNOWN,
-    BuildKitFacts,
-    FixContext,
     NodeFacts,
     ProbeOutcome,
-    RuntimeFacts,
-    RuntimeIdentity,
 )
 from runtimecheck.verdict import decide
-
-
-def node(
-    runtime: Optional[str],
-    version: Optional[str],
-    buildkit: Optional[str],
-    *,
-    driver: str = "docker-container",
-    probes: Optional[dict[str, str]] = None,
-    worker: Optional[str] = "oci",
-    no_pivot: bool = False,
-    wrapper: Optional[str] = None,
-    binary_override: Optional[str] = None,
-    engine_version: Optional[str] = None,
-    error: Optional[str] = None,
-    cgroup: Optional[str] = None,
-    rootless: Optional[bool] = None,
-) -> NodeFacts:
-    outcomes = {
-        i: ProbeOutcome(i, status, f"exit 1: probe says {status}")
-        for i, status in (probes or {}).items()
-    }
-    rt = RuntimeFacts(
-        path="/usr/bin/runc",
-        identity=RuntimeIdentity(runtime, version, wrapper=wrapper),
-        probes=outcomes,
-        verified=probes is not None,
-    )
-    return NodeFacts(
-        builder="ci",
-        node="ci0",
-        driver=driver,
-        endpoint=None,
-        buildkit=BuildKitFacts(
-            buildkit, worker=worker, no_pivot=no_pivot, cgroup=cgroup, rootless=rootless
-        ),
-        runtime=rt,
-        fix_context=FixContext(
-            driver=driver,
-            builder="ci",
-            binary_override=binary_override,
-            engine_version=engine_version,
-        ),
-        error=error,
-    )
-
-
-def check(result, check_id):
-    return next(c for c in result.checks if c.id == check_id)
-
-
-def all_accepted(kb, buildkit="v0.12.0") -> dict[str, str]:
-    return {i.id: ACCEPTED for i in kb.invocations(buildkit)}
+from support.nodes import all_accepted, check, node
 
 
 def test_crun_1_14_4_with_buildkit_0_12_blocks(kb):
@@ -670,7 +614,7 @@ def test_a_name_in_a_command_is_one_single_quoted_shell_word():
 def test_version_data_that_holds_for_any_version_says_so(kb):
     keep = check(decide(kb, node("runsc", None, "v0.12.5")), "run-keep")
     assert keep.evidence == (
-        "from version data: runsc (any version) (every version): rejected "
+        "from version data: runsc, every version: rejected "
         "(google/gvisor runsc/cmd/run.go: run has no --keep and no --no-pivot)"
     )
 

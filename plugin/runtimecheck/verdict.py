@@ -331,9 +331,10 @@ def _never_honoured(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Opt
 
 
 def _data_evidence(runtime: _Runtime, row: Support) -> str:
-    version = runtime.version or "(any version)"
-    match = describe_match(version, row.versions_text)
-    return f"from version data: {runtime.name} {match}: {row.status} ({row.source})"
+    # Without a version only a row for every version applies (`_data_row`).
+    match = describe_match(runtime.version, row.versions_text) if runtime.version else None
+    said = f"{runtime.name} {match}" if match else f"{runtime.name}, every version"
+    return f"from version data: {said}: {row.status} ({row.source})"
 
 
 def _status_and_evidence(
@@ -426,8 +427,8 @@ def _cost(
         named = " and ".join(_CONDITION_WORDS.get(k, k) for k in missing)
         why = f" ({place.environment})" if place.environment else ""
         note = (
-            f"What a failing `{costing.display}` costs depends on {named} where BuildKit runs, "
-            f"which could not be learnt{why}: judged by the stricter outcome, {costing.fails}."
+            f"What a failing `{costing.display}` costs depends on {named}, which could not be "
+            f"learnt{why}: judged by the stricter outcome, {costing.fails}."
         )
     return _Cost(costing.severity, costing.fails, None), note
 
@@ -449,7 +450,7 @@ def _costs(kb: Knowledge, place: _Place) -> Callable[[str], tuple[str, str]]:
 
 
 _CONDITION_WORDS = {
-    "cgroup": "the cgroup version",
+    "cgroup": "the host's cgroup version",
     "rootless": "whether BuildKit runs rootless",
 }
 
