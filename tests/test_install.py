@@ -945,3 +945,80 @@ def test_a_file_uninstall_cannot_remove_is_named(
     with pytest.raises(RuntimecheckError) as info:
         installer.uninstall(cfg)
     assert (info.value.message, info.value.exit_code) == (said.format(path=path), EXIT_USAGE)
+
+
+def hard_links_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """link(2) fails, as it does across file systems or where they have no hard links."""
+
+    def link(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", link)
+
+
+def test_where_hard_links_are_refused_the_old_plugin_is_put_back_as_a_copy(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin(cfg).parent.mkdir(parents=True)
+    plugin(cfg).write_text(METADATA_SCRIPT + "# the user's own\n")
+    plugin(cfg).chmod(0o750)
+    write_config(cfg, USER_CONFIG)
+    hard_links_refused(monkeypatch)
+    config_json_cannot_be_written(monkeypatch)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=source)
+    assert plugin(cfg).read_text() == METADATA_SCRIPT + "# the user's own\n"
+    assert stat.S_IMODE(plugin(cfg).stat().st_mode) == 0o750
+    assert sorted(p.name for p in plugin(cfg).parent.iterdir()) == ["docker-runtimecheck"]
+
+
+def test_where_hard_links_are_refused_a_symlinked_plugin_is_put_back_as_the_symlink(
+    cfg: DockerConfig, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    plugin(cfg).parent.mkdir(parents=True)
+    plugin(cfg).symlink_to(elsewhere)  # dangling: the link itself is what is kept
+    write_config(cfg, USER_CONFIG)
+    hard_links_refused(monkeypatch)
+    config_json_cannot_be_written(monkeypatch)
+    with pytest.raises(RuntimecheckError):
+        installer.install(cfg, alias_build=True, source=source)
+    assert os.readlink(plugin(cfg)) == str(elsewhere)
+    assert sorted(p.name for p in plugin(cfg).parent.iterdir()) == ["docker-runtimecheck"]
+
+
+def test_the_docker_cli_that_proves_the_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_path = tmp_path / "bin" / "docker"
+    on_path.parent.mkdir()
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    monkeypatch.setenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND", "/opt/docker/bin/docker")
+    assert installer.docker_cli() == "/opt/docker/bin/docker"  # the one that ran the plugin
+    monkeypatch.delenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND")
+    assert installer.docker_cli() == str(on_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert installer.docker_cli() is None
+
+
+def test_the_console_script_beside_this_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    script = bin_dir / "docker-runtimecheck"
+    target = tmp_path / "cli-plugins" / "docker-runtimecheck"
+    target.parent.mkdir()
+    assert installer.installed_console_script(target) is None  # not installed
+    script.write_text("#!/bin/sh\n")
+    assert installer.installed_console_script(target) is None  # not executable
+    script.chmod(0o755)
+    assert installer.installed_console_script(target) == script
+    target.write_text("an older plugin\n")
+    assert installer.installed_console_script(target) == script
+    target.unlink()
+    os.link(script, target)
+    assert installer.installed_console_script(target) is None  # it would run itself
