@@ -1022,3 +1022,74 @@ def test_the_console_script_beside_this_python(
     target.unlink()
     os.link(script, target)
     assert installer.installed_console_script(target) is None  # it would run itself
+
+
+def test_an_upgrade_replaces_a_shared_key_an_older_release_set_without_force(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {"auths": {}})
+    installer.install(cfg, hooks=True, source=source)
+    # As an older release left it: features.hooks = "1", recorded as set by it.
+    record_path = cfg.directory / "runtimecheck" / "install.json"
+    data, record = read_config(cfg), json.loads(record_path.read_text())
+    data["features"]["hooks"] = "1"
+    record["changes"]["features.hooks"]["set"] = "1"
+    write_config(cfg, data)
+    record["written"] = installer._digest(config.read_bytes())
+    record_path.write_text(json.dumps(record))
+    assert installer.install(cfg, hooks=True, source=source)[1:] == [
+        'set features.hooks = "true" (was "1")',
+        f"updated {config}",
+    ]
+    installer.uninstall(cfg)
+    assert read_config(cfg) == {"auths": {}}
+
+
+def test_a_key_the_user_removed_since_install_is_set_again_and_its_parents_still_removed(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {"auths": {}})
+    installer.install(cfg, hooks=True, source=source)
+    data = read_config(cfg)
+    del data["plugins"]["runtimecheck"]["hooks"]  # by hand: the objects around it stay
+    write_config(cfg, data)
+    assert installer.install(cfg, hooks=True, source=source)[1:] == [
+        'set plugins.runtimecheck.hooks = "build,buildx build"',
+        f"updated {config} (your previous content: {config}.runtimecheck.bak)",
+    ]
+    installer.uninstall(cfg)
+    assert read_config(cfg) == {"auths": {}}
+
+
+def test_a_second_install_says_the_backup_is_the_first_one_s(
+    cfg: DockerConfig, source: Path
+) -> None:
+    config = write_config(cfg, {"auths": {}})
+    assert installer.install(cfg, alias_build=True, source=source)[-2] == (
+        f"updated {config} (your previous content: {config}.runtimecheck.bak)"
+    )
+    assert installer.install(cfg, hooks=True, source=source)[1:] == [
+        'set plugins.runtimecheck.hooks = "build,buildx build"',
+        'set features.hooks = "true"',
+        f"updated {config}",  # the backup is still the user's, from before the first
+    ]
+
+
+def test_a_plugin_file_that_cannot_be_replaced_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst) == plugin(cfg):
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.install(cfg, source=source)
+    assert (info.value.message, info.value.exit_code) == (
+        f"cannot write {plugin(cfg)}: Permission denied; it was left as it was",
+        EXIT_USAGE,
+    )
+    assert not plugin(cfg).exists()

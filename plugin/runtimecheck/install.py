@@ -130,10 +130,8 @@ def uninstall(cfg: DockerConfig) -> list[str]:
     directory = cfg.directory
     with locked(directory) as made:
         state = load_state(directory)
-        lines: list[str] = []
         config = configjson.config_file(directory)
-        if state["changes"]:
-            lines += _revert(directory, state, config)
+        lines = _revert(directory, state, config) if state["changes"] else []
 
         target = directory / PLUGINS_DIR / PLUGIN_FILE
         if target.is_file() or target.is_symlink():
@@ -457,7 +455,7 @@ def _apply(directory: Path, wanted: dict[tuple[str, ...], str], state: dict[str,
 
     config = configjson.config_file(directory)
     existed = config.exists()
-    if not existed and "config_created" not in state:
+    if not existed:
         state["config_created"] = True
     backup = _backup_bytes(config)
 
