@@ -270,6 +270,12 @@ def test_a_new_buildkit_release_needs_only_a_data_edit(kb, tmp_path: Path):
     assert "run-future" not in {
         c.id for c in decide(edited, node("crun", "1.15", "v0.39.0")).checks
     }
+    # No Docker Engine bundles it yet: the foresight names the BuildKit release alone.
+    for driver in ("docker-container", "docker"):
+        now = node("crun", "1.15", "v0.32.2", driver=driver, engine_version="29.7.2")
+        assert [f.text for f in decide(edited, now).foresight] == [
+            "passes with BuildKit v0.32.2; breaks from BuildKit v0.40.0: `run --future` rejected"
+        ]
 
 
 # --- a pass is confirmed ----------------------------------------------------------------------
@@ -521,13 +527,34 @@ def test_under_sysbox_the_images_own_runc_that_fails_there_is_not_offered_blindl
     assert "moby/buildkit:v0.20.0 --buildkitd" not in fix
 
 
-def test_a_tag_that_follows_the_newest_release_bundles_the_newest_runc(kb):
-    fix = worker_binary_fix(kb, "moby/buildkit:buildx-stable-1", "sysbox-runc", "0.6.9")
+@pytest.mark.parametrize("image", ["moby/buildkit:buildx-stable-1", "moby/buildkit"])
+def test_a_tag_that_follows_the_newest_release_bundles_the_newest_runc(kb, image):
+    fix = worker_binary_fix(kb, image, "sysbox-runc", "0.6.9")
     assert fix.startswith(
-        "The builder container runs under sysbox-runc 0.6.9: the runc 1.4.3 of "
-        "moby/buildkit:buildx-stable-1 fails there: runc 1.3.3 and later fail"
+        f"The builder container runs under sysbox-runc 0.6.9: the runc 1.4.3 of "
+        f"{image} fails there: runc 1.3.3 and later fail"
     )
     assert "moby/buildkit:v0.25.1 bundles runc 1.3.1, which runs there." in fix
+
+
+@pytest.mark.parametrize(
+    ("image", "runc"),
+    [
+        ("moby/buildkit:v0.20.0", "1.2.5"),
+        ("docker.io/moby/buildkit:v0.20.0-rootless", "1.2.5"),
+        ("moby/buildkit", "1.4.3"),  # no tag: latest, which follows the newest release
+        ("moby/buildkit:latest", "1.4.3"),
+        ("moby/buildkit:buildx-stable-1", "1.4.3"),
+        ("moby/buildkit:master", None),  # not a release: its runc is not known
+        ("example/buildkit:v0.20.0", None),  # derived: may bring its own runc
+        ("example/buildkit:latest", None),
+    ],
+)
+def test_the_runc_an_image_bundles(kb, image, runc):
+    from runtimecheck.verdict import _bundled_runc
+
+    assert kb.stock_runc() == "1.4.3"
+    assert _bundled_runc(kb, image) == runc
 
 
 # --- every fix, word for word ---------------------------------------------------------------------

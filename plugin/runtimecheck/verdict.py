@@ -617,13 +617,14 @@ FOLLOWING_TAGS = ("buildx-stable-1", "latest")
 
 
 def _bundled_runc(kb: Knowledge, image: str) -> Optional[str]:
-    """The runc a moby/buildkit image bundles, when the data knows it."""
+    """The runc a moby/buildkit image bundles, when the data knows it (never a derived
+    image's: it may bring its own)."""
+    if not is_stock_image(image):
+        return None
     found = kb.image_runc(image)
     if found is not None:
         return found[0]
-    if is_stock_image(image) and (image_tag(image) or "latest") in FOLLOWING_TAGS:
-        return kb.stock_runc()
-    return None
+    return kb.stock_runc() if (image_tag(image) or "latest") in FOLLOWING_TAGS else None
 
 
 def _nested(
