@@ -819,3 +819,128 @@ def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
         "pin_buildkit": "v0.11.6",
         "override_flags": " --buildkitd-flags '--oci-worker-binary=crun it'",
     }
+
+
+# --- foresight, fixes and the data they rest on ------------------------------------------------
+
+RUNSC = "release-20240513.0"
+
+
+def test_foresight_follows_whether_the_embedder_sends_no_pivot(kb):
+    # Without --no-pivot, runsc breaks only where run --keep is sent; with it, first where
+    # run --no-pivot is (BuildKit v0.5.1), and that comes first.
+    plain = decide(kb, node("runsc", RUNSC, "v0.5.0"))
+    assert [(f.id, f.buildkit, f.engine) for f in plain.foresight] == [
+        ("run-keep", "v0.12.0", "25.0.0")
+    ]
+    embedded = decide(kb, node("runsc", RUNSC, "v0.5.0", no_pivot=True))
+    assert [f.text for f in embedded.foresight] == [
+        "passes with BuildKit v0.5.0; breaks from BuildKit v0.5.1 (Docker Engine 20.10): "
+        "`run --no-pivot` rejected",
+        "passes with BuildKit v0.5.0; breaks from BuildKit v0.12.0 (Docker Engine 25.0): "
+        "`run --keep` rejected",
+    ]
+
+
+def test_foresight_names_only_what_fails(kb):
+    # runc 1.0.3 accepts everything v0.12.0 adds but run --keep.
+    result = decide(kb, node("runc", "1.0.3", "v0.11.6"))
+    assert [f.id for f in result.foresight] == ["run-keep"]
+
+
+def test_a_probe_that_sees_an_option_no_release_is_known_to_accept_wins(kb):
+    result = decide(kb, node("runsc", RUNSC, "v0.12.5", probes=all_accepted(kb, "v0.12.5")))
+    keep = check(result, "run-keep")
+    assert (keep.status, keep.verdict, result.verdict) == (ACCEPTED, "pass", "pass")
+    assert keep.evidence.endswith("): the probe wins")
+
+
+def test_a_release_the_data_says_accepts_but_that_rejects_is_not_told_to_upgrade_to_itself(kb):
+    probes = {**all_accepted(kb, "v0.12.5"), "run-keep": REJECTED}
+    keep = check(decide(kb, node("crun", "1.15", "v0.12.5", probes=probes)), "run-keep")
+    assert keep.verdict == "block"
+    assert keep.fix and not any(f.startswith("Upgrade") for f in keep.fix)
+
+
+def test_pinning_a_buildkit_that_sends_the_failing_invocation_is_not_offered(kb):
+    # v0.11.6 sends run --no-pivot where the embedder asks for it: the pin would not help.
+    result = decide(kb, node("runsc", RUNSC, "v0.11.6", no_pivot=True))
+    no_pivot = check(result, "run-no-pivot")
+    assert no_pivot.verdict == "block"
+    assert not any("pin a BuildKit" in f for f in no_pivot.fix)
+    assert any(f.startswith("Let BuildKit run the runc bundled in") for f in no_pivot.fix)
+
+
+def test_a_builder_whose_image_is_not_known_gets_both_runc_fixes(kb):
+    # Without an image option the node may run a stock image or not: each fix is offered.
+    keep = check(decide(kb, node("crun", "1.8.1", "v0.12.5", binary_override="crun")), "run-keep")
+    assert [f.split(":")[0] for f in keep.fix] == [
+        "Upgrade crun 1.8.1 at /usr/bin/runc to 1.15 or later",
+        "Let BuildKit run the runc its image bundles instead of crun",
+        "Let BuildKit run the runc bundled in moby/buildkit",
+        "Or keep this runtime and pin a BuildKit that does not send `run --keep`",
+        "Recreating the builder keeps its build cache only because of `--keep-state` (the new "
+        "nodes have the same names, so they find their state volumes).",
+    ]
+    assert keep.fix[1].endswith(
+        "docker buildx create --name ci --driver docker-container --node ci0 "
+        "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
+    )
+
+
+def edited(tmp_path: Path, file: str, text: str):
+    data = tmp_path / "metadata"
+    shutil.copytree(knowledge.default_directory(), data)
+    with (data / file).open("a") as f:
+        f.write(text)
+    return knowledge.load(data)
+
+
+def test_where_no_known_image_s_runc_runs_under_the_outer_runtime_it_is_said_alone(tmp_path):
+    # An outer runtime under which every runc that takes --keep fails, and no release fixes.
+    kb = edited(tmp_path, "fixes.toml", (
+        '\n[[nested]]\nouter = "strict-runc"\nouter_versions = ">=1.0"\nrunc = ">=1.1.0"\n'
+        'note = "every runc since 1.1 fails"\nsource = "a test"\n'
+    ))  # fmt: skip
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.container_runtime = "strict-runc"
+    facts.fix_context.container_runtime_version = "1.0"
+    keep = check(decide(kb, facts), "run-keep")
+    assert keep.fix[:2] == [
+        "Upgrade crun 1.8.1 at /usr/bin/runc to 1.15 or later: it is the first release that "
+        "accepts `run --keep`.",
+        "The builder container runs under strict-runc 1.0: the runc 1.4.3 of "
+        "moby/buildkit:buildx-stable-1 fails there: every runc since 1.1 fails (a test). "
+        "No moby/buildkit release known bundles a runc that runs there.",
+    ]
+    assert keep.fix[2].startswith("Or keep this runtime and pin a BuildKit")
+
+
+def test_a_template_after_one_that_does_not_apply_is_still_offered(tmp_path):
+    kb = edited(tmp_path, "fixes.toml", (
+        '\n[[fix]]\nid = "last"\nproblems = ["too-old", "unsupported"]\n'
+        'drivers = ["docker-container"]\ntext = "the last fix"\nsource = "a test"\n'
+    ))  # fmt: skip
+    # The pin does not help with run --no-pivot; the fix after it still applies.
+    result = decide(kb, node("runsc", RUNSC, "v0.11.6", no_pivot=True))
+    assert "the last fix" in check(result, "run-no-pivot").fix
+
+
+def test_a_recreate_change_names_the_node_s_own_values_unquoted_for_the_command_to_quote(
+    tmp_path,
+):
+    kb = edited(tmp_path, "fixes.toml", (
+        '\n[[fix]]\nid = "same-again"\nproblems = ["too-old"]\ndrivers = ["docker-container"]\n'
+        'recreate = { image = "{image}", oci_worker_binary = "{binary_override}" }\n'
+        'text = "again: {recreate}"\nsource = "a test"\n'
+    ))  # fmt: skip
+    facts = node("crun", "1.8.1", "v0.12.5", binary_override="crun it")
+    facts.fix_context.image = "registry:5000/my buildkit"
+    [again] = [f for f in check(decide(kb, facts), "run-keep").fix if f.startswith("again: ")]
+    # buildx splits --buildkitd-flags as a shell would: the flag is quoted inside it, and the
+    # whole once more for the shell the command is pasted into.
+    assert again.endswith(
+        "docker buildx create --name ci --driver docker-container --node ci0 "
+        "--driver-opt 'image=registry:5000/my buildkit' "
+        """'--buildkitd-flags='"'"'--oci-worker-binary=crun it'"'"''"""
+    )

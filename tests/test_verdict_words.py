@@ -258,3 +258,21 @@ def test_foresight_texts(kb):
         "passes with BuildKit v0.11.6; warns from BuildKit v0.12.0 (Docker Engine 25.0): "
         "`run --keep` accepted but not honoured"
     ]
+
+
+def test_the_words_for_a_runc_that_may_fail_under_sysbox(kb):
+    facts = node("crun", "1.8.1", "v0.12.0")
+    facts.fix_context.container_runtime = "sysbox-runc"
+    assert check(decide(kb, facts), "run-keep").fix[1] == (
+        "The builder container runs under sysbox-runc (its version is not known): the runc "
+        "1.4.3 of moby/buildkit:buildx-stable-1 fails there if it is an older one: runc 1.2 and "
+        "later fail inside sysbox before 0.6.6 when they mount /proc (/proc/thread-self) "
+        "(nestybox/sysbox issue #879, opencontainers/runc issue #4542: fixed in sysbox v0.6.6); "
+        "runc 1.3.3 and later fail inside sysbox before 0.7.0 on their procfs hardening (openat2 "
+        "across sysbox-fs mounts) (nestybox/sysbox issue #973 (Docker Engine 28.5.2 with runc "
+        "1.3.3), fixed in sysbox v0.7.0 (PR #992, openat2 trapped)). With sysbox-runc 0.7.0 or "
+        "later it runs. moby/buildkit:v0.17.3 bundles runc 1.1.15, which runs there. Let "
+        "BuildKit run the runc bundled in moby/buildkit:v0.17.3: "
+        f"{PIN} --node ci0 --driver-opt image=moby/buildkit:v0.17.3 "
+        "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
+    )

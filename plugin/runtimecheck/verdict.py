@@ -160,7 +160,7 @@ def _foresight(
         aside = _Place(dict(place.known), place.environment, place.no_pivot, [])
         check = _check(kb, invocation, runtime, facts.fix_context, None, aside)
         first = kb.first_sent(invocation)
-        if check.status not in (REJECTED, IGNORED) or check.verdict == PASS or first is None:
+        if check.status not in (REJECTED, IGNORED) or first is None:
             continue
         engine = kb.first_engine(invocation, no_pivot=place.no_pivot)
         found.append(
@@ -174,7 +174,7 @@ def _foresight(
                 text=_foresight_text(facts, now, check, first, engine),
             )
         )
-    return found
+    return sorted(found, key=lambda f: parse_version(f.buildkit) or Version("0"))
 
 
 def _foresight_text(
@@ -322,9 +322,7 @@ def _data_row(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Optional[
 
 def _never_honoured(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Optional[Support]:
     """The 'ignored' row when no release of this runtime is known to honour the option."""
-    if not runtime.known or not runtime.name:
-        return None
-    rows = kb.support_for(runtime.name, invocation_id)
+    rows = kb.support_for(runtime.name, invocation_id) if runtime.name else []
     if any(r.status == ACCEPTED for r in rows):
         return None
     return next((r for r in rows if r.status == IGNORED), None)
@@ -520,7 +518,7 @@ def _problem(
     """The kind of problem, and the release that fixes it when an upgrade would."""
     if status == UNKNOWN:
         return PROBLEM_UNKNOWN, None
-    if status == IGNORED or not runtime.known or not runtime.name:
+    if status == IGNORED or not runtime.name:  # a runtime the data does not know: no rows
         return PROBLEM_UNSUPPORTED, None
     fixed = kb.fixed_in(runtime.name, invocation.id)
     bound = fixed.lower_bound() if fixed else None
@@ -635,7 +633,9 @@ def _nested(
     0.6.6, 1.3.3+ before 0.7.0): what to say first ("" when that runc runs there, or is not
     known), and the image to offer instead (None: no known image's runc runs there)."""
     rows = kb.nested_rows(context.container_runtime, context.container_runtime_version)
-    inner = _bundled_runc(kb, image) if rows else None
+    if not rows:
+        return "", None
+    inner = _bundled_runc(kb, image)
     parsed = parse_version(inner)
     failing = [r for r in rows if parsed is not None and in_range(parsed, r.runc)]
     if not failing:
