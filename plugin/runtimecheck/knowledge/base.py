@@ -155,12 +155,12 @@ class Knowledge:
 
     def fixed_in(self, runtime: str, invocation_id: str) -> Optional[Support]:
         """The accepting row with the lowest lower bound: where the runtime started to accept."""
-        rows = [
-            s
+        bounded = [
+            (bound, s)
             for s in self.support_for(runtime, invocation_id)
-            if s.status == ACCEPTED and s.lower_bound() is not None
+            if s.status == ACCEPTED and (bound := s.lower_bound()) is not None
         ]
-        return min(rows, key=lambda s: s.lower_bound() or Version("0"), default=None)
+        return min(bounded, key=lambda pair: pair[0])[1] if bounded else None
 
     def engine_buildkit(self, engine_version: Optional[str]) -> Optional[tuple[str, str]]:
         """(BuildKit tag, source) bundled by this Docker Engine, or None when unknown."""
