@@ -790,7 +790,8 @@ def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
     data = tmp_path / "metadata"
     shutil.copytree(knowledge.default_directory(), data)
     names = ("builder node image binary_override engine_version runtime runtime_version path "
-             "invocation fixed_in runc_min stock_image pin_image pin_buildkit override_flags")  # fmt: skip
+             "invocation accepts fixed_in runc_min stock_image pin_image pin_buildkit "
+             "override_flags")  # fmt: skip
     text = "|".join(f"{n}={{{n}}}" for n in names.split())
     with (data / "fixes.toml").open("a") as f:
         f.write(
@@ -812,6 +813,7 @@ def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
         "runtime_version": "1.8.1",
         "path": "/usr/bin/runc",
         "invocation": "run --keep",
+        "accepts": "accepts",
         "fixed_in": "1.15",
         "runc_min": "1.1.0",
         "stock_image": "moby/buildkit:buildx-stable-1",
@@ -944,3 +946,22 @@ def test_a_recreate_change_names_the_node_s_own_values_unquoted_for_the_command_
         "--driver-opt 'image=registry:5000/my buildkit' "
         """'--buildkitd-flags='"'"'--oci-worker-binary=crun it'"'"''"""
     )
+
+
+def test_a_release_that_ignores_an_option_a_later_one_honours_is_told_to_upgrade(kb):
+    # youki reads --no-pivot from v0.5.0 (PR #2923); 0.2 … 0.4 parse it and pivot anyway.
+    result = decide(kb, node("youki", "0.4.1", "v0.11.6", no_pivot=True))
+    no_pivot = check(result, "run-no-pivot")
+    assert (no_pivot.status, no_pivot.verdict) == (IGNORED, "block")
+    assert no_pivot.reason == (
+        "youki 0.4.1 accepts `run --no-pivot` but does not honour it (youki parses --no-pivot "
+        "but pivots the root anyway): every RUN step fails (the rootfs sits on a ramdisk, where "
+        "pivot_root cannot work)."
+    )
+    assert no_pivot.fix[0] == (
+        "Upgrade youki 0.4.1 at /usr/bin/runc to 0.5.0 or later: it is the first release that "
+        "honours `run --no-pivot`."
+    )
+    # run --keep: no youki release honours it, so no upgrade.
+    keep = check(decide(kb, node("youki", "0.4.1", "v0.12.5")), "run-keep")
+    assert keep.status == IGNORED and not any(f.startswith("Upgrade") for f in keep.fix)

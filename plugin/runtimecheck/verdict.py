@@ -485,7 +485,7 @@ def _check(
     else:
         verdict = BLOCK if blocks else WARN
         if status == IGNORED:
-            why = f" ({row.note})" if row is not None and row.fails_as and row.note else ""
+            why = f" ({row.note})" if row is not None and row.note else ""
             reason = (
                 f"{runtime.who} accepts `{invocation.display}` but does not honour it{why}: "
                 f"{cost.fails}."
@@ -518,7 +518,7 @@ def _problem(
     """The kind of problem, and the release that fixes it when an upgrade would."""
     if status == UNKNOWN:
         return PROBLEM_UNKNOWN, None
-    if status == IGNORED or not runtime.name:  # a runtime the data does not know: no rows
+    if not runtime.name:
         return PROBLEM_UNSUPPORTED, None
     fixed = kb.fixed_in(runtime.name, invocation.id)
     bound = fixed.lower_bound() if fixed else None
@@ -570,6 +570,7 @@ def _fixes(
         "runtime_version": runtime.version,
         "path": _word(runtime.facts.path if runtime.facts else None),
         "invocation": invocation.display,
+        "accepts": "honours" if status == IGNORED else "accepts",
         "fixed_in": fixed_in,
         "runc_min": runc_min,
         "stock_image": settings.stock_image,

@@ -34,6 +34,7 @@ FIX_PLACEHOLDERS = frozenset(
         "engine_version",
         "runtime",
         "runtime_version",
+        "accepts",
         "path",
         "invocation",
         "fixed_in",
