@@ -397,23 +397,24 @@ def test_the_docker_cli_proof_runs_exactly_the_new_file(
 
 
 @pytest.mark.parametrize(
-    ("config", "key"),
+    ("config", "key", "kind"),
     [
-        ({"aliases": [1]}, "aliases"),
-        ({"aliases": "runtimecheck"}, "aliases"),
-        ({"plugins": {"runtimecheck": True}}, "plugins.runtimecheck"),
-        ({"features": None}, "features"),
+        ({"aliases": [1]}, "aliases", "an array"),
+        ({"aliases": "runtimecheck"}, "aliases", "a string"),
+        ({"plugins": {"runtimecheck": True}}, "plugins.runtimecheck", "a boolean"),
+        ({"features": None}, "features", "null"),
     ],
 )
 def test_a_key_of_the_wrong_type_is_refused_naming_it(
-    cfg: DockerConfig, source: Path, config: dict, key: str
+    cfg: DockerConfig, source: Path, config: dict, key: str, kind: str
 ) -> None:
     path = write_config(cfg, config)
     before = path.read_bytes()
     with pytest.raises(UsageError) as caught:
         installer.install(cfg, alias_build=True, hooks=True, source=source)
-    assert f"`{key}`" in caught.value.message
+    assert caught.value.message == f"{path}: `{key}` is {kind}, not an object; not editing it"
     assert path.read_bytes() == before
+    assert not plugin(cfg).exists()  # refused before anything was written
     assert not (cfg.directory / "config.json.runtimecheck.bak").exists()
     assert not plugin(cfg).exists()
     assert sorted(p.name for p in cfg.directory.iterdir()) == ["config.json"]
@@ -838,18 +839,27 @@ def test_the_shim_pip_installs_runs_the_console_script(tmp_path: Path) -> None:
     )
 
 
-def test_an_upgrade_that_changes_a_value_install_set_keeps_what_uninstall_restores(
-    cfg: DockerConfig, source: Path
-) -> None:
-    # As an older release left it: the hooks it set, recorded as set by it.
-    installer.install(cfg, hooks=True, source=source)
+def as_an_older_release_left_it(cfg: DockerConfig, keys: tuple[str, ...], value: str) -> Path:
+    """config.json holds `value` at `keys`, and the install record says install set it."""
     record_path = cfg.directory / "runtimecheck" / "install.json"
     data, record = read_config(cfg), json.loads(record_path.read_text())
-    data["plugins"]["runtimecheck"]["hooks"] = "build"
-    record["changes"]["plugins.runtimecheck.hooks"]["set"] = "build"
+    parent = data
+    for key in keys[:-1]:
+        parent = parent[key]
+    parent[keys[-1]] = value
+    record["changes"][".".join(keys)]["set"] = value
     config = write_config(cfg, data)
     record["written"] = installer._digest(config.read_bytes())
     record_path.write_text(json.dumps(record))
+    return config
+
+
+def test_an_upgrade_that_changes_a_value_install_set_keeps_what_uninstall_restores(
+    cfg: DockerConfig, source: Path
+) -> None:
+    installer.install(cfg, hooks=True, source=source)
+    config = as_an_older_release_left_it(cfg, ("plugins", "runtimecheck", "hooks"), "build")
+    record_path = cfg.directory / "runtimecheck" / "install.json"
     assert installer.install(cfg, hooks=True, source=source)[1:] == [
         'set plugins.runtimecheck.hooks = "build,buildx build" (was "build")',
         f"updated {config}",
@@ -1029,14 +1039,7 @@ def test_an_upgrade_replaces_a_shared_key_an_older_release_set_without_force(
 ) -> None:
     config = write_config(cfg, {"auths": {}})
     installer.install(cfg, hooks=True, source=source)
-    # As an older release left it: features.hooks = "1", recorded as set by it.
-    record_path = cfg.directory / "runtimecheck" / "install.json"
-    data, record = read_config(cfg), json.loads(record_path.read_text())
-    data["features"]["hooks"] = "1"
-    record["changes"]["features.hooks"]["set"] = "1"
-    write_config(cfg, data)
-    record["written"] = installer._digest(config.read_bytes())
-    record_path.write_text(json.dumps(record))
+    as_an_older_release_left_it(cfg, ("features", "hooks"), "1")
     assert installer.install(cfg, hooks=True, source=source)[1:] == [
         'set features.hooks = "true" (was "1")',
         f"updated {config}",
@@ -1093,3 +1096,91 @@ def test_a_plugin_file_that_cannot_be_replaced_is_named(
         EXIT_USAGE,
     )
     assert not plugin(cfg).exists()
+
+
+def test_an_upgraded_shared_key_does_not_hide_a_conflict_on_the_next_one(
+    cfg: DockerConfig, source: Path
+) -> None:
+    installer.install(cfg, alias_build=True, source=source)
+    as_an_older_release_left_it(cfg, ("aliases", "builder"), "runtimecheck-old")
+    data = read_config(cfg)
+    data["features"] = {"hooks": "false"}  # the user's
+    config = write_config(cfg, data)
+    with pytest.raises(UsageError) as info:
+        installer.install(cfg, alias_build=True, hooks=True, source=source)
+    assert info.value.message == (
+        f'{config} already sets features.hooks = "false"; not overwriting it'
+    )
+
+
+def test_the_new_plugin_is_staged_beside_the_old_one(cfg: DockerConfig, tmp_path: Path) -> None:
+    # Renamed into place, never copied across file systems: the proof sees where it runs.
+    seen = tmp_path / "seen"
+    source = tmp_path / "docker-runtimecheck.pyz"
+    source.write_text(f'#!/bin/sh\necho "$0" >> {seen}\n' + METADATA_SCRIPT.split("\n", 1)[1])
+    installer.install(cfg, source=source)
+    [staged] = seen.read_text().split()
+    assert Path(staged).parent.parent == plugin(cfg).parent
+    assert Path(staged).parent.name.startswith(installer.STAGING_PREFIX)
+    assert sorted(p.name for p in plugin(cfg).parent.iterdir()) == ["docker-runtimecheck"]
+
+
+def test_a_staging_directory_that_cannot_be_made_is_named(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def mkdtemp(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(installer.tempfile, "mkdtemp", mkdtemp)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.install(cfg, source=source)
+    assert info.value.message == (
+        f"cannot write {plugin(cfg).parent}: Permission denied; it was left as it was"
+    )
+
+
+def test_a_rollback_that_fails_halfway_still_reports_the_first_error(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # config.json cannot be written, so the new plugin is rolled back; then putting the old
+    # file back, removing the staging directory and the directories made for it fail too.
+    plugin(cfg).parent.mkdir(parents=True)
+    plugin(cfg).write_text(METADATA_SCRIPT)
+    write_config(cfg, USER_CONFIG)
+    real_replace, real_rmdir = os.replace, os.rmdir
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("config.json") or Path(src).name == "previous":
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst, *args, **kwargs)
+
+    def rmdir(path, *args, **kwargs):
+        if installer.STAGING_PREFIX in str(path) or "previous" in str(path):
+            raise OSError(5, "Input/output error")
+        return real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.install(cfg, alias_build=True, source=source)
+    assert "Input/output error" in info.value.message
+    assert str(cfg.directory / "config.json") in info.value.message
+
+
+def test_a_directory_made_for_the_plugin_that_cannot_be_removed_again_is_left(
+    cfg: DockerConfig, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(cfg, USER_CONFIG)
+    config_json_cannot_be_written(monkeypatch)
+    real_rmdir = os.rmdir
+
+    def rmdir(path, *args, **kwargs):
+        if str(path) == str(plugin(cfg).parent):
+            raise OSError(16, "Device or resource busy")
+        return real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    with pytest.raises(RuntimecheckError) as info:
+        installer.install(cfg, alias_build=True, source=source)
+    assert info.value.message.startswith(f"cannot write {cfg.directory / 'config.json'}")
+    assert list(plugin(cfg).parent.iterdir()) == []

@@ -821,6 +821,21 @@ def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
         "pin_buildkit": "v0.11.6",
         "override_flags": " --buildkitd-flags '--oci-worker-binary=crun it'",
     }
+    # What this node does not have reads as the placeholder's name, to fill in by hand.
+    facts.fix_context.node = facts.fix_context.image = facts.fix_context.binary_override = None
+    facts.fix_context.builder = facts.fix_context.engine_version = None
+    [blank] = [f for f in check(decide(knowledge.load(data), facts), "run-keep").fix
+               if f.startswith("builder=")]  # fmt: skip
+    said = dict(part.split("=", 1) for part in blank.split("|"))
+    names = ("builder", "node", "image", "binary_override", "engine_version", "override_flags")
+    assert {k: said[k] for k in names} == {
+        "builder": "<builder>",
+        "node": "<node>",
+        "image": "<image>",
+        "binary_override": "<binary_override>",
+        "engine_version": "<engine_version>",
+        "override_flags": "",
+    }
 
 
 # --- foresight, fixes and the data they rest on ------------------------------------------------
@@ -965,3 +980,46 @@ def test_a_release_that_ignores_an_option_a_later_one_honours_is_told_to_upgrade
     # run --keep: no youki release honours it, so no upgrade.
     keep = check(decide(kb, node("youki", "0.4.1", "v0.12.5")), "run-keep")
     assert keep.status == IGNORED and not any(f.startswith("Upgrade") for f in keep.fix)
+
+
+def test_a_buildkit_older_than_any_invocation_the_data_knows_passes_with_no_checks(kb):
+    result = decide(kb, node("runc", "1.1.5", "v0.2.0"))
+    assert (result.verdict, result.checks, result.foresight) == ("pass", [], [])
+
+
+def test_a_blocked_node_has_no_foresight(kb):
+    # runsc fails run --no-pivot now and run --keep later: only today's failure is said.
+    result = decide(kb, node("runsc", RUNSC, "v0.5.1", no_pivot=True))
+    assert (result.verdict, result.foresight) == ("block", [])
+
+
+def test_a_future_failure_s_uncertain_cost_is_no_note_on_today(kb):
+    # youki's ignored --keep costs what a failing delete does, which depends on the cgroup
+    # version, unknown here: said when it decides a verdict, not in a foresight.
+    result = decide(kb, node("youki", "0.4.1", "v0.11.6", probes=all_accepted(kb, "v0.11.6")))
+    assert (result.verdict, result.notes) == ("pass", [])
+    assert [(f.id, f.verdict) for f in result.foresight] == [("run-keep", "block")]
+
+
+def test_a_derived_image_under_sysbox_is_offered_the_stock_image_s_runc_with_its_warning(kb):
+    facts = node("crun", "1.8.1", "v0.12.5")
+    facts.fix_context.image = "example/buildkit:custom"
+    facts.fix_context.container_runtime = "sysbox-runc"
+    facts.fix_context.container_runtime_version = "0.6.9"
+    fix = check(decide(kb, facts), "run-keep").fix[1]
+    assert fix.startswith(
+        "The builder container runs under sysbox-runc 0.6.9: the runc 1.4.3 of "
+        "moby/buildkit:buildx-stable-1 fails there: "
+    )
+
+
+@pytest.mark.parametrize(
+    ("bound", "release"),
+    [("1.1.0rc1", "1.1.0"), ("1.15", "1.15"), ("1.2.post1", "1.2.post1"), ("2!1.0", "2!1.0")],
+)
+def test_a_lower_bound_names_the_release_to_install(bound, release):
+    from packaging.version import Version
+
+    from runtimecheck.verdict import _release
+
+    assert _release(Version(bound)) == release

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from runtimecheck.facts import (
     ACCEPTED,
+    REJECTED,
     UNKNOWN,
     RuntimeFacts,
     RuntimeIdentity,
@@ -276,3 +277,23 @@ def test_the_words_for_a_runc_that_may_fail_under_sysbox(kb):
         f"{PIN} --node ci0 --driver-opt image=moby/buildkit:v0.17.3 "
         "--buildkitd-flags=--oci-worker-binary=buildkit-runc"
     )
+
+
+def test_a_check_names_every_source_it_rests_on(kb):
+    # The invocation's, the data row's, and the consequence row's where one held.
+    probes = {**all_accepted(kb, "v0.12.5"), "delete": REJECTED}
+    facts = node("crun", "1.15", "v0.12.5", probes=probes, cgroup="v2", rootless=False)
+    delete = check(decide(kb, facts), "delete")
+    [consequence] = [c for c in kb.consequences if c.matches({"cgroup": "v2", "rootless": False})]
+    assert delete.source == "; ".join([
+        kb.invocation("delete").source,
+        kb.support("crun", "delete", "1.15").source,
+        consequence.source,
+    ])  # fmt: skip
+
+
+def test_the_evidence_for_a_wrapped_runtime_that_was_not_found(kb):
+    result = decide(kb, node("nvidia-container-runtime", None, "v0.12.0"))
+    assert {c.evidence for c in result.checks} == {
+        "the runtime is not probed and not in the version data"
+    }

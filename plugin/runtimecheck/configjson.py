@@ -227,7 +227,7 @@ def get(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return node
 
 
-_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
 
 
 def refuse_wrong_types(data: dict[str, Any], wanted: list[tuple[str, ...]], path: Path) -> None:

@@ -6,7 +6,7 @@ A pure function of its inputs (`NodeFacts` and the knowledge base); it runs noth
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from packaging.version import Version
@@ -36,7 +36,6 @@ from .facts import (
 from .fixcommands import cache_note, recreate
 from .knowledge import (
     PROBLEM_TOO_OLD,
-    PROBLEM_UNKNOWN,
     PROBLEM_UNSUPPORTED,
     RUNC_FROM_IMAGE,
     Invocation,
@@ -157,12 +156,13 @@ def _foresight(
     ]
     found = []
     for invocation in later:
-        aside = _Place(dict(place.known), place.environment, place.no_pivot, [])
+        aside = replace(place, notes=[])  # what it says of the future is no note on today
         check = _check(kb, invocation, runtime, facts.fix_context, None, aside)
         first = kb.first_sent(invocation)
         if check.status not in (REJECTED, IGNORED) or first is None:
             continue
-        engine = kb.first_engine(invocation, no_pivot=place.no_pivot)
+        # As if dockerd asks for --no-pivot: run --no-pivot is only here when it may.
+        engine = kb.first_engine(invocation)
         found.append(
             Foresight(
                 id=invocation.id,
@@ -174,7 +174,7 @@ def _foresight(
                 text=_foresight_text(facts, now, check, first, engine),
             )
         )
-    return sorted(found, key=lambda f: parse_version(f.buildkit) or Version("0"))
+    return sorted(found, key=lambda f: Version(f.buildkit))
 
 
 def _foresight_text(
@@ -261,7 +261,7 @@ def _resolve_runtime(
     notes: list[str],
     floors: list[str],
     *,
-    running: bool = True,
+    running: bool,
 ) -> _Runtime:
     if facts is None or facts.error:
         why = facts.error if facts is not None else "no runtime could be determined"
@@ -308,16 +308,14 @@ def _release(bound: Version) -> str:
 
 
 def _data_row(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Optional[Support]:
-    if not runtime.known or not runtime.name:
+    if not runtime.name:  # a runtime the data does not know has no rows
         return None
     row = kb.support(runtime.name, invocation_id, runtime.version)
     if row is not None:
         return row
-    rows = kb.support_for(runtime.name, invocation_id)
     # Without a usable version, only a row covering every version still applies.
-    if parse_version(runtime.version) is None and len(rows) == 1 and not rows[0].versions:
-        return rows[0]
-    return None
+    rows = kb.support_for(runtime.name, invocation_id)
+    return rows[0] if len(rows) == 1 and not rows[0].versions else None
 
 
 def _never_honoured(kb: Knowledge, runtime: _Runtime, invocation_id: str) -> Optional[Support]:
@@ -357,10 +355,9 @@ def _status_and_evidence(
             row if row is not None and row.status == IGNORED else None
         ) or _never_honoured(kb, runtime, invocation.id)
         if status == ACCEPTED and ignored_row is not None:
-            note = f": {ignored_row.note}" if ignored_row.note else ""
             return (
                 IGNORED,
-                f"{evidence}; but {runtime.name} is known not to honour it{note} "
+                f"{evidence}; but {runtime.name} is known not to honour it: {ignored_row.note} "
                 f"({ignored_row.source})",
                 ignored_row,
                 True,
@@ -422,7 +419,7 @@ def _cost(
         missing = sorted(
             {key for c in maybe for key, _ in c.conditions if place.known.get(key) is None}
         )
-        named = " and ".join(_CONDITION_WORDS.get(k, k) for k in missing)
+        named = " and ".join(_CONDITION_WORDS[k] for k in missing)
         why = f" ({place.environment})" if place.environment else ""
         note = (
             f"What a failing `{costing.display}` costs depends on {named}, which could not be "
@@ -485,7 +482,7 @@ def _check(
     else:
         verdict = BLOCK if blocks else WARN
         if status == IGNORED:
-            why = f" ({row.note})" if row is not None and row.note else ""
+            why = f" ({row.note})" if row is not None else ""  # an ignored option's row
             reason = (
                 f"{runtime.who} accepts `{invocation.display}` but does not honour it{why}: "
                 f"{cost.fails}."
@@ -512,12 +509,9 @@ def _check(
     )
 
 
-def _problem(
-    kb: Knowledge, invocation: Invocation, runtime: _Runtime, status: str
-) -> tuple[str, Optional[str]]:
-    """The kind of problem, and the release that fixes it when an upgrade would."""
-    if status == UNKNOWN:
-        return PROBLEM_UNKNOWN, None
+def _problem(kb: Knowledge, invocation: Invocation, runtime: _Runtime) -> tuple[str, Optional[str]]:
+    """The kind of problem, and the release that fixes it (accepts, or honours what this one
+    ignores) when an upgrade would."""
     if not runtime.name:
         return PROBLEM_UNSUPPORTED, None
     fixed = kb.fixed_in(runtime.name, invocation.id)
@@ -543,7 +537,7 @@ def _fixes(
     context: FixContext,
     runc_min: Optional[str],
 ) -> list[str]:
-    problem, fixed_in = _problem(kb, invocation, runtime, status)
+    problem, fixed_in = _problem(kb, invocation, runtime)
     settings = kb.fix_settings
     pinned = {i.id for i in kb.invocations(settings.pin_buildkit, no_pivot=True)}
     templates = kb.fixes_for(

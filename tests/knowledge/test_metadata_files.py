@@ -270,6 +270,15 @@ def test_fails_as_is_only_for_an_ignored_option(data):
     assert "'fails_as' is for an option that is accepted, not honoured" in error_of(data)
 
 
+def test_an_ignored_option_needs_a_note_that_says_how(data):
+    append(
+        data / "runtimes.toml",
+        '\n[[support]]\nruntime = "runsc"\ninvocations = ["kill"]\nversions = "<1"\n'
+        'status = "ignored"\nsource = "google/gvisor"\n',
+    )
+    assert "an option accepted and not honoured needs a note that says how" in error_of(data)
+
+
 def test_a_nested_row_needs_a_runc_range_and_a_source(data):
     line = append(
         data / "fixes.toml",

@@ -10,7 +10,6 @@ from .loader import default_directory, load
 from .model import (
     FILES,
     PROBLEM_TOO_OLD,
-    PROBLEM_UNKNOWN,
     PROBLEM_UNSUPPORTED,
     RUNC_FROM_IMAGE,
     RUNC_FROM_STOCK_IMAGE,
@@ -41,7 +40,6 @@ from .versions import (
 __all__ = [
     "FILES",
     "PROBLEM_TOO_OLD",
-    "PROBLEM_UNKNOWN",
     "PROBLEM_UNSUPPORTED",
     "RUNC_FROM_IMAGE",
     "RUNC_FROM_STOCK_IMAGE",

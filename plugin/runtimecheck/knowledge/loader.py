@@ -390,6 +390,8 @@ def _support(file: _File, invocations: list[Invocation], runtimes: list[Runtime]
             fails_as = e.choice("fails_as", known_invocations)
             if status != IGNORED:
                 e.fail("fails_as", "'fails_as' is for an option that is accepted, not honoured")
+        if status == IGNORED and not e.data.get("note"):
+            e.fail("note", "an option accepted and not honoured needs a note that says how")
         for ident in e.strings("invocations", known_invocations):
             row = Support(
                 runtime=name,

@@ -18,8 +18,7 @@ WHEN_ALWAYS = "always"
 WHEN_NO_PIVOT = "no_pivot"
 PROBLEM_TOO_OLD = "too-old"
 PROBLEM_UNSUPPORTED = "unsupported"
-PROBLEM_UNKNOWN = "unknown"
-PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED, PROBLEM_UNKNOWN)
+PROBLEMS = (PROBLEM_TOO_OLD, PROBLEM_UNSUPPORTED)
 PROBE_PLACEHOLDERS = frozenset({"root", "bundle", "id", "file", "log"})
 # Where a fix's runc comes from (FixTemplate.runc_from): the stock image's, or the one the
 # node's own image bundles.
