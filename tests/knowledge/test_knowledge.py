@@ -45,6 +45,9 @@ def test_parse_version(text, expected):
         ("1.1.0-rc.1", "<1.1.0", False),
         ("1.0.0-rc1", ">=1.0.0rc1", True),
         ("0.99", ">=1.0.0rc1", False),
+        # A pre-release in a range that names none (packaging before 24 leaves it out unless
+        # asked; in_range always asks).
+        ("1.16-rc1", ">=0.2", True),
     ],
 )
 def test_ranges_admit_release_candidates(version, spec, inside):
