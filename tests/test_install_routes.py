@@ -237,6 +237,27 @@ def test_the_versions_each_route_really_runs(route: Route) -> None:
                 assert line in frozen.splitlines(), (line, frozen)
 
 
+def test_version_ranges_admit_pre_releases_with_the_packaging_each_route_runs(
+    route: Route, tmp_path: Path
+) -> None:
+    # in_range asks packaging to admit pre-releases: packaging 22 (the lowest allowed) would
+    # leave 1.16-rc1 out of `>=0.2` by default, and newer ones admit it.
+    code = (
+        "from packaging.specifiers import SpecifierSet\n"
+        "from runtimecheck.knowledge import in_range, parse_version\n"
+        "print(in_range(parse_version('1.16-rc1'), SpecifierSet('>=0.2')))\n"
+    )
+    if route.command is None:
+        (tmp_path / "docker-config").mkdir()
+        route.put_plugin(tmp_path / "docker-config")  # the first run unpacks the zipapp
+        [site] = Path(route.env["SHIV_ROOT"]).glob("*/site-packages")
+        done = run([sys.executable, "-I", "-c", f"import sys; sys.path[:0] = [{str(site)!r}]\n"
+                    + code], route.env)  # fmt: skip
+    else:
+        done = run([str(route.command.parent / "python"), "-I", "-c", code], route.env)
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
+
+
 def test_parallel_installs_and_uninstalls_keep_config_and_record_whole(
     zipapp: Path, tmp_path: Path, docker_cli
 ) -> None:

@@ -432,11 +432,10 @@ def _costs(kb: Knowledge, place: _Place) -> Callable[[str], tuple[str, str]]:
     """(severity, what fails) of an invocation failing where BuildKit runs, by its id, for the
     behaviour check; the stricter outcome is noted once where a condition is not known."""
 
+    by_id = {i.id: i for i in kb.invocations()}  # every id behaviour asks about (tested)
+
     def cost(invocation_id: str) -> tuple[str, str]:
-        invocation = kb.invocation(invocation_id)
-        if invocation is None:
-            return SEVERITY_BLOCK, "BuildKit's RUN steps fail"
-        found, stricter = _cost(kb, invocation, None, place)
+        found, stricter = _cost(kb, by_id[invocation_id], None, place)
         if stricter and stricter not in place.notes:
             place.notes.append(stricter)
         return found.severity, found.fails
