@@ -21,6 +21,16 @@ from runtimecheck.verdict import decide
 from support.nodes import all_accepted, check, node
 
 
+def knowledge_with(tmp_path: Path, **appended: str) -> knowledge.Knowledge:
+    """The packaged knowledge with text appended to some of its files (by name: fixes=…)."""
+    data = tmp_path / "metadata"
+    shutil.copytree(knowledge.default_directory(), data)
+    for name, text in appended.items():
+        with (data / f"{name}.toml").open("a") as f:
+            f.write(text)
+    return knowledge.load(data)
+
+
 def test_crun_1_14_4_with_buildkit_0_12_blocks(kb):
     result = decide(kb, node("crun", "1.14.4", "v0.12.0"))
     assert result.verdict == "block"
@@ -243,26 +253,24 @@ def test_no_pivot_is_checked_when_the_embedder_sets_it(kb):
 
 
 def test_a_new_buildkit_release_needs_only_a_data_edit(kb, tmp_path: Path):
-    data = tmp_path / "metadata"
-    shutil.copytree(knowledge.default_directory(), data)
     facts = node("crun", "1.15", "v0.40.0")
     assert decide(kb, facts).verdict == "pass"
 
-    with (data / "buildkit.toml").open("a") as f:
-        f.write(
+    edited = knowledge_with(
+        tmp_path,
+        buildkit=(
             '\n[[invocation]]\nid = "run-future"\ndisplay = "run --future"\n'
             'buildkit = ">=0.40.0"\nwhen = "always"\nseverity = "block"\n'
             'fails = "every RUN step fails"\n'
             'probe = ["--root", "{root}", "run", "--bundle", "{bundle}", "--future", "{id}"]\n'
             'source = "moby/buildkit v0.40.0 (hypothetical)"\n'
             '\n[[release]]\nversion = "v0.40.0"\nsource = "moby/buildkit v0.40.0 (hypothetical)"\n'
-        )
-    with (data / "runtimes.toml").open("a") as f:
-        f.write(
+        ),
+        runtimes=(
             '\n[[support]]\nruntime = "crun"\ninvocations = ["run-future"]\n'
             'versions = "<9.0"\nstatus = "rejected"\nsource = "containers/crun (hypothetical)"\n'
-        )
-    edited = knowledge.load(data)
+        ),
+    )
     assert edited.newest_buildkit() == "v0.40.0"
     result = decide(edited, facts)
     assert result.verdict == "block"
@@ -787,21 +795,18 @@ def test_what_cannot_be_told_costs_as_much_as_a_failure_would(kb):
 def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
     # metadata/fixes.toml documents these placeholders; a fix written with any of them gets
     # this node's value, quoted as one shell word where it comes from outside.
-    data = tmp_path / "metadata"
-    shutil.copytree(knowledge.default_directory(), data)
     names = ("builder node image binary_override engine_version runtime runtime_version path "
              "invocation accepts fixed_in runc_min stock_image pin_image pin_buildkit "
              "override_flags")  # fmt: skip
     text = "|".join(f"{n}={{{n}}}" for n in names.split())
-    with (data / "fixes.toml").open("a") as f:
-        f.write(
-            f'\n[[fix]]\nid = "every-placeholder"\nproblems = ["too-old"]\n'
-            f'drivers = ["docker-container"]\ntext = "{text}"\nsource = "a test"\n'
-        )
+    with_placeholders = knowledge_with(tmp_path, fixes=(
+        f'\n[[fix]]\nid = "every-placeholder"\nproblems = ["too-old"]\n'
+        f'drivers = ["docker-container"]\ntext = "{text}"\nsource = "a test"\n'
+    ))  # fmt: skip
     facts = node("crun", "1.8.1", "v0.12.5", binary_override="crun it", engine_version="24.0.7")
     facts.fix_context.node = "ci0"
     facts.fix_context.image = "moby/buildkit:v0.12.5"
-    [filled] = [f for f in check(decide(knowledge.load(data), facts), "run-keep").fix
+    [filled] = [f for f in check(decide(with_placeholders, facts), "run-keep").fix
                 if f.startswith("builder=")]  # fmt: skip
     assert dict(part.split("=", 1) for part in filled.split("|")) == {
         "builder": "ci",
@@ -824,7 +829,7 @@ def test_every_placeholder_a_fix_may_name_is_filled(kb, tmp_path: Path):
     # What this node does not have reads as the placeholder's name, to fill in by hand.
     facts.fix_context.node = facts.fix_context.image = facts.fix_context.binary_override = None
     facts.fix_context.builder = facts.fix_context.engine_version = None
-    [blank] = [f for f in check(decide(knowledge.load(data), facts), "run-keep").fix
+    [blank] = [f for f in check(decide(with_placeholders, facts), "run-keep").fix
                if f.startswith("builder=")]  # fmt: skip
     said = dict(part.split("=", 1) for part in blank.split("|"))
     names = ("builder", "node", "image", "binary_override", "engine_version", "override_flags")
@@ -905,17 +910,9 @@ def test_a_builder_whose_image_is_not_known_gets_both_runc_fixes(kb):
     )
 
 
-def edited(tmp_path: Path, file: str, text: str):
-    data = tmp_path / "metadata"
-    shutil.copytree(knowledge.default_directory(), data)
-    with (data / file).open("a") as f:
-        f.write(text)
-    return knowledge.load(data)
-
-
 def test_where_no_known_image_s_runc_runs_under_the_outer_runtime_it_is_said_alone(tmp_path):
     # An outer runtime under which every runc that takes --keep fails, and no release fixes.
-    kb = edited(tmp_path, "fixes.toml", (
+    kb = knowledge_with(tmp_path, fixes=(
         '\n[[nested]]\nouter = "strict-runc"\nouter_versions = ">=1.0"\nrunc = ">=1.1.0"\n'
         'note = "every runc since 1.1 fails"\nsource = "a test"\n'
     ))  # fmt: skip
@@ -934,7 +931,7 @@ def test_where_no_known_image_s_runc_runs_under_the_outer_runtime_it_is_said_alo
 
 
 def test_a_template_after_one_that_does_not_apply_is_still_offered(tmp_path):
-    kb = edited(tmp_path, "fixes.toml", (
+    kb = knowledge_with(tmp_path, fixes=(
         '\n[[fix]]\nid = "last"\nproblems = ["too-old", "unsupported"]\n'
         'drivers = ["docker-container"]\ntext = "the last fix"\nsource = "a test"\n'
     ))  # fmt: skip
@@ -946,7 +943,7 @@ def test_a_template_after_one_that_does_not_apply_is_still_offered(tmp_path):
 def test_a_recreate_change_names_the_node_s_own_values_unquoted_for_the_command_to_quote(
     tmp_path,
 ):
-    kb = edited(tmp_path, "fixes.toml", (
+    kb = knowledge_with(tmp_path, fixes=(
         '\n[[fix]]\nid = "same-again"\nproblems = ["too-old"]\ndrivers = ["docker-container"]\n'
         'recreate = { image = "{image}", oci_worker_binary = "{binary_override}" }\n'
         'text = "again: {recreate}"\nsource = "a test"\n'

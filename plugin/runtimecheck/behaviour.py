@@ -12,7 +12,7 @@ gets a note and no check: that is never a pass, nor a block. Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .facts import (
     ACCEPTED,
@@ -28,7 +28,6 @@ from .facts import (
     FixContext,
     NodeFacts,
     NodeResult,
-    StoredBuilder,
 )
 
 if TYPE_CHECKING:
@@ -89,21 +88,15 @@ _LEAKS = {
     "kill-state": "a cancelled RUN step leaks its container",
     "kill-delete": "a cancelled RUN step leaks its container",
 }
-# Without the knowledge (check() called alone): the stricter outcome of each.
-_STRICTER = {
-    "run-keep": ("block", "every RUN step fails"),
-    "delete": ("block", "every RUN step fails"),
-    "kill": ("warn", "cancelled builds leave their RUN step running"),
-}
 
 
-def costs(step: str, cost: Optional[Callable[[str], tuple[str, str]]] = None) -> tuple[str, str]:
+def costs(step: str, cost: Callable[[str], tuple[str, str]]) -> tuple[str, str]:
     """(severity, what fails) when `step` differs; `cost(invocation_id)` gives what a failing
-    invocation costs where BuildKit runs (verdict's), else the stricter outcome is taken."""
+    invocation costs where BuildKit runs (verdict's, from the knowledge)."""
     invocation = COSTS_AS.get(step, "delete")
     if invocation is None:
         return SEVERITY_WARN, _LEAKS[step]
-    severity, fails = cost(invocation) if cost is not None else _STRICTER[invocation]
+    severity, fails = cost(invocation)
     if step in _AMOUNTS_TO:
         fails = f"{_AMOUNTS_TO[step]}: {fails}"
     return severity, fails
@@ -155,8 +148,8 @@ def amend(
     who: str,
     sends_keep: bool,
     runc_min: Optional[str],
+    cost: Callable[[str], tuple[str, str]],
     ignore: frozenset[str] = frozenset(),
-    cost: Optional[Callable[[str], tuple[str, str]]] = None,
 ) -> None:
     """Add the `behaviour` check to a node's result, or a note where it was not run.
 
@@ -172,8 +165,6 @@ def amend(
     if behaviour.result == NOT_RUN:
         result.notes.append(f"Behaviour probe (--deep) not run: {behaviour.reason}.")
         return
-    from .fixcommands import cache_note, recreate
-
     settings = kb.fix_settings
     fixes = fix_texts(
         behaviour,
@@ -182,8 +173,6 @@ def amend(
         runc_min=runc_min,
         stock_image=settings.stock_image,
         pin_image=settings.pin_image,
-        recreate=recreate,
-        cache_note=cache_note,
     )
     if behaviour.step == "run-keep" and any(
         c.id == "run-keep" and c.verdict != PASS and c.fix for c in result.checks
@@ -198,9 +187,9 @@ def check(
     behaviour: Behaviour,
     *,
     who: str,
+    cost: Callable[[str], tuple[str, str]],
     sends_keep: bool = True,
     fixes: Optional[list[str]] = None,
-    cost: Optional[Callable[[str], tuple[str, str]]] = None,
 ) -> Check:
     """The `behaviour` check of a sequence that was run (not NOT_RUN); `cost` as `costs`."""
     evidence = "behaviour: " + "; ".join(f"{s.call}: {s.evidence}" for s in behaviour.steps)
@@ -254,11 +243,8 @@ def fix_texts(
     runc_min: Optional[str],
     stock_image: str,
     pin_image: str,
-    recreate: Callable[[StoredBuilder, Any], str],
-    cache_note: Callable[[StoredBuilder], str],
 ) -> list[str]:
-    """What to do about a runtime that differs, for the node's driver. `recreate(stored,
-    change)` and `cache_note(stored)` are fixcommands'."""
+    """What to do about a runtime that differs, for the node's driver."""
     if behaviour.result != DIFFERS:
         return []
     duty = _KILL_DUTY if behaviour.kill_part else _DUTY.get(behaviour.step or "", "behave")
@@ -278,6 +264,7 @@ def fix_texts(
             '[worker.oci] binary = "/path/to/runc"), then restart it'
         ]
     if driver in ("docker-container", "kubernetes") and context.stored is not None:
+        from .fixcommands import cache_note, recreate
         from .knowledge import is_stock_image
 
         fixes = []

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from runtimecheck.facts import ACCEPTED, REJECTED, UNKNOWN
 from runtimecheck.probe.observe import classify
 
-RUN_KEEP = SimpleNamespace(
-    id="run-keep", probe=("--root", "{root}", "run", "--bundle", "{bundle}", "--keep", "{id}")
-)
+RUN_KEEP = "run-keep"
 
 # Answers of real runtimes to a probe whose bundle / container does not exist.
 ANSWERS = [

@@ -219,14 +219,11 @@ class Call:
 
     @property
     def exit_code(self) -> Optional[int]:
-        if not self.status.isdigit():
-            return None
-        code = int(self.status)
-        return 128 - code if 128 < code < 128 + 65 else code
+        return observe.shell_exit_code(self.status)
 
     @property
     def said(self) -> list[str]:
-        return observe._message_lines("\n".join((self.err, self.log, self.out)))
+        return observe.message_lines("\n".join((self.err, self.log, self.out)))
 
 
 def from_records(records: Sequence[Any], complete: bool) -> Behaviour:
@@ -242,11 +239,11 @@ def from_records(records: Sequence[Any], complete: bool) -> Behaviour:
         if r.status == "not-run":
             not_run = text[0]
         elif r.status == "left":
-            left = observe._one_line(text[0])
+            left = observe.one_line(text[0])
         else:
             calls[r.key] = Call(r.key, r.status, text[0], text[1], text[2])
     if not_run is not None:
-        found = Behaviour(NOT_RUN, reason=observe._one_line(not_run))
+        found = Behaviour(NOT_RUN, reason=observe.one_line(not_run))
     elif not calls:
         why = "the probe script ended before it" if not complete else "it left no record"
         found = Behaviour(NOT_RUN, reason=f"BuildKit's call sequence was not run: {why}")
@@ -357,7 +354,7 @@ class _Judgement:
             self.step("run-keep", OUTCOME_OK, "exit 0: the container's process exited at once")
             return None
         evidence = _evidence(keep)
-        parsed = observe.classify(keep.exit_code, "\n".join(keep.said), False, _RUN_KEEP)
+        parsed = observe.classify(keep.exit_code, "\n".join(keep.said), False, "run-keep")
         if parsed.status == REJECTED:
             self.step("run-keep", OUTCOME_DIFFERS, evidence)
             return self.result(
@@ -481,15 +478,7 @@ def _evidence(call: Call) -> str:
         if said
         else f"{_exit_text(call.exit_code)}, no output"
     )
-    return observe._one_line(text)
-
-
-@dataclass(frozen=True)
-class _Invocation:
-    id: str
-
-
-_RUN_KEEP = _Invocation("run-keep")
+    return observe.one_line(text)
 
 
 # --- on this machine -----------------------------------------------------------------------

@@ -113,7 +113,7 @@ def _probe_all(
             None if done.error else done.returncode,
             _all_output(done, log),
             done.timed_out,
-            invocation,
+            invocation.id,
             argv=argv,
         )
         if done.timed_out:

@@ -45,8 +45,6 @@ OUTPUT_CAP = 64 * 1024  # bytes kept of each output of a call
 # Of the exec's timeout, what the script may spend on calls; the rest is for the exec's round
 # trip and the script's timer, which ticks once a second.
 BUDGET_SHARE = 0.75
-# Statuses above 128 are how the shell reports a death by signal (128 + N).
-_SIGNALLED = range(129, 128 + signal.NSIG)
 
 
 @dataclass
@@ -71,10 +69,7 @@ class _Record:
 
     def exit_code(self) -> Optional[int]:
         """The status as subprocess has it: negative for a death by that signal."""
-        if not self.status.isdigit():
-            return None
-        code = int(self.status)
-        return 128 - code if code in _SIGNALLED else code
+        return observe.shell_exit_code(self.status)
 
     def cut(self) -> bool:
         """Whether the call died of SIGPIPE because an output reached the cap: it said more
@@ -281,7 +276,7 @@ def _outcome(r: _Record, invocation: Any) -> ProbeOutcome:
         evidence = f"printed more than {OUTPUT_CAP // 1024} KiB: cut there, no exit status"
         return ProbeOutcome(str(invocation.id), UNKNOWN, evidence, r.exit_code(), argv)
     output = "\n".join(r.text(i) for i in range(len(r.payloads)))
-    return observe.classify(r.exit_code(), output, r.status == "timeout", invocation, argv=argv)
+    return observe.classify(r.exit_code(), output, r.status == "timeout", invocation.id, argv=argv)
 
 
 def _parse(out: bytes) -> tuple[list[_Record], bool]:

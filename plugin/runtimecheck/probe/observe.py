@@ -14,7 +14,7 @@ import json
 import re
 import signal
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Optional
 
 from runtimecheck.facts import ACCEPTED, REJECTED, UNKNOWN, ProbeOutcome
 
@@ -62,7 +62,7 @@ def classify(
     exit_code: Optional[int],
     output: str,
     timed_out: bool,
-    invocation: Any,
+    invocation_id: str,
     *,
     argv: Sequence[str] = (),
 ) -> ProbeOutcome:
@@ -71,14 +71,14 @@ def classify(
 
     def outcome(status: str, evidence: str) -> ProbeOutcome:
         return ProbeOutcome(
-            invocation_id=str(invocation.id),
+            invocation_id=invocation_id,
             status=status,
-            evidence=_one_line(evidence),
+            evidence=one_line(evidence),
             exit_code=exit_code,
             argv=tuple(argv),
         )
 
-    lines = _message_lines(output)
+    lines = message_lines(output)
     if timed_out:
         return outcome(UNKNOWN, "no answer within the time limit")
     if exit_code is None:
@@ -112,7 +112,7 @@ def _named_option(line: str) -> Optional[str]:
     return m.group(1) if m else None
 
 
-def _message_lines(output: str) -> list[str]:
+def message_lines(output: str) -> list[str]:
     """Non-empty lines; a JSON log line (runc/crun --log-format json) becomes its msg."""
     lines = []
     for raw in output.splitlines():
@@ -138,11 +138,20 @@ def _first(lines: list[str], pattern: re.Pattern[str]) -> Optional[str]:
     return next((line for line in lines if pattern.search(line)), None)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     printable = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     if len(printable) > EVIDENCE_MAX:
         return printable[: EVIDENCE_MAX - 1] + "…"
     return printable
+
+
+def shell_exit_code(status: str) -> Optional[int]:
+    """A status the probe scripts record (`$?`) as subprocess has it: a shell reports a death
+    by signal N as 128 + N, here -N; None for one that is no number ("timeout", "budget")."""
+    if not status.isdigit():
+        return None
+    code = int(status)
+    return 128 - code if 128 < code < 128 + signal.NSIG else code
 
 
 def signal_name(number: int) -> str:
