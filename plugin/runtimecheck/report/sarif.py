@@ -192,15 +192,16 @@ def _check_message(where: str, check: Check) -> str:
 def _check_rule(node: NodeResult, rule_id: str) -> dict[str, Any]:
     check = next(c for c in node.checks if c.id == rule_id)
     level = "error" if check.severity == SEVERITY_BLOCK else "warning"
-    short = f"The OCI runtime must accept `{check.invocation}`, which BuildKit sends"
-    help_text = (
-        f"BuildKit runs the OCI runtime binary as `{check.invocation}`. A runtime that rejects "
-        f"or ignores it makes builds fail midway; the result says which runtime, why, and the "
-        f"fix for that builder. Ignore this check with `--ignore {check.id}` or "
-        f'`ignore = ["{check.id}"]` in .runtimecheck.toml.'
-    )
     if rule_id == behaviour.CHECK_ID:
         short, help_text = behaviour.RULE_SHORT, behaviour.RULE_HELP
+    else:
+        short = f"The OCI runtime must accept `{check.invocation}`, which BuildKit sends"
+        help_text = (
+            f"BuildKit runs the OCI runtime binary as `{check.invocation}`. A runtime that "
+            "rejects or ignores it makes builds fail midway; the result says which runtime, "
+            f"why, and the fix for that builder. Ignore this check with `--ignore {check.id}` "
+            f'or `ignore = ["{check.id}"]` in .runtimecheck.toml.'
+        )
     # The invocation's own source; the runtime row that decided this node is in the result.
     invocation_source = check.source.split("; ")[0]
     return _rule(rule_id, short, help_text, level, source=invocation_source or None)
